@@ -1,0 +1,68 @@
+/**
+ * The one list of Liaison error codes. Every error that crosses the wire (a Socket.IO ack, an HTTP
+ * body, a connect refusal) or that the SDK throws carries one of these codes. Codes are stable:
+ * they are never renamed or reused; new ones are only added.
+ *
+ * `status` is the HTTP status used when the error answers an HTTP request.
+ */
+export const ERRORS = {
+  // Input shape
+  VALIDATION_FAILED: { status: 400, message: 'The message does not match its schema' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The message is larger than the limit' },
+  UNSUPPORTED_VERSION: { status: 400, message: 'The protocol version is not supported' },
+
+  // Certificates and directory statements
+  CERT_INVALID: { status: 400, message: 'The certificate is malformed or its signature is wrong' },
+  CERT_UNTRUSTED: { status: 403, message: 'The certificate is not signed by the pinned authority' },
+  CERT_EXPIRED: { status: 403, message: 'The certificate has expired' },
+  CERT_NOT_YET_VALID: { status: 403, message: 'The certificate is not valid yet' },
+  CERT_REVOKED: { status: 403, message: 'The device or key has been revoked' },
+  CERT_UNKNOWN: { status: 404, message: 'No certificate is known for this device and key' },
+  KEY_ROTATED: { status: 403, message: 'The key was rotated before the envelope was created' },
+  STATEMENT_INVALID: { status: 400, message: 'The directory statement is malformed or unsigned' },
+  STATEMENT_UNTRUSTED: { status: 403, message: 'The statement is not signed by the authority' },
+  STATEMENT_CONFLICT: { status: 409, message: 'The statement contradicts the directory' },
+
+  // Envelopes
+  ENVELOPE_INVALID: { status: 400, message: 'The envelope is malformed' },
+  SIGNATURE_INVALID: { status: 400, message: 'The envelope signature does not verify' },
+  NOT_A_RECIPIENT: { status: 403, message: 'This device key is not among the recipients' },
+  HUB_NOT_RECIPIENT: { status: 400, message: 'The envelope does not wrap its key for the hub' },
+  DECRYPT_FAILED: { status: 400, message: 'The envelope could not be decrypted' },
+  INNER_SENDER_MISMATCH: {
+    status: 400,
+    message: 'The sender inside the plaintext differs from the header',
+  },
+  PAYLOAD_INVALID: { status: 400, message: 'The decrypted payload does not match its schema' },
+
+  // Tokens and sessions
+  TOKEN_INVALID: { status: 401, message: 'The token is malformed or its signature is wrong' },
+  TOKEN_EXPIRED: { status: 401, message: 'The token has expired' },
+  TOKEN_AUDIENCE: { status: 401, message: 'The token is for another audience' },
+  TOKEN_LIFETIME: { status: 401, message: 'The token lives longer than allowed' },
+  TOKEN_REPLAYED: { status: 401, message: 'The token has already been used' },
+  DEVICE_UNKNOWN: { status: 401, message: 'The device is not in the directory' },
+  DEVICE_REVOKED: { status: 401, message: 'The device has been revoked' },
+  SESSION_REPLACED: { status: 409, message: 'A newer connection of the same device replaced this one' },
+
+  // Relay
+  NOT_LINKED: { status: 403, message: 'The sender office is not linked to the recipient office' },
+  RECIPIENTS_MISMATCH: {
+    status: 409,
+    message: 'The envelope does not wrap the key for exactly the current devices',
+  },
+  SENDER_MISMATCH: { status: 403, message: 'The envelope names another device as its signer' },
+  RATE_LIMITED: { status: 429, message: 'Too many messages; slow down' },
+  HISTORY_GAP: { status: 410, message: 'Part of the requested history is no longer available' },
+  UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
+  FORBIDDEN: { status: 403, message: 'This identity may not do that' },
+  NOT_FOUND: { status: 404, message: 'Not found' },
+  UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable; retry later' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A stable error code, e.g. `'SIGNATURE_INVALID'`. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Every error code, in the order of the list above. */
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];

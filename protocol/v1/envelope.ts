@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import {
+  Base64Url,
+  base64UrlOf,
+  DeviceId,
+  Ed25519Signature,
+  KeyId,
+  OfficeId,
+  Timestamp,
+  Uuid,
+} from './primitives.js';
+
+/** Largest envelope the gateway relays, counted as its JSON encoding in UTF-8 bytes. */
+export const MAX_ENVELOPE_BYTES = 64 * 1024;
+/** Largest number of recipient keys in one envelope (devices of the offices plus the hub). */
+export const MAX_RECIPIENTS = 64;
+
+export const EnvelopeKind = z.enum(['chat', 'alert', 'receipt', 'alert-ack']);
+export type EnvelopeKind = z.infer<typeof EnvelopeKind>;
+
+/** How urgent an alert is, most urgent first. */
+export const Precedence = z.enum(['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE']);
+export type Precedence = z.infer<typeof Precedence>;
+
+/** Who signed the envelope: the device and the key id of the certificate used. */
+export const SenderRef = z.strictObject({ deviceId: DeviceId, keyId: KeyId });
+
+/**
+ * The visible header: what the gateway needs to route and prioritise, nothing more. It is the
+ * AEAD associated data and is covered by the signature.
+ */
+export const EnvelopeHeader = z
+  .strictObject({
+    v: z.literal(1),
+    id: Uuid,
+    kind: EnvelopeKind,
+    precedence: Precedence.optional().describe('present exactly when kind is alert'),
+    sender: SenderRef,
+    to: z.array(OfficeId).min(1).max(8),
+    createdAt: Timestamp,
+  })
+  .refine((h) => (h.kind === 'alert') === (h.precedence !== undefined), {
+    message: 'precedence is present exactly when kind is alert',
+    path: ['precedence'],
+  })
+  .refine((h) => new Set(h.to).size === h.to.length, {
+    message: 'recipient offices must be distinct',
+    path: ['to'],
+  });
+export type EnvelopeHeader = z.infer<typeof EnvelopeHeader>;
+
+/** The content key sealed (crypto_box_seal) to one recipient device key. */
+export const WrappedKey = z.strictObject({
+  deviceId: DeviceId,
+  keyId: KeyId,
+  wrappedKey: base64UrlOf(80),
+});
+export type WrappedKey = z.infer<typeof WrappedKey>;
+
+/** An end-to-end encrypted, signed envelope as it crosses the wire. */
+export const Envelope = z.strictObject({
+  header: EnvelopeHeader,
+  nonce: base64UrlOf(24),
+  ciphertext: Base64Url.min(22).max(Math.ceil((MAX_ENVELOPE_BYTES * 4) / 3)),
+  recipients: z.array(WrappedKey).min(1).max(MAX_RECIPIENTS),
+  signature: Ed25519Signature,
+});
+export type Envelope = z.infer<typeof Envelope>;

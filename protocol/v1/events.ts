@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { Envelope } from './envelope.js';
+import { DeviceId, OfficeId, Timestamp, Uuid, WireError } from './primitives.js';
+
+/** Position in one device's inbox: increases by one per stored envelope, never reused. */
+export const Offset = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Socket.IO handshake: `io(url, { auth: { token }, transports: ['websocket'] })`. */
+export const HandshakeAuth = z.strictObject({ token: z.string().min(1).max(4096) });
+
+/** Every ack is either `{ ok: true, ... }` or `{ ok: false, error }`. */
+const failure = z.strictObject({ ok: z.literal(false), error: WireError });
+const ackOf = <T extends z.ZodRawShape>(shape: T) =>
+  z.discriminatedUnion('ok', [z.strictObject({ ok: z.literal(true), ...shape }), failure]);
+
+// Client → server
+
+/** `envelope:send` — the payload is the envelope itself. */
+export const SendRequest = Envelope;
+export const SendAck = ackOf({
+  id: Uuid,
+  seq: z.int().min(1).describe("the gateway's acceptance sequence for this sender"),
+  acceptedAt: Timestamp,
+  duplicate: z.boolean().describe('true when this id was accepted before; nothing new was stored'),
+});
+
+/** `inbox:fetch` — a page of the device's inbox after `after`. */
+export const FetchRequest = z.strictObject({
+  after: Offset,
+  limit: z.int().min(1).max(500).default(100),
+});
+
+/** One stored envelope as a device receives it (pushed or fetched). */
+export const Delivery = z.strictObject({
+  offset: Offset,
+  acceptedAt: Timestamp,
+  envelope: Envelope,
+});
+export type Delivery = z.infer<typeof Delivery>;
+
+export const FetchAck = ackOf({
+  items: z.array(Delivery),
+  more: z.boolean(),
+  gap: z
+    .strictObject({ from: Offset, to: Offset, reason: z.enum(['expired', 'trimmed']) })
+    .nullable()
+    .describe('offsets from..to (inclusive) can no longer be delivered; never silent'),
+});
+
+/** `inbox:ack` — everything up to and including `upTo` was processed and may be removed. */
+export const InboxAckRequest = z.strictObject({ upTo: Offset });
+export const InboxAckAck = ackOf({ upTo: Offset });
+
+/** `token:refresh` — a fresh token before the current one expires, or the socket is closed. */
+export const RefreshRequest = z.strictObject({ token: z.string().min(1).max(4096) });
+export const RefreshAck = ackOf({ expiresAt: Timestamp });
+
+// Server → client
+
+/** `envelope` — a new delivery, pushed. Acknowledge with `inbox:ack`. */
+export const EnvelopeEvent = Delivery;
+
+/** `envelope:status` — a recipient device has the sender's envelope. */
+export const StatusEvent = z.strictObject({
+  id: Uuid,
+  status: z.literal('delivered'),
+  deviceId: DeviceId,
+  at: Timestamp,
+});
+
+/** `presence` — a linked office came online or went offline. */
+export const PresenceEvent = z.strictObject({
+  officeId: OfficeId,
+  online: z.boolean(),
+  at: Timestamp,
+});
+
+/** `session:closing` — the server is about to close this socket, and why. */
+export const ClosingEvent = z.strictObject({
+  code: z.enum(['SESSION_REPLACED', 'TOKEN_EXPIRED', 'DEVICE_REVOKED', 'SERVER_SHUTDOWN']),
+  reconnectAfterMs: z.int().min(0).optional(),
+});
+
+/** Event names and their schemas, in one table. */
+export const CLIENT_EVENTS = {
+  'envelope:send': { request: SendRequest, ack: SendAck },
+  'inbox:fetch': { request: FetchRequest, ack: FetchAck },
+  'inbox:ack': { request: InboxAckRequest, ack: InboxAckAck },
+  'token:refresh': { request: RefreshRequest, ack: RefreshAck },
+} as const;
+
+export const SERVER_EVENTS = {
+  envelope: EnvelopeEvent,
+  'envelope:status': StatusEvent,
+  presence: PresenceEvent,
+  'session:closing': ClosingEvent,
+} as const;

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { Precedence } from './envelope.js';
+import { Country, DeviceId, Timestamp, Uuid } from './primitives.js';
+
+/** A chat line between the offices. */
+export const ChatBody = z.strictObject({
+  type: z.literal('chat'),
+  text: z.string().min(1).max(8000),
+  replyTo: Uuid.optional(),
+});
+
+export const AlertCategory = z.enum([
+  'drug-seizure',
+  'wanted-person',
+  'suspicious-vehicle',
+  'document-fraud',
+  'illegal-crossing',
+  'other',
+]);
+export type AlertCategory = z.infer<typeof AlertCategory>;
+
+const VehicleSubject = z.strictObject({
+  kind: z.literal('vehicle'),
+  plate: z.string().min(1).max(20),
+  country: Country.optional(),
+  description: z.string().max(500).optional(),
+});
+
+const PersonSubject = z.strictObject({
+  kind: z.literal('person'),
+  name: z.string().min(1).max(200),
+  dateOfBirth: z.iso.date().optional(),
+  nationality: z.string().length(2).optional().describe('ISO 3166-1 alpha-2'),
+  description: z.string().max(500).optional(),
+});
+
+const DocumentSubject = z.strictObject({
+  kind: z.literal('document'),
+  documentType: z.enum(['passport', 'id-card', 'visa', 'vehicle-registration', 'cargo', 'other']),
+  number: z.string().min(1).max(50),
+  issuingCountry: z.string().length(2).optional().describe('ISO 3166-1 alpha-2'),
+});
+
+export const AlertSubject = z.discriminatedUnion('kind', [
+  VehicleSubject,
+  PersonSubject,
+  DocumentSubject,
+]);
+
+/** A structured alert. Its precedence is repeated in the visible header. */
+export const AlertBody = z
+  .strictObject({
+    type: z.literal('alert'),
+    category: AlertCategory,
+    precedence: Precedence,
+    title: z.string().min(1).max(200),
+    description: z.string().max(8000),
+    location: z.strictObject({
+      bcp: z.string().min(1).max(200),
+      coordinates: z
+        .strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) })
+        .optional(),
+    }),
+    subjects: z.array(AlertSubject).max(50),
+    validFrom: Timestamp,
+    validUntil: Timestamp,
+  })
+  .refine((a) => a.validFrom <= a.validUntil, {
+    message: 'validFrom must not be after validUntil',
+    path: ['validUntil'],
+  });
+export type AlertBody = z.infer<typeof AlertBody>;
+
+/** An end-to-end read receipt for envelopes the reader has shown to its operator. */
+export const ReceiptBody = z.strictObject({
+  type: z.literal('receipt'),
+  status: z.literal('read'),
+  envelopeIds: z.array(Uuid).min(1).max(100),
+});
+
+/** The receiving office acknowledges an alert (the hub's escalation clock stops). */
+export const AlertAckBody = z.strictObject({
+  type: z.literal('alert-ack'),
+  alertId: Uuid,
+  note: z.string().max(2000).optional(),
+});
+
+export const Body = z.discriminatedUnion('type', [ChatBody, AlertBody, ReceiptBody, AlertAckBody]);
+export type Body = z.infer<typeof Body>;
+
+/**
+ * The plaintext inside an envelope. The sender and the envelope id are repeated here so that a
+ * signature cannot be stripped and replaced by another office's.
+ */
+export const Plaintext = z.strictObject({
+  v: z.literal(1),
+  envelopeId: Uuid,
+  sender: DeviceId,
+  body: Body,
+});
+export type Plaintext = z.infer<typeof Plaintext>;

@@ -1,0 +1,44 @@
+import type { Signed } from '../../protocol/v1/certificate.js';
+import { LiaisonError } from '../errors.js';
+import { encode } from './encoding.js';
+import { fromBase64Url, fromUtf8, sodium, toBase64Url, utf8 } from './sodium.js';
+
+/** What a signed object is for; part of the signed bytes, so one kind cannot pass as another. */
+export type SignedDomain = 'liaison/v1/certificate' | 'liaison/v1/statement';
+
+/** Signs the JSON of `payload` with an Ed25519 secret key (libsodium must be ready). */
+export function signObject(domain: SignedDomain, payload: object, secretKey: Uint8Array): Signed {
+  const bytes = utf8(JSON.stringify(payload));
+  const signature = sodium.crypto_sign_detached(encode([domain, bytes]), secretKey);
+  return { payload: toBase64Url(bytes), signature: toBase64Url(signature) };
+}
+
+/**
+ * Checks the signature over the payload's exact bytes and returns the parsed JSON (still to be
+ * validated by the caller). Throws `invalid` for undecodable input, `untrusted` for a signature
+ * that does not verify under `publicKey`.
+ */
+export function openSigned(
+  domain: SignedDomain,
+  signed: Signed,
+  publicKey: Uint8Array,
+  codes: { invalid: 'CERT_INVALID' | 'STATEMENT_INVALID'; untrusted: 'CERT_UNTRUSTED' | 'STATEMENT_UNTRUSTED' },
+): unknown {
+  let bytes: Uint8Array;
+  let signature: Uint8Array;
+  try {
+    bytes = fromBase64Url(signed.payload);
+    signature = fromBase64Url(signed.signature);
+  } catch {
+    throw new LiaisonError(codes.invalid, 'payload or signature is not base64url');
+  }
+  if (signature.length !== sodium.crypto_sign_BYTES) throw new LiaisonError(codes.invalid);
+  if (!sodium.crypto_sign_verify_detached(signature, encode([domain, bytes]), publicKey)) {
+    throw new LiaisonError(codes.untrusted);
+  }
+  try {
+    return JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new LiaisonError(codes.invalid, 'payload is not UTF-8 JSON');
+  }
+}

@@ -1,0 +1,244 @@
+import type { Signed } from '../../protocol/v1/certificate.js';
+import { HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
+import type { StatementPayload } from '../../protocol/v1/statement.js';
+import {
+  type Certificate,
+  checkValidity,
+  type PinnedAuthority,
+  verifyCertificate,
+} from '../crypto/certificate.js';
+import { verifyStatement } from '../crypto/statement.js';
+import { LiaisonError } from '../errors.js';
+
+export interface Office {
+  readonly officeId: string;
+  readonly country: string;
+  readonly name: string;
+  readonly bcp: string;
+}
+
+/** One certified key of a device and what has happened to it since. */
+interface KeyRecord {
+  readonly certificate: Certificate;
+  /** Envelopes created at or after this time may not use the key (it was rotated out). */
+  rotatedAt?: number;
+  revoked: boolean;
+}
+
+interface DeviceRecord {
+  readonly deviceId: string;
+  readonly officeId: string;
+  readonly keys: Map<string, KeyRecord>;
+  currentKeyId: string;
+  revoked: boolean;
+}
+
+/** A device key as a sender needs it to wrap a content key. */
+export interface RecipientKey {
+  readonly deviceId: string;
+  readonly keyId: string;
+  readonly encryptionPublicKey: Uint8Array;
+}
+
+const linkKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
+
+/**
+ * The directory as one endpoint sees it: built only from statements signed by the pinned
+ * authority, so whoever serves the statements (the gateway) cannot add or swap a key. Clients,
+ * the gateway and the hub all answer "who is this key?" and "may these offices talk?" from it.
+ */
+export class Directory {
+  readonly authority: PinnedAuthority;
+  private readonly offices = new Map<string, Office>();
+  private readonly links = new Set<string>();
+  private readonly devices = new Map<string, DeviceRecord>();
+  private readonly statementIds = new Set<string>();
+  private readonly log: Signed[] = [];
+
+  constructor(authority: PinnedAuthority) {
+    this.authority = authority;
+  }
+
+  /** Number of statements applied: the directory's version. */
+  get version(): number {
+    return this.log.length;
+  }
+
+  /** The statements applied, in order (what a gateway serves). */
+  statements(after = 0): readonly Signed[] {
+    return this.log.slice(after);
+  }
+
+  /**
+   * Verifies a statement and applies it. Returns false when the same statement was applied
+   * before (statements are idempotent by id); throws a LiaisonError when it is not signed by the
+   * authority or contradicts the directory.
+   */
+  apply(signed: Signed): boolean {
+    const statement = verifyStatement(signed, this.authority);
+    if (this.statementIds.has(statement.id)) return false;
+    const certificate = this.check(statement);
+    this.record(statement, certificate);
+    this.statementIds.add(statement.id);
+    this.log.push(signed);
+    return true;
+  }
+
+  /** Applies statements in order; stops at the first bad one. */
+  applyAll(statements: readonly Signed[]): void {
+    for (const statement of statements) this.apply(statement);
+  }
+
+  office(officeId: string): Office | undefined {
+    return this.offices.get(officeId);
+  }
+
+  allOffices(): Office[] {
+    return [...this.offices.values()];
+  }
+
+  isLinked(a: string, b: string): boolean {
+    return this.links.has(linkKey(a, b));
+  }
+
+  /** Offices linked to `officeId`. */
+  linkedOffices(officeId: string): string[] {
+    const linked: string[] = [];
+    for (const link of this.links) {
+      const [a, b] = link.split(' ') as [string, string];
+      if (a === officeId) linked.push(b);
+      if (b === officeId) linked.push(a);
+    }
+    return linked.sort();
+  }
+
+  /**
+   * The certificate of a device key if it may be used at time `at`: known, not revoked, not
+   * rotated out before `at`, and within its validity period. Throws the reason otherwise.
+   */
+  usableKey(deviceId: string, keyId: string, at: number): Certificate {
+    const device = this.devices.get(deviceId);
+    const key = device?.keys.get(keyId);
+    if (!device || !key) throw new LiaisonError('CERT_UNKNOWN', undefined, { deviceId, keyId });
+    if (device.revoked || key.revoked) throw new LiaisonError('CERT_REVOKED', undefined, { deviceId, keyId });
+    if (key.rotatedAt !== undefined && at >= key.rotatedAt) {
+      throw new LiaisonError('KEY_ROTATED', undefined, { deviceId, keyId });
+    }
+    checkValidity(key.certificate, at);
+    return key.certificate;
+  }
+
+  /** The current, valid keys of every device of the given offices (the hub when `CARICC`). */
+  currentKeys(officeIds: readonly string[], at: number): RecipientKey[] {
+    const keys: RecipientKey[] = [];
+    for (const device of this.devices.values()) {
+      if (device.revoked || !officeIds.includes(device.officeId)) continue;
+      const key = device.keys.get(device.currentKeyId);
+      if (!key || key.revoked || key.certificate.role === 'analyst') continue;
+      if (at < key.certificate.notBefore || at > key.certificate.notAfter) continue;
+      const { deviceId, keyId, encryptionPublicKey } = key.certificate;
+      keys.push({ deviceId, keyId, encryptionPublicKey });
+    }
+    return keys.sort((x, y) => (x.deviceId < y.deviceId ? -1 : 1));
+  }
+
+  /** Everything an envelope to `officeIds` must be wrapped for: their devices and the hub. */
+  recipientKeys(officeIds: readonly string[], at: number): RecipientKey[] {
+    return this.currentKeys([...officeIds, HUB_OFFICE_ID], at);
+  }
+
+  /**
+   * Throws STATEMENT_CONFLICT when the statement does not fit the directory as it stands. Returns
+   * the verified certificate a statement carries, if any.
+   */
+  private check(statement: StatementPayload): Certificate | undefined {
+    const conflict = (why: string) => new LiaisonError('STATEMENT_CONFLICT', why);
+    switch (statement.kind) {
+      case 'office.registered': {
+        if (this.offices.has(statement.officeId)) throw conflict('office already registered');
+        const country = statement.officeId === HUB_OFFICE_ID ? 'KZ' : statement.officeId.slice(0, 2);
+        if (statement.country !== country) throw conflict('country does not match the office id');
+        return;
+      }
+      case 'link.created':
+      case 'link.removed': {
+        const [a, b] = statement.offices;
+        const offices = [this.offices.get(a), this.offices.get(b)];
+        if (offices.some((o) => !o || o.officeId === HUB_OFFICE_ID)) {
+          throw conflict('a link joins two registered border offices');
+        }
+        if (offices[0]?.country === offices[1]?.country) throw conflict('a link crosses a border');
+        const exists = this.isLinked(a, b);
+        if (statement.kind === 'link.created' && exists) throw conflict('link exists');
+        if (statement.kind === 'link.removed' && !exists) throw conflict('no such link');
+        return;
+      }
+      case 'device.enrolled': {
+        const cert = verifyCertificate(statement.certificate, this.authority);
+        if (!this.offices.has(cert.officeId)) throw conflict('office not registered');
+        if (this.devices.has(cert.deviceId)) throw conflict('device already enrolled; rotate its key');
+        return cert;
+      }
+      case 'device.key-rotated': {
+        const cert = verifyCertificate(statement.certificate, this.authority);
+        const device = this.devices.get(cert.deviceId);
+        if (!device || device.revoked) throw conflict('no such device, or it is revoked');
+        if (device.currentKeyId !== statement.previousKeyId) throw conflict('previous key is not current');
+        if (device.keys.has(cert.keyId)) throw conflict('key already certified');
+        const role = device.keys.get(device.currentKeyId)?.certificate.role;
+        if (cert.role !== role) throw conflict('rotation cannot change the role');
+        return cert;
+      }
+      case 'device.revoked': {
+        const device = this.devices.get(statement.deviceId);
+        if (!device) throw conflict('no such device');
+        if (statement.keyId !== undefined && !device.keys.has(statement.keyId)) {
+          throw conflict('no such key');
+        }
+        return;
+      }
+    }
+  }
+
+  private record(statement: StatementPayload, certificate: Certificate | undefined): void {
+    switch (statement.kind) {
+      case 'office.registered': {
+        const { officeId, country, name, bcp } = statement;
+        this.offices.set(officeId, { officeId, country, name, bcp });
+        return;
+      }
+      case 'link.created':
+        this.links.add(linkKey(...statement.offices));
+        return;
+      case 'link.removed':
+        this.links.delete(linkKey(...statement.offices));
+        return;
+      case 'device.enrolled': {
+        if (!certificate) return;
+        this.devices.set(certificate.deviceId, {
+          deviceId: certificate.deviceId,
+          officeId: certificate.officeId,
+          keys: new Map([[certificate.keyId, { certificate, revoked: false }]]),
+          currentKeyId: certificate.keyId,
+          revoked: false,
+        });
+        return;
+      }
+      case 'device.key-rotated': {
+        if (!certificate) return;
+        const device = this.devices.get(certificate.deviceId) as DeviceRecord;
+        const previous = device.keys.get(statement.previousKeyId) as KeyRecord;
+        previous.rotatedAt = statement.issuedAt;
+        device.keys.set(certificate.keyId, { certificate, revoked: false });
+        device.currentKeyId = certificate.keyId;
+        return;
+      }
+      case 'device.revoked': {
+        const device = this.devices.get(statement.deviceId) as DeviceRecord;
+        if (statement.keyId === undefined) device.revoked = true;
+        else (device.keys.get(statement.keyId) as KeyRecord).revoked = true;
+        return;
+      }
+    }
+  }
+}

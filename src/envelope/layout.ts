@@ -1,0 +1,37 @@
+import type { EnvelopeHeader, WrappedKey } from '../../protocol/v1/envelope.js';
+import { encode } from '../crypto/encoding.js';
+import { fromBase64Url } from '../crypto/sodium.js';
+
+/**
+ * The header's canonical bytes: the AEAD associated data, and the first signed field
+ * (PROTOCOL.md §Envelope byte layout). An absent precedence encodes as the empty string.
+ */
+export function headerBytes(header: EnvelopeHeader): Uint8Array {
+  return encode([
+    'liaison/v1/header',
+    header.v,
+    header.id,
+    header.kind,
+    header.precedence ?? '',
+    header.sender.deviceId,
+    header.sender.keyId,
+    header.to,
+    header.createdAt,
+  ]);
+}
+
+/** The bytes the sender signs: header, nonce, ciphertext and every wrapped key, in order. */
+export function signatureInput(
+  header: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  recipients: readonly WrappedKey[],
+): Uint8Array {
+  return encode([
+    'liaison/v1/envelope',
+    header,
+    nonce,
+    ciphertext,
+    recipients.map((r) => [r.deviceId, r.keyId, fromBase64Url(r.wrappedKey)]),
+  ]);
+}

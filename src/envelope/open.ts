@@ -1,0 +1,154 @@
+import { Envelope, type EnvelopeHeader } from '../../protocol/v1/envelope.js';
+import { type Body, Plaintext } from '../../protocol/v1/payload.js';
+import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
+import type { Certificate } from '../crypto/certificate.js';
+import type { DeviceKeys } from '../crypto/keys.js';
+import { fromBase64Url, fromUtf8, ready, sodium } from '../crypto/sodium.js';
+import type { Directory } from '../directory/directory.js';
+import { isLiaisonError, LiaisonError } from '../errors.js';
+import { headerBytes, signatureInput } from './layout.js';
+
+/** How far in the future an envelope's creation time may lie (clocks drift). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export interface VerifiedEnvelope {
+  readonly envelope: Envelope;
+  readonly sender: Certificate;
+  /** The canonical header bytes, kept for decryption. */
+  readonly headerBytes: Uint8Array;
+}
+
+export interface OpenedEnvelope {
+  readonly header: EnvelopeHeader;
+  readonly sender: Certificate;
+  readonly body: Body;
+}
+
+/**
+ * Checks everything about an envelope that needs no private key: its shape, that the sender's
+ * key is certified by the pinned authority and usable at the envelope's creation time, that the
+ * sender may write to the named offices, the signature over header, nonce, ciphertext and wrapped
+ * keys, and that the hub is among the recipients. The hub and recipients call this; so may anyone.
+ */
+export async function verifyEnvelope(
+  input: unknown,
+  directory: Directory,
+  now: number = Date.now(),
+): Promise<VerifiedEnvelope> {
+  await ready;
+  const parsed = Envelope.safeParse(input);
+  if (!parsed.success) {
+    throw new LiaisonError('ENVELOPE_INVALID', undefined, {
+      issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+  }
+  const envelope = parsed.data;
+  const { header } = envelope;
+  if (header.createdAt > now + MAX_CLOCK_SKEW_MS) {
+    throw new LiaisonError('ENVELOPE_INVALID', 'envelope was created in the future');
+  }
+
+  const sender = directory.usableKey(header.sender.deviceId, header.sender.keyId, header.createdAt);
+  if (sender.role === 'analyst') throw new LiaisonError('FORBIDDEN', 'analysts do not send');
+  if (sender.role === 'device') {
+    for (const office of header.to) {
+      if (!directory.isLinked(sender.officeId, office)) {
+        throw new LiaisonError('NOT_LINKED', undefined, { from: sender.officeId, to: office });
+      }
+    }
+  }
+
+  const ad = headerBytes(header);
+  const nonce = fromBase64Url(envelope.nonce);
+  const ciphertext = fromBase64Url(envelope.ciphertext);
+  const signature = fromBase64Url(envelope.signature);
+  const signed = signatureInput(ad, nonce, ciphertext, envelope.recipients);
+  if (!sodium.crypto_sign_verify_detached(signature, signed, sender.signingPublicKey)) {
+    throw new LiaisonError('SIGNATURE_INVALID');
+  }
+
+  if (!envelope.recipients.some((r) => isUsableHubKey(directory, r, header.createdAt))) {
+    throw new LiaisonError('HUB_NOT_RECIPIENT');
+  }
+  return { envelope, sender, headerBytes: ad };
+}
+
+/**
+ * Verifies an envelope (see verifyEnvelope), then unwraps the content key with the recipient's
+ * private key, decrypts with the header as associated data, and checks that the sender and id
+ * inside the plaintext are those of the header. Every failure is a LiaisonError with a code;
+ * nothing is logged.
+ */
+export async function openEnvelope(
+  input: unknown,
+  recipient: DeviceKeys,
+  directory: Directory,
+  now: number = Date.now(),
+): Promise<OpenedEnvelope> {
+  const verified = await verifyEnvelope(input, directory, now);
+  const { envelope, sender } = verified;
+  const { header } = envelope;
+
+  const ownOffice = officeOfDevice(recipient.deviceId);
+  const entry = envelope.recipients.find(
+    (r) => r.deviceId === recipient.deviceId && r.keyId === recipient.keyId,
+  );
+  if (!entry || (ownOffice !== HUB_OFFICE_ID && !header.to.includes(ownOffice))) {
+    throw new LiaisonError('NOT_A_RECIPIENT');
+  }
+
+  let plaintextBytes: Uint8Array;
+  try {
+    const contentKey = sodium.crypto_box_seal_open(
+      fromBase64Url(entry.wrappedKey),
+      recipient.encryptionPublicKey,
+      recipient.encryptionSecretKey,
+    );
+    plaintextBytes = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      fromBase64Url(envelope.ciphertext),
+      verified.headerBytes,
+      fromBase64Url(envelope.nonce),
+      contentKey,
+    );
+    sodium.memzero(contentKey);
+  } catch {
+    throw new LiaisonError('DECRYPT_FAILED');
+  }
+
+  const plaintext = parsePlaintext(plaintextBytes);
+  if (plaintext.sender !== header.sender.deviceId || plaintext.envelopeId !== header.id) {
+    throw new LiaisonError('INNER_SENDER_MISMATCH');
+  }
+  const { body } = plaintext;
+  if (body.type !== header.kind || (body.type === 'alert' && body.precedence !== header.precedence)) {
+    throw new LiaisonError('PAYLOAD_INVALID', 'payload kind or precedence differs from the header');
+  }
+  return { header, sender, body };
+}
+
+function parsePlaintext(bytes: Uint8Array): Plaintext {
+  let json: unknown;
+  try {
+    json = JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new LiaisonError('PAYLOAD_INVALID', 'plaintext is not UTF-8 JSON');
+  }
+  const parsed = Plaintext.safeParse(json);
+  if (!parsed.success) throw new LiaisonError('PAYLOAD_INVALID');
+  return parsed.data;
+}
+
+function isUsableHubKey(
+  directory: Directory,
+  entry: { deviceId: string; keyId: string },
+  at: number,
+): boolean {
+  if (officeOfDevice(entry.deviceId) !== HUB_OFFICE_ID) return false;
+  try {
+    return directory.usableKey(entry.deviceId, entry.keyId, at).role === 'hub';
+  } catch (error) {
+    if (isLiaisonError(error)) return false;
+    throw error;
+  }
+}

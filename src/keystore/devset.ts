@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import type { Signed } from '../../protocol/v1/certificate.js';
+import { HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
+import { publishAuthority } from '../crypto/certificate.js';
+import { signStatement } from '../crypto/statement.js';
+import { writeDirectoryFile } from './directory-file.js';
+import { enrollDevice } from './enroll.js';
+import { exists, writePublicFile } from './files.js';
+import { newSeed, writeAuthorityKey } from './keyfile.js';
+import { SAMPLE_DEVICE_LABELS, SAMPLE_LINKS, SAMPLE_OFFICES } from './topology.js';
+
+/** Where each file of a key set lives, relative to its folder. */
+export const keySetPaths = (dir: string) => ({
+  authorityKey: join(dir, 'authority.key'),
+  authorityPublic: join(dir, 'authority.pub.json'),
+  directory: join(dir, 'directory.json'),
+  deviceKey: (deviceId: string) => join(dir, 'devices', `${deviceId}.key`),
+});
+
+export const HUB_DEVICE_ID = `${HUB_OFFICE_ID}/hub`;
+export const ANALYST_DEVICE_ID = `${HUB_OFFICE_ID}/analyst-1`;
+
+/**
+ * Generates a complete development key set: an authority, the sample offices with two devices
+ * each, their links, CARICC's hub and one analyst. Refuses to touch a folder that has one.
+ */
+export async function generateDevKeySet(dir: string, now = Date.now()): Promise<string[]> {
+  const paths = keySetPaths(dir);
+  if (await exists(paths.authorityKey)) {
+    throw new Error(`refusing to overwrite ${paths.authorityKey}: a key set already exists`);
+  }
+  const authority = await writeAuthorityKey(
+    paths.authorityKey,
+    'CARICC development authority',
+    await newSeed(),
+  );
+  const published = publishAuthority(authority, authority.name);
+  await writePublicFile(paths.authorityPublic, `${JSON.stringify(published, null, 2)}\n`);
+
+  const statements: Signed[] = [];
+  const at = { issuedAt: now };
+  statements.push(
+    await signStatement(
+      authority,
+      'office.registered',
+      { officeId: HUB_OFFICE_ID, country: 'KZ', name: 'CARICC hub, Almaty', bcp: 'Almaty' },
+      at,
+    ),
+  );
+  for (const office of SAMPLE_OFFICES) {
+    statements.push(await signStatement(authority, 'office.registered', { ...office }, at));
+  }
+  const devices: string[] = [];
+  const enroll = async (deviceId: string, country: 'KZ' | (typeof SAMPLE_OFFICES)[number]['country'], role: 'device' | 'hub' | 'analyst') => {
+    const { statement } = await enrollDevice(authority, {
+      deviceId,
+      country,
+      role,
+      days: 365,
+      keyPath: paths.deviceKey(deviceId),
+      now,
+    });
+    statements.push(statement);
+    devices.push(deviceId);
+  };
+  await enroll(HUB_DEVICE_ID, 'KZ', 'hub');
+  await enroll(ANALYST_DEVICE_ID, 'KZ', 'analyst');
+  for (const office of SAMPLE_OFFICES) {
+    for (const label of SAMPLE_DEVICE_LABELS) {
+      await enroll(`${office.officeId}/${label}`, office.country, 'device');
+    }
+  }
+  for (const offices of SAMPLE_LINKS) {
+    statements.push(await signStatement(authority, 'link.created', { offices: [...offices] as [string, string] }, at));
+  }
+  await writeDirectoryFile(paths.directory, { v: 1, authority: published, statements });
+  return devices;
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { Signed } from '../../protocol/v1/certificate.js';
+import { Base64Url, DeviceId } from '../../protocol/v1/primitives.js';
+import {
+  type AuthorityKeys,
+  type DeviceKeys,
+  generateAuthorityKeys,
+  generateDeviceKeys,
+} from '../crypto/keys.js';
+import { fromBase64Url, ready, sodium, toBase64Url } from '../crypto/sodium.js';
+import { readJsonFile, writeSecretFile } from './files.js';
+
+/** The authority's private key file. Kept offline in production; 0600 always. */
+const AuthorityKeyFile = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('liaison.authority-key'),
+  name: z.string(),
+  keyId: Base64Url,
+  signingSeed: Base64Url,
+});
+
+/** A device's private key file with its certificate. 0600 always. */
+const DeviceKeyFile = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('liaison.device-key'),
+  deviceId: DeviceId,
+  keyId: Base64Url,
+  signingSeed: Base64Url,
+  encryptionSeed: Base64Url,
+  certificate: Signed,
+});
+
+export interface AuthorityKeyPair extends AuthorityKeys {
+  readonly name: string;
+}
+
+export interface DeviceIdentity {
+  readonly keys: DeviceKeys;
+  readonly certificate: Signed;
+}
+
+/** Seeds are stored rather than expanded keys: 32 bytes each, and keys derive from them. */
+export const newSeed = async () => (await ready, sodium.randombytes_buf(32));
+
+export async function writeAuthorityKey(path: string, name: string, seed: Uint8Array) {
+  const keys = await generateAuthorityKeys({ signing: seed });
+  const file = { v: 1, type: 'liaison.authority-key', name, keyId: keys.keyId, signingSeed: toBase64Url(seed) };
+  await writeSecretFile(path, `${JSON.stringify(file, null, 2)}\n`);
+  return { ...keys, name };
+}
+
+export async function readAuthorityKey(path: string): Promise<AuthorityKeyPair> {
+  const file = AuthorityKeyFile.parse(await readJsonFile(path));
+  const keys = await generateAuthorityKeys({ signing: fromBase64Url(file.signingSeed) });
+  if (keys.keyId !== file.keyId) throw new Error(`${path}: key id does not match the key`);
+  return { ...keys, name: file.name };
+}
+
+export interface DeviceSeeds {
+  readonly signing: Uint8Array;
+  readonly encryption: Uint8Array;
+}
+
+export async function writeDeviceKey(
+  path: string,
+  keys: DeviceKeys,
+  seeds: DeviceSeeds,
+  certificate: Signed,
+): Promise<void> {
+  const file = {
+    v: 1,
+    type: 'liaison.device-key',
+    deviceId: keys.deviceId,
+    keyId: keys.keyId,
+    signingSeed: toBase64Url(seeds.signing),
+    encryptionSeed: toBase64Url(seeds.encryption),
+    certificate,
+  };
+  await writeSecretFile(path, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+export async function readDeviceKey(path: string): Promise<DeviceIdentity> {
+  const file = DeviceKeyFile.parse(await readJsonFile(path));
+  const keys = await generateDeviceKeys(file.deviceId, {
+    signing: fromBase64Url(file.signingSeed),
+    encryption: fromBase64Url(file.encryptionSeed),
+  });
+  if (keys.keyId !== file.keyId) throw new Error(`${path}: key id does not match the keys`);
+  return { keys, certificate: file.certificate };
+}
