@@ -43,7 +43,10 @@ export const ERRORS = {
   TOKEN_REPLAYED: { status: 401, message: 'The token has already been used' },
   DEVICE_UNKNOWN: { status: 401, message: 'The device is not in the directory' },
   DEVICE_REVOKED: { status: 401, message: 'The device has been revoked' },
-  SESSION_REPLACED: { status: 409, message: 'A newer connection of the same device replaced this one' },
+  SESSION_REPLACED: {
+    status: 409,
+    message: 'A newer connection of the same device replaced this one',
+  },
 
   // Relay
   NOT_LINKED: { status: 403, message: 'The sender office is not linked to the recipient office' },

@@ -35,7 +35,8 @@ export const DeviceId = z
 export type DeviceId = z.infer<typeof DeviceId>;
 
 /** The office part of a device id. */
-export const officeOfDevice = (deviceId: string): string => deviceId.slice(0, deviceId.indexOf('/'));
+export const officeOfDevice = (deviceId: string): string =>
+  deviceId.slice(0, deviceId.indexOf('/'));
 
 /** 16 bytes derived from a device's two public keys (see PROTOCOL.md §Key ids). */
 export const KeyId = base64UrlOf(16);

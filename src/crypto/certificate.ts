@@ -106,8 +106,10 @@ export function verifyCertificate(signed: Signed, authority: PinnedAuthority): C
 
 /** Throws unless `at` lies within the certificate's validity period. */
 export function checkValidity(cert: CertificatePayload, at: number): void {
-  if (at < cert.notBefore) throw new LiaisonError('CERT_NOT_YET_VALID', undefined, { deviceId: cert.deviceId });
-  if (at > cert.notAfter) throw new LiaisonError('CERT_EXPIRED', undefined, { deviceId: cert.deviceId });
+  if (at < cert.notBefore)
+    throw new LiaisonError('CERT_NOT_YET_VALID', undefined, { deviceId: cert.deviceId });
+  if (at > cert.notAfter)
+    throw new LiaisonError('CERT_EXPIRED', undefined, { deviceId: cert.deviceId });
 }
 
 /** Office devices belong to border offices; the hub and analysts belong to CARICC (in KZ). */

@@ -22,7 +22,10 @@ export function openSigned(
   domain: SignedDomain,
   signed: Signed,
   publicKey: Uint8Array,
-  codes: { invalid: 'CERT_INVALID' | 'STATEMENT_INVALID'; untrusted: 'CERT_UNTRUSTED' | 'STATEMENT_UNTRUSTED' },
+  codes: {
+    invalid: 'CERT_INVALID' | 'STATEMENT_INVALID';
+    untrusted: 'CERT_UNTRUSTED' | 'STATEMENT_UNTRUSTED';
+  },
 ): unknown {
   let bytes: Uint8Array;
   let signature: Uint8Array;

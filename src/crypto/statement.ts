@@ -51,7 +51,8 @@ export function verifyStatement(signed: Signed, authority: PinnedAuthority): Sta
     untrusted: 'STATEMENT_UNTRUSTED',
   });
   const parsed = StatementPayload.safeParse(json);
-  if (!parsed.success) throw new LiaisonError('STATEMENT_INVALID', 'statement does not match schema');
+  if (!parsed.success)
+    throw new LiaisonError('STATEMENT_INVALID', 'statement does not match schema');
   if (parsed.data.issuer !== authority.keyId) throw new LiaisonError('STATEMENT_UNTRUSTED');
   return parsed.data;
 }

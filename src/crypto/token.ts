@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, SignJWT } from 'jose';
+import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import {
   TOKEN_MAX_LIFETIME_SECONDS,
   type TokenClaims,
   TokenClaims as TokenClaimsSchema,
   TokenHeader,
 } from '../../protocol/v1/token.js';
-import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Directory } from '../directory/directory.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import type { Certificate } from './certificate.js';
@@ -33,7 +33,10 @@ export interface TokenOptions {
  * const token = await createClientToken(device, { audience: 'liaison-gateway' });
  * io(url, { auth: { token }, transports: ['websocket'] });
  */
-export async function createClientToken(device: DeviceKeys, options: TokenOptions): Promise<string> {
+export async function createClientToken(
+  device: DeviceKeys,
+  options: TokenOptions,
+): Promise<string> {
   await ready;
   const lifetime = options.lifetimeSeconds ?? 60;
   if (lifetime <= 0 || lifetime > TOKEN_MAX_LIFETIME_SECONDS) {
@@ -117,8 +120,10 @@ export async function verifyClientToken(
     throw mapJoseError(error);
   }
   const claims = parsedClaims.data;
-  if (claims.exp - claims.iat > TOKEN_MAX_LIFETIME_SECONDS) throw new LiaisonError('TOKEN_LIFETIME');
-  if (claims.iat * 1000 > nowMs + 60_000) throw new LiaisonError('TOKEN_INVALID', 'issued in the future');
+  if (claims.exp - claims.iat > TOKEN_MAX_LIFETIME_SECONDS)
+    throw new LiaisonError('TOKEN_LIFETIME');
+  if (claims.iat * 1000 > nowMs + 60_000)
+    throw new LiaisonError('TOKEN_INVALID', 'issued in the future');
   return { claims, certificate };
 }
 

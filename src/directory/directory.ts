@@ -120,7 +120,8 @@ export class Directory {
     const device = this.devices.get(deviceId);
     const key = device?.keys.get(keyId);
     if (!device || !key) throw new LiaisonError('CERT_UNKNOWN', undefined, { deviceId, keyId });
-    if (device.revoked || key.revoked) throw new LiaisonError('CERT_REVOKED', undefined, { deviceId, keyId });
+    if (device.revoked || key.revoked)
+      throw new LiaisonError('CERT_REVOKED', undefined, { deviceId, keyId });
     if (key.rotatedAt !== undefined && at >= key.rotatedAt) {
       throw new LiaisonError('KEY_ROTATED', undefined, { deviceId, keyId });
     }
@@ -156,7 +157,8 @@ export class Directory {
     switch (statement.kind) {
       case 'office.registered': {
         if (this.offices.has(statement.officeId)) throw conflict('office already registered');
-        const country = statement.officeId === HUB_OFFICE_ID ? 'KZ' : statement.officeId.slice(0, 2);
+        const country =
+          statement.officeId === HUB_OFFICE_ID ? 'KZ' : statement.officeId.slice(0, 2);
         if (statement.country !== country) throw conflict('country does not match the office id');
         return;
       }
@@ -176,14 +178,16 @@ export class Directory {
       case 'device.enrolled': {
         const cert = verifyCertificate(statement.certificate, this.authority);
         if (!this.offices.has(cert.officeId)) throw conflict('office not registered');
-        if (this.devices.has(cert.deviceId)) throw conflict('device already enrolled; rotate its key');
+        if (this.devices.has(cert.deviceId))
+          throw conflict('device already enrolled; rotate its key');
         return cert;
       }
       case 'device.key-rotated': {
         const cert = verifyCertificate(statement.certificate, this.authority);
         const device = this.devices.get(cert.deviceId);
         if (!device || device.revoked) throw conflict('no such device, or it is revoked');
-        if (device.currentKeyId !== statement.previousKeyId) throw conflict('previous key is not current');
+        if (device.currentKeyId !== statement.previousKeyId)
+          throw conflict('previous key is not current');
         if (device.keys.has(cert.keyId)) throw conflict('key already certified');
         const role = device.keys.get(device.currentKeyId)?.certificate.role;
         if (cert.role !== role) throw conflict('rotation cannot change the role');

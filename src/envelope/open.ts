@@ -121,7 +121,10 @@ export async function openEnvelope(
     throw new LiaisonError('INNER_SENDER_MISMATCH');
   }
   const { body } = plaintext;
-  if (body.type !== header.kind || (body.type === 'alert' && body.precedence !== header.precedence)) {
+  if (
+    body.type !== header.kind ||
+    (body.type === 'alert' && body.precedence !== header.precedence)
+  ) {
     throw new LiaisonError('PAYLOAD_INVALID', 'payload kind or precedence differs from the header');
   }
   return { header, sender, body };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvelopeHeader, WrappedKey } from '../../protocol/v1/envelope.js';
 import { Envelope } from '../../protocol/v1/envelope.js';
-import { Plaintext, type Body } from '../../protocol/v1/payload.js';
+import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { ready, sodium, toBase64Url, utf8 } from '../crypto/sodium.js';
 import type { RecipientKey } from '../directory/directory.js';
@@ -92,7 +92,11 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
  * crypto_box_seal with a given ephemeral key: `epk || crypto_box(m, BLAKE2b-192(epk || pk), pk, esk)`.
  * Deterministic, for test vectors only.
  */
-function sealWithEphemeral(message: Uint8Array, publicKey: Uint8Array, seed: Uint8Array): Uint8Array {
+function sealWithEphemeral(
+  message: Uint8Array,
+  publicKey: Uint8Array,
+  seed: Uint8Array,
+): Uint8Array {
   const ephemeral = sodium.crypto_box_seed_keypair(seed);
   const nonceInput = new Uint8Array([...ephemeral.publicKey, ...publicKey]);
   const nonce = sodium.crypto_generichash(sodium.crypto_box_NONCEBYTES, nonceInput, null);

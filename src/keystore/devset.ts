@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { Signed } from '../../protocol/v1/certificate.js';
-import { HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
+import type { Role, Signed } from '../../protocol/v1/certificate.js';
+import { type Country, HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
 import { publishAuthority } from '../crypto/certificate.js';
 import { signStatement } from '../crypto/statement.js';
 import { writeDirectoryFile } from './directory-file.js';
@@ -51,7 +51,7 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
     statements.push(await signStatement(authority, 'office.registered', { ...office }, at));
   }
   const devices: string[] = [];
-  const enroll = async (deviceId: string, country: 'KZ' | (typeof SAMPLE_OFFICES)[number]['country'], role: 'device' | 'hub' | 'analyst') => {
+  const enroll = async (deviceId: string, country: Country, role: Role) => {
     const { statement } = await enrollDevice(authority, {
       deviceId,
       country,
@@ -71,7 +71,14 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
     }
   }
   for (const offices of SAMPLE_LINKS) {
-    statements.push(await signStatement(authority, 'link.created', { offices: [...offices] as [string, string] }, at));
+    statements.push(
+      await signStatement(
+        authority,
+        'link.created',
+        { offices: [...offices] as [string, string] },
+        at,
+      ),
+    );
   }
   await writeDirectoryFile(paths.directory, { v: 1, authority: published, statements });
   return devices;

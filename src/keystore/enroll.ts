@@ -1,5 +1,4 @@
-import type { Signed } from '../../protocol/v1/certificate.js';
-import type { Role } from '../../protocol/v1/certificate.js';
+import type { Role, Signed } from '../../protocol/v1/certificate.js';
 import type { Country } from '../../protocol/v1/primitives.js';
 import { issueCertificate } from '../crypto/certificate.js';
 import { type AuthorityKeys, type DeviceKeys, generateDeviceKeys } from '../crypto/keys.js';

@@ -40,11 +40,20 @@ export interface DeviceIdentity {
 }
 
 /** Seeds are stored rather than expanded keys: 32 bytes each, and keys derive from them. */
-export const newSeed = async () => (await ready, sodium.randombytes_buf(32));
+export async function newSeed(): Promise<Uint8Array> {
+  await ready;
+  return sodium.randombytes_buf(32);
+}
 
 export async function writeAuthorityKey(path: string, name: string, seed: Uint8Array) {
   const keys = await generateAuthorityKeys({ signing: seed });
-  const file = { v: 1, type: 'liaison.authority-key', name, keyId: keys.keyId, signingSeed: toBase64Url(seed) };
+  const file = {
+    v: 1,
+    type: 'liaison.authority-key',
+    name,
+    keyId: keys.keyId,
+    signingSeed: toBase64Url(seed),
+  };
   await writeSecretFile(path, `${JSON.stringify(file, null, 2)}\n`);
   return { ...keys, name };
 }

@@ -61,7 +61,12 @@ describe('envelope round trip', () => {
     expect(envelope.header.kind).toBe('alert');
     expect(envelope.header.precedence).toBe('FLASH');
     expect(JSON.stringify(envelope)).not.toContain('Kamaz');
-    const opened = await openEnvelope(envelope, device(world, 'KG-AKZHOL/desk-1'), world.directory, NOW);
+    const opened = await openEnvelope(
+      envelope,
+      device(world, 'KG-AKZHOL/desk-1'),
+      world.directory,
+      NOW,
+    );
     expect(opened.body).toEqual(alert);
   });
 });
