@@ -1,0 +1,133 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Envelope } from '../../protocol/v1/envelope.js';
+import { buildVectors, renderVectors } from '../../scripts/vectors.js';
+import { pinAuthority, verifyCertificate } from '../../src/crypto/certificate.js';
+import { encode } from '../../src/crypto/encoding.js';
+import { generateDeviceKeys } from '../../src/crypto/keys.js';
+import { fromBase64Url, fromUtf8, ready, sodium } from '../../src/crypto/sodium.js';
+import { verifyClientToken } from '../../src/crypto/token.js';
+import { Directory } from '../../src/directory/directory.js';
+import { headerBytes } from '../../src/envelope/layout.js';
+import { openEnvelope } from '../../src/envelope/open.js';
+
+const dir = join(import.meta.dirname, '..', '..', 'protocol', 'vectors');
+// biome-ignore lint/suspicious/noExplicitAny: vectors are read as plain JSON, as an integrator would
+const load = async (name: string): Promise<any> =>
+  JSON.parse(await readFile(join(dir, `${name}.json`), 'utf8'));
+
+beforeAll(async () => {
+  await ready;
+});
+
+describe('protocol test vectors', () => {
+  it('are reproduced byte for byte from their fixed seeds', async () => {
+    const rendered = await renderVectors();
+    const onDisk = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    expect(onDisk).toEqual(
+      Object.keys(rendered)
+        .map((n) => `${n}.json`)
+        .sort(),
+    );
+    for (const [name, text] of Object.entries(rendered)) {
+      expect(await readFile(join(dir, `${name}.json`), 'utf8'), `${name}.json`).toBe(text);
+    }
+  });
+
+  it('are deterministic across runs', async () => {
+    expect(JSON.stringify(await buildVectors())).toBe(JSON.stringify(await buildVectors()));
+  });
+
+  it('let an integrator verify certificates and the directory from the files alone', async () => {
+    const statements = await load('statements');
+    const certificates = await load('certificates');
+    const authority = await pinAuthority(statements.authority);
+    for (const entry of certificates.certificates) {
+      const cert = verifyCertificate(entry.certificate, authority);
+      expect(cert.deviceId).toBe(entry.deviceId);
+      expect(fromUtf8(fromBase64Url(entry.certificate.payload))).toBe(entry.payloadJson);
+      const signed = encode(['liaison/v1/certificate', fromBase64Url(entry.certificate.payload)]);
+      expect(sodium.to_hex(signed)).toBe(entry.signatureInputHex);
+    }
+    const directory = new Directory(authority);
+    directory.applyAll(statements.statements);
+    expect(directory.isLinked('KZ-KORDAI', 'KG-AKZHOL')).toBe(true);
+  });
+
+  it('let an integrator reproduce header bytes, check signatures and open every wrapped key', async () => {
+    const keys = await load('keys');
+    const signers = new Map<string, Uint8Array>(
+      keys.devices.map((d: { deviceId: string; signingPublicKey: string }) => [
+        d.deviceId,
+        fromBase64Url(d.signingPublicKey),
+      ]),
+    );
+    for (const name of ['envelope-chat', 'envelope-alert']) {
+      const vector = await load(name);
+      const envelope = Envelope.parse(vector.envelope);
+      expect(sodium.to_hex(headerBytes(envelope.header))).toBe(vector.headerBytesHex);
+      const signer = signers.get(envelope.header.sender.deviceId) as Uint8Array;
+      const signatureInput = sodium.from_hex(vector.signatureInputHex);
+      expect(
+        sodium.crypto_sign_verify_detached(
+          fromBase64Url(envelope.signature),
+          signatureInput,
+          signer,
+        ),
+      ).toBe(true);
+
+      for (const [i, recipient] of envelope.recipients.entries()) {
+        const device = keys.devices.find(
+          (d: { deviceId: string }) => d.deviceId === recipient.deviceId,
+        );
+        const pair = sodium.crypto_box_seed_keypair(fromBase64Url(device.encryptionSeed));
+        const wrapped = fromBase64Url(recipient.wrappedKey);
+        // The sealed box starts with the ephemeral public key the vector names.
+        expect(sodium.to_base64(wrapped.subarray(0, 32), 7)).toBe(vector.ephemeral[i].publicKey);
+        const contentKey = sodium.crypto_box_seal_open(wrapped, pair.publicKey, pair.privateKey);
+        expect(sodium.to_base64(contentKey, 7)).toBe(vector.contentKey);
+      }
+      const plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        null,
+        fromBase64Url(envelope.ciphertext),
+        sodium.from_hex(vector.headerBytesHex),
+        fromBase64Url(vector.nonce),
+        fromBase64Url(vector.contentKey),
+      );
+      expect(fromUtf8(plaintext)).toBe(vector.plaintextJson);
+    }
+  });
+
+  it('open with the SDK for every recipient, and the token verifies at its time', async () => {
+    const statements = await load('statements');
+    const keys = await load('keys');
+    const directory = new Directory(await pinAuthority(statements.authority));
+    directory.applyAll(statements.statements);
+    const identity = async (deviceId: string) => {
+      const d = keys.devices.find((x: { deviceId: string }) => x.deviceId === deviceId);
+      return generateDeviceKeys(deviceId, {
+        signing: fromBase64Url(d.signingSeed),
+        encryption: fromBase64Url(d.encryptionSeed),
+      });
+    };
+    for (const name of ['envelope-chat', 'envelope-alert']) {
+      const vector = await load(name);
+      for (const deviceId of ['KG-AKZHOL/desk-1', 'KG-AKZHOL/duty-1', 'CARICC/hub']) {
+        const opened = await openEnvelope(
+          vector.envelope,
+          await identity(deviceId),
+          directory,
+          vector.openAt,
+        );
+        expect(opened.body).toEqual(vector.body);
+      }
+    }
+    const token = await load('token');
+    const verified = await verifyClientToken(token.token, directory, {
+      audience: token.audience,
+      now: token.verifyAt,
+    });
+    expect(verified.claims.iss).toBe('KZ-KORDAI/desk-1');
+  });
+});
