@@ -1,0 +1,8 @@
+FROM node:20-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev && mkdir /keys && chown node:node /keys
+USER node
+CMD ["node", "dist/src/cli/main.js", "demo", "--dir", "/keys"]
