@@ -1,0 +1,158 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const TSX = join(root, 'node_modules', '.bin', 'tsx');
+
+/** Runs the CLI from source as a separate process, as a user would run `liaison`. */
+async function liaison(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [join(root, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: dir,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'liaison-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('liaison keys', () => {
+  it('builds a directory by hand: authority, offices, a device, a link, a rotation, a revocation', async () => {
+    const ok = async (...args: string[]) => {
+      const result = await liaison('keys', ...args);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      return result.stdout;
+    };
+    const auth = ['--authority', 'ca/authority.key', '--directory', 'ca/directory.json'];
+    expect(await ok('authority', '--dir', 'ca')).toContain('authority.pub.json');
+    await ok(
+      'office',
+      ...auth,
+      '--office',
+      'TJ-PANJ',
+      '--name',
+      'BLO Panji Poyon',
+      '--bcp',
+      'Panji Poyon',
+    );
+    await ok(
+      'office',
+      ...auth,
+      '--office',
+      'AF-SHERKHAN',
+      '--name',
+      'BLO Sher Khan',
+      '--bcp',
+      'Sher Khan Bandar',
+    );
+    await ok('issue', ...auth, '--device', 'TJ-PANJ/desk-1', '--out', 'ca/panj.key');
+    await ok('link', ...auth, 'TJ-PANJ', 'AF-SHERKHAN');
+    expect(await ok('rotate', ...auth, '--key', 'ca/panj.key', '--out', 'ca/panj-2.key')).toContain(
+      'replaces',
+    );
+    await ok('revoke', ...auth, '--device', 'TJ-PANJ/desk-1', '--reason', 'lost');
+    expect(await ok('verify', 'ca/panj-2.key', '--root', 'ca/authority.pub.json')).toContain(
+      'valid certificate of TJ-PANJ/desk-1',
+    );
+    const directory = JSON.parse(await readFile(join(dir, 'ca', 'directory.json'), 'utf8'));
+    expect(directory.statements).toHaveLength(6);
+    expect((await stat(join(dir, 'ca', 'panj-2.key'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('inspect shows a key file without its secrets', async () => {
+    const { stdout, code } = await liaison('keys', 'inspect', 'ca/panj.key');
+    expect(code).toBe(0);
+    expect(stdout).toContain('"deviceId": "TJ-PANJ/desk-1"');
+    const secret = JSON.parse(await readFile(join(dir, 'ca', 'panj.key'), 'utf8')).signingSeed;
+    expect(stdout).not.toContain(secret);
+  });
+
+  it('refuses to overwrite a private key, and says so', async () => {
+    const before = await readFile(join(dir, 'ca', 'panj.key'), 'utf8');
+    const result = await liaison(
+      'keys',
+      'issue',
+      '--authority',
+      'ca/authority.key',
+      '--device',
+      'TJ-PANJ/desk-2',
+      '--out',
+      'ca/panj.key',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/refusing to overwrite/);
+    expect(await readFile(join(dir, 'ca', 'panj.key'), 'utf8')).toBe(before);
+  });
+
+  it('refuses a link inside one country with the conflict code', async () => {
+    await liaison(
+      'keys',
+      'office',
+      '--authority',
+      'ca/authority.key',
+      '--directory',
+      'ca/directory.json',
+      '--office',
+      'TJ-FOTEHOBOD',
+      '--name',
+      'BLO Fotehobod',
+      '--bcp',
+      'Fotehobod',
+    );
+    const result = await liaison(
+      'keys',
+      'link',
+      '--authority',
+      'ca/authority.key',
+      '--directory',
+      'ca/directory.json',
+      'TJ-PANJ',
+      'TJ-FOTEHOBOD',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('STATEMENT_CONFLICT');
+  });
+
+  it('a certificate checked against another root is untrusted', async () => {
+    await liaison('keys', 'authority', '--dir', 'other');
+    const result = await liaison(
+      'keys',
+      'verify',
+      'ca/panj.key',
+      '--root',
+      'other/authority.pub.json',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('CERT_UNTRUSTED');
+  });
+
+  it('explains its usage on a wrong command', async () => {
+    const result = await liaison('keys', 'frobnicate');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('liaison keys <command>');
+  });
+
+  it('demo seals and opens a chat and an alert, and catches a tampered envelope', async () => {
+    const result = await liaison('demo', '--dir', 'dev');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('what KG-AKZHOL/desk-1 reads');
+    expect(result.stdout).toContain('SIGNATURE_INVALID');
+  });
+});
