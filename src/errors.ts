@@ -35,3 +35,10 @@ export class LiaisonError extends Error {
 /** True when `error` is a LiaisonError, with the given code if one is named. */
 export const isLiaisonError = (error: unknown, code?: ErrorCode): error is LiaisonError =>
   error instanceof LiaisonError && (code === undefined || error.code === code);
+
+/** The first few schema issues, as `details` for VALIDATION_FAILED-style errors. */
+export const issuesOf = (error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): { issues: string[] } => ({
+  issues: error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.')}: ${i.message}`),
+});

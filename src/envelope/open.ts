@@ -5,7 +5,7 @@ import type { Certificate } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { fromBase64Url, fromUtf8, ready, sodium } from '../crypto/sodium.js';
 import type { Directory } from '../directory/directory.js';
-import { isLiaisonError, LiaisonError } from '../errors.js';
+import { isLiaisonError, issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
 
 /** How far in the future an envelope's creation time may lie (clocks drift). */
@@ -38,9 +38,7 @@ export async function verifyEnvelope(
   await ready;
   const parsed = Envelope.safeParse(input);
   if (!parsed.success) {
-    throw new LiaisonError('ENVELOPE_INVALID', undefined, {
-      issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
-    });
+    throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
   }
   const envelope = parsed.data;
   const { header } = envelope;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvelopeHeader, WrappedKey } from '../../protocol/v1/envelope.js';
-import { Envelope } from '../../protocol/v1/envelope.js';
+import { Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { ready, sodium, toBase64Url, utf8 } from '../crypto/sodium.js';
 import type { RecipientKey } from '../directory/directory.js';
+import { issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
 
 /**
@@ -52,7 +53,9 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
     body: request.body,
   };
   // Refuse to send what a recipient would refuse to open.
-  Plaintext.parse(plaintext);
+  const checked = Plaintext.safeParse(plaintext);
+  if (!checked.success)
+    throw new LiaisonError('PAYLOAD_INVALID', undefined, issuesOf(checked.error));
 
   const contentKey = random(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
   const nonce = random(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
@@ -85,7 +88,12 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
     recipients,
     signature: toBase64Url(signature),
   };
-  return Envelope.parse(envelope);
+  const valid = Envelope.safeParse(envelope);
+  if (!valid.success) throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(valid.error));
+  if (Buffer.byteLength(JSON.stringify(envelope)) > MAX_ENVELOPE_BYTES) {
+    throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
+  }
+  return valid.data;
 }
 
 /**
