@@ -47,6 +47,7 @@ export const ERRORS = {
     status: 409,
     message: 'A newer connection of the same device replaced this one',
   },
+  SERVER_SHUTDOWN: { status: 503, message: 'The server is shutting down; reconnect shortly' },
 
   // Relay
   NOT_LINKED: { status: 403, message: 'The sender office is not linked to the recipient office' },
@@ -56,7 +57,6 @@ export const ERRORS = {
   },
   SENDER_MISMATCH: { status: 403, message: 'The envelope names another device as its signer' },
   RATE_LIMITED: { status: 429, message: 'Too many messages; slow down' },
-  HISTORY_GAP: { status: 410, message: 'Part of the requested history is no longer available' },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
   FORBIDDEN: { status: 403, message: 'This identity may not do that' },
   NOT_FOUND: { status: 404, message: 'Not found' },

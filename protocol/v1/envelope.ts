@@ -62,7 +62,13 @@ export const Envelope = z.strictObject({
   header: EnvelopeHeader,
   nonce: base64UrlOf(24),
   ciphertext: Base64Url.min(22).max(Math.ceil((MAX_ENVELOPE_BYTES * 4) / 3)),
-  recipients: z.array(WrappedKey).min(1).max(MAX_RECIPIENTS),
+  recipients: z
+    .array(WrappedKey)
+    .min(1)
+    .max(MAX_RECIPIENTS)
+    .refine((list) => new Set(list.map((r) => r.deviceId)).size === list.length, {
+      message: 'one wrapped key per device',
+    }),
   signature: Ed25519Signature,
 });
 export type Envelope = z.infer<typeof Envelope>;

@@ -1,7 +1,26 @@
 import { z } from 'zod';
 
-/** Unpadded base64url (RFC 4648 §5) — how every byte string travels in JSON. */
-export const Base64Url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'unpadded base64url');
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True for the one canonical unpadded base64url spelling of some bytes: a length that is not 1
+ * mod 4, and zero bits in what the last character carries beyond the data. Decoders differ in
+ * what else they accept, so the schema refuses it; each byte string then has exactly one form.
+ */
+export function isCanonicalBase64Url(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return false;
+  const tail = text.length % 4;
+  if (tail === 1) return false;
+  if (tail === 0) return true;
+  const last = ALPHABET.indexOf(text[text.length - 1] as string);
+  return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** Unpadded base64url (RFC 4648 §5), canonical — how every byte string travels in JSON. */
+export const Base64Url = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]*$/, 'unpadded base64url')
+  .refine(isCanonicalBase64Url, 'canonical unpadded base64url');
 
 /** A base64url string that decodes to exactly `bytes` bytes. */
 export const base64UrlOf = (bytes: number) =>

@@ -39,9 +39,20 @@ export function openSigned(
   if (!sodium.crypto_sign_verify_detached(signature, encode([domain, bytes]), publicKey)) {
     throw new LiaisonError(codes.untrusted);
   }
+  let json: unknown;
   try {
-    return JSON.parse(fromUtf8(bytes));
+    json = JSON.parse(fromUtf8(bytes));
   } catch {
     throw new LiaisonError(codes.invalid, 'payload is not UTF-8 JSON');
+  }
+  rejectOtherVersions(json);
+  return json;
+}
+
+/** Throws UNSUPPORTED_VERSION for an object that declares a protocol version other than 1. */
+export function rejectOtherVersions(value: unknown): void {
+  const v = (value as { v?: unknown } | null)?.v;
+  if (typeof v === 'number' && v !== 1) {
+    throw new LiaisonError('UNSUPPORTED_VERSION', undefined, { version: v, supported: [1] });
   }
 }

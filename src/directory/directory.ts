@@ -50,9 +50,11 @@ const linkKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
 export class Directory {
   readonly authority: PinnedAuthority;
   private readonly offices = new Map<string, Office>();
-  private readonly links = new Set<string>();
+  /** Per link, the periods it existed: [created, removed) by the statements' issuedAt. */
+  private readonly links = new Map<string, { since: number; until?: number }[]>();
   private readonly devices = new Map<string, DeviceRecord>();
-  private readonly statementIds = new Set<string>();
+  /** Statement id → its signed payload, to tell a repeat from a different statement reusing an id. */
+  private readonly statementIds = new Map<string, string>();
   private readonly log: Signed[] = [];
 
   constructor(authority: PinnedAuthority) {
@@ -76,10 +78,12 @@ export class Directory {
    */
   apply(signed: Signed): boolean {
     const statement = verifyStatement(signed, this.authority);
-    if (this.statementIds.has(statement.id)) return false;
+    const seen = this.statementIds.get(statement.id);
+    if (seen === signed.payload) return false;
+    if (seen !== undefined) throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
     const certificate = this.check(statement);
     this.record(statement, certificate);
-    this.statementIds.add(statement.id);
+    this.statementIds.set(statement.id, signed.payload);
     this.log.push(signed);
     return true;
   }
@@ -97,15 +101,19 @@ export class Directory {
     return [...this.offices.values()];
   }
 
-  isLinked(a: string, b: string): boolean {
-    return this.links.has(linkKey(a, b));
+  /** Whether the offices are linked now (or, given `at`, were linked at that time). */
+  isLinked(a: string, b: string, at?: number): boolean {
+    const periods = this.links.get(linkKey(a, b)) ?? [];
+    if (at === undefined) return periods.some((p) => p.until === undefined);
+    return periods.some((p) => p.since <= at && (p.until === undefined || at < p.until));
   }
 
-  /** Offices linked to `officeId`. */
+  /** Offices linked to `officeId` now. */
   linkedOffices(officeId: string): string[] {
     const linked: string[] = [];
-    for (const link of this.links) {
+    for (const link of this.links.keys()) {
       const [a, b] = link.split(' ') as [string, string];
+      if (!this.isLinked(a, b)) continue;
       if (a === officeId) linked.push(b);
       if (b === officeId) linked.push(a);
     }
@@ -127,6 +135,18 @@ export class Directory {
     }
     checkValidity(key.certificate, at);
     return key.certificate;
+  }
+
+  /**
+   * Whether a key was a hub key that senders had to wrap for at time `at`: certified for the hub,
+   * valid then and not yet rotated out. Revocation does not matter here: a sender who wrapped for
+   * the hub key of the day did right, even if that key was compromised later.
+   */
+  wasHubKey(deviceId: string, keyId: string, at: number): boolean {
+    const key = this.devices.get(deviceId)?.keys.get(keyId);
+    if (!key || key.certificate.role !== 'hub') return false;
+    if (key.rotatedAt !== undefined && at >= key.rotatedAt) return false;
+    return key.certificate.notBefore <= at && at <= key.certificate.notAfter;
   }
 
   /** The current, valid keys of every device of the given offices (the hub when `CARICC`). */
@@ -211,12 +231,18 @@ export class Directory {
         this.offices.set(officeId, { officeId, country, name, bcp });
         return;
       }
-      case 'link.created':
-        this.links.add(linkKey(...statement.offices));
+      case 'link.created': {
+        const key = linkKey(...statement.offices);
+        this.links.set(key, [...(this.links.get(key) ?? []), { since: statement.issuedAt }]);
         return;
-      case 'link.removed':
-        this.links.delete(linkKey(...statement.offices));
+      }
+      case 'link.removed': {
+        const open = this.links
+          .get(linkKey(...statement.offices))
+          ?.find((p) => p.until === undefined);
+        if (open) open.until = statement.issuedAt;
         return;
+      }
       case 'device.enrolled': {
         if (!certificate) return;
         this.devices.set(certificate.deviceId, {

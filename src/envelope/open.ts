@@ -3,9 +3,10 @@ import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Certificate } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
+import { rejectOtherVersions } from '../crypto/signed.js';
 import { fromBase64Url, fromUtf8, ready, sodium } from '../crypto/sodium.js';
 import type { Directory } from '../directory/directory.js';
-import { isLiaisonError, issuesOf, LiaisonError } from '../errors.js';
+import { issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
 
 /** How far in the future an envelope's creation time may lie (clocks drift). */
@@ -28,7 +29,8 @@ export interface OpenedEnvelope {
  * Checks everything about an envelope that needs no private key: its shape, that the sender's
  * key is certified by the pinned authority and usable at the envelope's creation time, that the
  * sender may write to the named offices, the signature over header, nonce, ciphertext and wrapped
- * keys, and that the hub is among the recipients. The hub and recipients call this; so may anyone.
+ * keys, that keys are wrapped only for the addressed offices, the hub and the sender's own office, and
+ * that the hub is among the recipients. The hub and recipients call this; so may anyone.
  */
 export async function verifyEnvelope(
   input: unknown,
@@ -36,6 +38,7 @@ export async function verifyEnvelope(
   now: number = Date.now(),
 ): Promise<VerifiedEnvelope> {
   await ready;
+  rejectOtherVersions((input as { header?: unknown } | null)?.header);
   const parsed = Envelope.safeParse(input);
   if (!parsed.success) {
     throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
@@ -48,12 +51,23 @@ export async function verifyEnvelope(
 
   const sender = directory.usableKey(header.sender.deviceId, header.sender.keyId, header.createdAt);
   if (sender.role === 'analyst') throw new LiaisonError('FORBIDDEN', 'analysts do not send');
-  if (sender.role === 'device') {
-    for (const office of header.to) {
-      if (!directory.isLinked(sender.officeId, office)) {
-        throw new LiaisonError('NOT_LINKED', undefined, { from: sender.officeId, to: office });
-      }
-    }
+  for (const office of header.to) {
+    // Offices write along links (as they stood when the envelope was made); the hub to any office.
+    const allowed =
+      sender.role === 'hub'
+        ? directory.office(office) !== undefined
+        : directory.isLinked(sender.officeId, office, header.createdAt);
+    if (!allowed)
+      throw new LiaisonError('NOT_LINKED', undefined, { from: sender.officeId, to: office });
+  }
+  // Content keys go only to the named offices, the hub, and the sender's own office (its other
+  // devices keep a copy of what the office sent).
+  const readers = new Set([...header.to, HUB_OFFICE_ID, sender.officeId]);
+  const stray = envelope.recipients.find((r) => !readers.has(officeOfDevice(r.deviceId)));
+  if (stray) {
+    throw new LiaisonError('RECIPIENTS_MISMATCH', 'a key is wrapped for an office not addressed', {
+      deviceId: stray.deviceId,
+    });
   }
 
   const ad = headerBytes(header);
@@ -65,7 +79,9 @@ export async function verifyEnvelope(
     throw new LiaisonError('SIGNATURE_INVALID');
   }
 
-  if (!envelope.recipients.some((r) => isUsableHubKey(directory, r, header.createdAt))) {
+  if (
+    !envelope.recipients.some((r) => directory.wasHubKey(r.deviceId, r.keyId, header.createdAt))
+  ) {
     throw new LiaisonError('HUB_NOT_RECIPIENT');
   }
   return { envelope, sender, headerBytes: ad };
@@ -91,7 +107,9 @@ export async function openEnvelope(
   const entry = envelope.recipients.find(
     (r) => r.deviceId === recipient.deviceId && r.keyId === recipient.keyId,
   );
-  if (!entry || (ownOffice !== HUB_OFFICE_ID && !header.to.includes(ownOffice))) {
+  const addressed =
+    ownOffice === HUB_OFFICE_ID || ownOffice === sender.officeId || header.to.includes(ownOffice);
+  if (!entry || !addressed) {
     throw new LiaisonError('NOT_A_RECIPIENT');
   }
 
@@ -138,18 +156,4 @@ function parsePlaintext(bytes: Uint8Array): Plaintext {
   const parsed = Plaintext.safeParse(json);
   if (!parsed.success) throw new LiaisonError('PAYLOAD_INVALID');
   return parsed.data;
-}
-
-function isUsableHubKey(
-  directory: Directory,
-  entry: { deviceId: string; keyId: string },
-  at: number,
-): boolean {
-  if (officeOfDevice(entry.deviceId) !== HUB_OFFICE_ID) return false;
-  try {
-    return directory.usableKey(entry.deviceId, entry.keyId, at).role === 'hub';
-  } catch (error) {
-    if (isLiaisonError(error)) return false;
-    throw error;
-  }
 }
