@@ -120,8 +120,14 @@ export async function verifyClientToken(
     throw mapJoseError(error);
   }
   const claims = parsedClaims.data;
-  if (claims.exp - claims.iat > TOKEN_MAX_LIFETIME_SECONDS)
+  // Both bounds: a token may not claim a long life, nor be dated ahead to stay valid longer.
+  const lifetimeMs = TOKEN_MAX_LIFETIME_SECONDS * 1000;
+  if (
+    claims.exp - claims.iat > TOKEN_MAX_LIFETIME_SECONDS ||
+    claims.exp * 1000 > nowMs + lifetimeMs
+  ) {
     throw new LiaisonError('TOKEN_LIFETIME');
+  }
   if (claims.iat * 1000 > nowMs + 60_000)
     throw new LiaisonError('TOKEN_INVALID', 'issued in the future');
   return { claims, certificate };

@@ -144,7 +144,7 @@ export class Directory {
    */
   wasHubKey(deviceId: string, keyId: string, at: number): boolean {
     const key = this.devices.get(deviceId)?.keys.get(keyId);
-    if (!key || key.certificate.role !== 'hub') return false;
+    if (key?.certificate.role !== 'hub') return false;
     if (key.rotatedAt !== undefined && at >= key.rotatedAt) return false;
     return key.certificate.notBefore <= at && at <= key.certificate.notAfter;
   }
