@@ -43,15 +43,7 @@ export async function createClientToken(
     throw new TypeError(`token lifetime must be 1..${TOKEN_MAX_LIFETIME_SECONDS} s`);
   }
   const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
-  const key = await importJWK(
-    {
-      kty: 'OKP',
-      crv: 'Ed25519',
-      x: toBase64Url(device.signingPublicKey),
-      d: toBase64Url(device.signingSecretKey.subarray(0, 32)),
-    },
-    'EdDSA',
-  );
+  const key = await signingKeyOf(device);
   return new SignJWT({})
     .setProtectedHeader({ alg: 'EdDSA', typ: TOKEN_TYPE, kid: device.keyId })
     .setIssuer(device.deviceId)
@@ -61,6 +53,19 @@ export async function createClientToken(
     .setExpirationTime(iat + lifetime)
     .setJti(options.jti ?? randomUUID())
     .sign(key);
+}
+
+/** A device's Ed25519 signing key as jose takes it (libsodium's secret key starts with the seed). */
+export function signingKeyOf(device: DeviceKeys) {
+  return importJWK(
+    {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: toBase64Url(device.signingPublicKey),
+      d: toBase64Url(device.signingSecretKey.subarray(0, 32)),
+    },
+    'EdDSA',
+  );
 }
 
 export interface VerifiedToken {

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { importJWK, type JWTPayload, SignJWT } from 'jose';
+import { type JWTPayload, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceKeys } from '../../src/crypto/keys.js';
 import { generateDeviceKeys } from '../../src/crypto/keys.js';
 import { toBase64Url, utf8 } from '../../src/crypto/sodium.js';
-import { createClientToken, TOKEN_TYPE, verifyClientToken } from '../../src/crypto/token.js';
+import {
+  createClientToken,
+  signingKeyOf,
+  TOKEN_TYPE,
+  verifyClientToken,
+} from '../../src/crypto/token.js';
 import { enroll, revoke, rotate } from '../fixtures/directory-changes.js';
 import { rejectionCode } from '../fixtures/forge.js';
 import { buildWorld, DAY, device, NOW, type World } from '../fixtures/world.js';
@@ -41,15 +46,7 @@ async function signAs(
   claims: JWTPayload,
   header: { kid?: string; typ?: string; cty?: string } = {},
 ): Promise<string> {
-  const key = await importJWK(
-    {
-      kty: 'OKP',
-      crv: 'Ed25519',
-      x: toBase64Url(keys.signingPublicKey),
-      d: toBase64Url(keys.signingSecretKey.subarray(0, 32)),
-    },
-    'EdDSA',
-  );
+  const key = await signingKeyOf(keys);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'EdDSA', typ: TOKEN_TYPE, kid: keys.keyId, ...header })
     .sign(key);

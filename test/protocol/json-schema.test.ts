@@ -1,23 +1,16 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, ERRORS } from '../../protocol/errors.js';
 import { renderJsonSchemas } from '../../protocol/json-schema.js';
+import { expectGeneratedFiles } from '../fixtures/generated.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'protocol', 'json-schema');
 
 describe('published JSON Schema', () => {
   it('matches the zod schemas exactly (run `npm run protocol:generate` after a change)', async () => {
     const rendered = renderJsonSchemas();
-    const onDisk = (await readdir(dir)).sort();
-    expect(onDisk).toEqual(
-      Object.keys(rendered)
-        .map((n) => `${n}.json`)
-        .sort(),
-    );
-    for (const [name, text] of Object.entries(rendered)) {
-      expect(await readFile(join(dir, `${name}.json`), 'utf8'), `${name}.json`).toBe(text);
-    }
+    await expectGeneratedFiles(dir, rendered);
   });
 
   it('error codes are unique, upper-case and each has an HTTP status and a message', () => {

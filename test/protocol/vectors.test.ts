@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Envelope } from '../../protocol/v1/envelope.js';
@@ -11,6 +11,7 @@ import { verifyClientToken } from '../../src/crypto/token.js';
 import { Directory } from '../../src/directory/directory.js';
 import { headerBytes } from '../../src/envelope/layout.js';
 import { openEnvelope } from '../../src/envelope/open.js';
+import { expectGeneratedFiles } from '../fixtures/generated.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'protocol', 'vectors');
 // biome-ignore lint/suspicious/noExplicitAny: vectors are read as plain JSON, as an integrator would
@@ -24,15 +25,7 @@ beforeAll(async () => {
 describe('protocol test vectors', () => {
   it('are reproduced byte for byte from their fixed seeds', async () => {
     const rendered = await renderVectors();
-    const onDisk = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-    expect(onDisk).toEqual(
-      Object.keys(rendered)
-        .map((n) => `${n}.json`)
-        .sort(),
-    );
-    for (const [name, text] of Object.entries(rendered)) {
-      expect(await readFile(join(dir, `${name}.json`), 'utf8'), `${name}.json`).toBe(text);
-    }
+    await expectGeneratedFiles(dir, rendered);
   });
 
   it('are deterministic across runs', async () => {
