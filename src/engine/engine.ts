@@ -1,0 +1,86 @@
+import { LiaisonError } from '../errors.js';
+
+/**
+ * The engine is everything a gateway shares with its siblings: durable inboxes, idempotent
+ * acceptance, the directory log, token replay and rate counters, and pub/sub between instances.
+ * Two implementations with one contract: `MemoryEngine` (one process, the quick start) and
+ * `RedisEngine` (several instances). The same contract tests run against both.
+ */
+
+/** One envelope as stored in a device's inbox. `envelope` is the JSON text as accepted. */
+export interface StoredItem {
+  readonly offset: number;
+  readonly acceptedAt: number;
+  readonly id: string;
+  readonly sender: string;
+  readonly envelope: string;
+}
+
+export interface AcceptRequest {
+  readonly id: string;
+  /** Sending device, stamped from the authenticated session. */
+  readonly sender: string;
+  /** The envelope's JSON text, stored and relayed as is. */
+  readonly envelope: string;
+  /** Every device that gets a copy in its inbox (not the hub: it reads the hub stream). */
+  readonly devices: readonly string[];
+  /** Routing metadata for the hub's record (no content). */
+  readonly meta: string;
+}
+
+export interface AcceptResult {
+  readonly duplicate: boolean;
+  readonly seq: number;
+  readonly acceptedAt: number;
+  /** Inbox offset per device; empty for a duplicate. */
+  readonly offsets: Readonly<Record<string, number>>;
+}
+
+export interface FetchResult {
+  readonly items: StoredItem[];
+  readonly more: boolean;
+  /** Offsets that were stored but can no longer be delivered; never silent. */
+  readonly gap: { from: number; to: number; reason: 'expired' | 'trimmed' } | null;
+}
+
+export type Handler = (message: string) => void;
+
+export interface Engine {
+  readonly kind: 'memory' | 'redis';
+  /** Stores an envelope once for every device; a repeated id returns the first result. */
+  accept(request: AcceptRequest): Promise<AcceptResult>;
+  /** Items after `after`, at most `limit`, in order; expired items are dropped and reported. */
+  fetch(device: string, after: number, limit: number): Promise<FetchResult>;
+  /** Removes everything up to `upTo`; returns what was removed (for delivered receipts). */
+  ack(device: string, upTo: number): Promise<{ id: string; sender: string }[]>;
+  /** Deletes a device's inbox (device revoked or removed). */
+  dropInbox(device: string): Promise<void>;
+  /** True the first time a key is claimed; remembered until `expiresAt` (ms). */
+  claimOnce(key: string, expiresAt: number): Promise<boolean>;
+  /** Counts a hit in a fixed window; returns the count so far in this window. */
+  hit(key: string, windowMs: number): Promise<number>;
+  /** Appends to the directory log if it still has `expectedVersion` entries; returns success. */
+  appendStatements(expectedVersion: number, statements: readonly string[]): Promise<boolean>;
+  readStatements(after: number): Promise<string[]>;
+  /** Marks a connection of an office alive until `expiresAt`; returns live connections. */
+  touchPresence(office: string, connection: string, expiresAt: number): Promise<number>;
+  dropPresence(office: string, connection: string): Promise<number>;
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, handler: Handler): Promise<void>;
+  unsubscribe(channel: string, handler: Handler): Promise<void>;
+  /** Throws when the engine cannot serve (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Channels between instances. */
+export const channels = {
+  device: (deviceId: string) => `device:${deviceId}`,
+  office: (officeId: string) => `office:${officeId}`,
+  directory: 'directory',
+  hubLive: 'hub:live',
+} as const;
+
+/** An envelope id already accepted from another sender cannot be reused. */
+export const idTaken = () =>
+  new LiaisonError('VALIDATION_FAILED', 'envelope id already used by another sender');

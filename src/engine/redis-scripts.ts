@@ -1,0 +1,112 @@
+// Lua run inside Redis, so that each step that must be atomic is one round trip and cannot be
+// half-done when a gateway dies. Inbox members are `offset|id|sender|acceptedAt|envelope`.
+
+/** Milliseconds from Redis's own clock, the same for every gateway instance. */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * Drops items past retention from the head of an inbox and remembers the highest offset dropped,
+ * so a later fetch reports the hole. Inbox keys carry no TTL of their own: if they expired whole,
+ * offsets would restart and the hole would be silent.
+ */
+const trim = (inbox: string, meta: string, retention: string) => `
+do
+  local cutoff = now - tonumber(${retention})
+  local dropped = nil
+  while true do
+    local head = redis.call('ZRANGE', ${inbox}, 0, 0)
+    if #head == 0 then break end
+    local offset, acceptedAt = string.match(head[1], '^(%d+)|[^|]*|[^|]*|(%d+)|')
+    if tonumber(acceptedAt) > cutoff then break end
+    redis.call('ZREMRANGEBYRANK', ${inbox}, 0, 0)
+    dropped = offset
+  end
+  if dropped then redis.call('HSET', ${meta}, 'expired', dropped) end
+end`;
+
+/**
+ * KEYS: accepted record, sender sequence, hub stream, then (inbox, meta) per device.
+ * ARGV: id, sender, envelope, retentionMs, hub meta.
+ * Returns {1, record} for a repeat, {0, record, offsets...} for a new envelope.
+ */
+export const ACCEPT = `
+local previous = redis.call('GET', KEYS[1])
+if previous then return {1, previous} end
+${NOW}
+local seq = redis.call('INCR', KEYS[2])
+local result = {0, ''}
+local devices = (#KEYS - 3) / 2
+for i = 1, devices do
+  local inbox, meta = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+  ${trim('inbox', 'meta', 'ARGV[4]')}
+  local offset = redis.call('HINCRBY', meta, 'next', 1)
+  redis.call('ZADD', inbox, offset, offset .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. now .. '|' .. ARGV[3])
+  result[2 + i] = offset
+end
+redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'meta', ARGV[5], 'envelope', ARGV[3])
+local record = ARGV[2] .. '|' .. seq .. '|' .. now
+redis.call('SET', KEYS[1], record, 'PX', ARGV[4])
+result[2] = record
+return result
+`;
+
+/**
+ * KEYS: inbox, meta. ARGV: after, limit, retentionMs.
+ * Drops items past retention from the head, then reads. Returns {expiredUpTo, from, next, items}.
+ */
+export const FETCH = `
+${NOW}
+${trim('KEYS[1]', 'KEYS[2]', 'ARGV[3]')}
+local expired = tonumber(redis.call('HGET', KEYS[2], 'expired') or '0')
+local acked = tonumber(redis.call('HGET', KEYS[2], 'acked') or '0')
+local nextOffset = tonumber(redis.call('HGET', KEYS[2], 'next') or '0')
+local from = math.max(tonumber(ARGV[1]), acked)
+local items = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. from, '+inf', 'LIMIT', 0, tonumber(ARGV[2]) + 1)
+return {expired, from, nextOffset, items}
+`;
+
+/** KEYS: inbox, meta. ARGV: upTo. Removes items up to upTo; returns {id, sender, id, sender...}. */
+export const ACK = `
+local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local out = {}
+for _, member in ipairs(items) do
+  local id, sender = string.match(member, '^%d+|([^|]*)|([^|]*)|')
+  out[#out + 1] = id
+  out[#out + 1] = sender
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local nextOffset = tonumber(redis.call('HGET', KEYS[2], 'next') or '0')
+local acked = tonumber(redis.call('HGET', KEYS[2], 'acked') or '0')
+local upTo = math.min(tonumber(ARGV[1]), nextOffset)
+if upTo > acked then redis.call('HSET', KEYS[2], 'acked', upTo) end
+return out
+`;
+
+/** KEYS: counter. ARGV: windowMs. A fixed window that starts with its first hit. */
+export const HIT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+`;
+
+/** KEYS: log. ARGV: expected length, statements... Appends only if nobody appended meanwhile. */
+export const APPEND = `
+if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+return 1
+`;
+
+/** KEYS: presence set. ARGV: connection, expiresAt (0 to remove). Returns live connections. */
+export const PRESENCE = `
+${NOW}
+if tonumber(ARGV[2]) > 0 then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last == 2 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+return redis.call('ZCARD', KEYS[1])
+`;
