@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
+import { ConfigError } from '../gateway/config.js';
 import { demoCommand } from './demo.js';
+import { gatewayCommand } from './gateway.js';
 import { KEYS_USAGE, keysCommand, UsageError } from './keys.js';
 
 const USAGE = `liaison <command>
 
-  demo            seal and open a chat and an alert between two sample offices (npm start)
+  gateway [--dev] run a gateway configured from the environment (README); --dev makes and loads
+                  the development key set in keys/dev (npm start)
+  demo            seal and open a chat and an alert between two sample offices
   keys ...        key tooling: authority, certificates, statements, development key set
 
 ${KEYS_USAGE}`;
@@ -18,9 +22,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'keys') await keysCommand(rest, print);
     else if (command === 'demo') await demoCommand(rest, print);
+    else if (command === 'gateway') await gatewayCommand(rest, print);
     else throw new UsageError(USAGE);
     return 0;
   } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n`);
       return 2;

@@ -1,0 +1,28 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../gateway/config.js';
+import { runGateway } from '../gateway/main.js';
+import { generateDevKeySet, keySetPaths } from '../keystore/devset.js';
+import { exists } from '../keystore/files.js';
+
+/** `liaison gateway [--dev]`: runs until SIGTERM/SIGINT. */
+export async function gatewayCommand(argv: string[], print: (line: string) => void) {
+  const { values } = parseArgs({ args: argv, options: { dev: { type: 'boolean' } } });
+  const env = { ...process.env };
+  if (values.dev) {
+    const paths = keySetPaths('keys/dev');
+    if (!(await exists(paths.authorityKey))) {
+      const devices = await generateDevKeySet('keys/dev');
+      print(`created the development key set in keys/dev (${devices.length} devices)`);
+    }
+    env.AUTHORITY_FILE ??= paths.authorityPublic;
+    env.DIRECTORY_FILE ??= paths.directory;
+  }
+  if (!(await exists(env.AUTHORITY_FILE ?? 'keys/dev/authority.pub.json'))) {
+    throw new ConfigError(
+      `no authority key at ${env.AUTHORITY_FILE ?? 'keys/dev/authority.pub.json'}: set AUTHORITY_FILE or run with --dev`,
+    );
+  }
+  await runGateway(loadConfig(env));
+  // Keep running: the process ends on a signal.
+  await new Promise(() => {});
+}

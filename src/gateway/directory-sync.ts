@@ -1,0 +1,84 @@
+import { Signed } from '../../protocol/v1/certificate.js';
+import type { StatementPayload } from '../../protocol/v1/statement.js';
+import type { PinnedAuthority } from '../crypto/certificate.js';
+import { verifyStatement } from '../crypto/statement.js';
+import { Directory } from '../directory/directory.js';
+import { channels, type Engine } from '../engine/engine.js';
+import { LiaisonError } from '../errors.js';
+
+/**
+ * The gateway's copy of the directory, kept in step with the log every instance shares. The
+ * gateway stores and serves authority-signed statements; it can refuse them but never make one.
+ */
+export class DirectorySync {
+  directory: Directory;
+  private readonly listeners: ((statement: StatementPayload) => void)[] = [];
+  private refreshing: Promise<void> = Promise.resolve();
+  private readonly onMessage = () => {
+    void this.refresh();
+  };
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly authority: PinnedAuthority,
+  ) {
+    this.directory = new Directory(authority);
+  }
+
+  /** Loads the shared log, then follows changes other instances announce. */
+  async start(): Promise<void> {
+    await this.engine.subscribe(channels.directory, this.onMessage);
+    await this.refresh();
+  }
+
+  async stop(): Promise<void> {
+    await this.engine.unsubscribe(channels.directory, this.onMessage);
+  }
+
+  /** Called for every statement applied after start (revocations cut sessions). */
+  onStatement(listener: (statement: StatementPayload) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Applies what the shared log has beyond our version; serialised so none is applied twice. */
+  refresh(): Promise<void> {
+    const next = this.refreshing.then(async () => {
+      const fresh = await this.engine.readStatements(this.directory.version);
+      for (const text of fresh) {
+        const signed = Signed.parse(JSON.parse(text));
+        this.directory.apply(signed);
+        const statement = verifyStatement(signed, this.authority);
+        for (const listener of this.listeners) listener(statement);
+      }
+    });
+    // A failed refresh must not block the ones after it.
+    this.refreshing = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Accepts statements submitted over HTTP: each must verify against the authority and fit the
+   * directory; repeats are skipped. Returns the directory version after them.
+   */
+  async submit(statements: readonly Signed[]): Promise<number> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.refresh();
+      const base = this.directory.version;
+      const scratch = new Directory(this.authority);
+      scratch.applyAll(this.directory.statements());
+      const fresh = statements.filter((s) => scratch.apply(s));
+      if (fresh.length === 0) return base;
+      if (
+        await this.engine.appendStatements(
+          base,
+          fresh.map((s) => JSON.stringify(s)),
+        )
+      ) {
+        await this.engine.publish(channels.directory, String(base + fresh.length));
+        await this.refresh();
+        return this.directory.version;
+      }
+    }
+    throw new LiaisonError('UNAVAILABLE', 'the directory is changing too fast; retry');
+  }
+}

@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { PinnedAuthority } from '../crypto/certificate.js';
+import type { Engine } from '../engine/engine.js';
+import { LiaisonError } from '../errors.js';
+import { authenticate, handshakeToken } from './auth.js';
+import { attachConnection, closeSession, type GatewayContext } from './connection.js';
+import { DirectorySync } from './directory-sync.js';
+import { registerRoutes } from './http.js';
+import { createMetrics } from './metrics.js';
+
+export interface GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly audience: string;
+  readonly rateLimitPerMinute: number;
+  readonly shutdownGraceMs: number;
+  readonly tls?: { certFile: string; keyFile: string } | undefined;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly sync: DirectorySync;
+  /** Stops taking connections, tells clients to come back, finishes what is in flight, closes. */
+  close(): Promise<void>;
+}
+
+/** Messages above this close the connection (Socket.IO's own limit); smaller ones get codes. */
+const MAX_SOCKET_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * Starts a gateway instance: Fastify for HTTP and Socket.IO (WebSocket only) on the same port.
+ * The engine is shared with sibling instances; the logger and the authority pin are given.
+ */
+export async function startGateway(
+  options: GatewayOptions,
+  deps: { engine: Engine; authority: PinnedAuthority; logger: Logger },
+): Promise<Gateway> {
+  const { engine, logger } = deps;
+  const metrics = createMetrics();
+  const sync = new DirectorySync(engine, deps.authority);
+  await sync.start();
+
+  const https = options.tls
+    ? { cert: await readFile(options.tls.certFile), key: await readFile(options.tls.keyFile) }
+    : null;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: MAX_SOCKET_MESSAGE_BYTES,
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+  let closing = false;
+  registerRoutes(app, { sync, engine, metrics, isClosing: () => closing });
+
+  const io = new Server(app.server, {
+    transports: ['websocket'],
+    serveClient: false,
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+  });
+  const context: GatewayContext = {
+    engine,
+    sync,
+    metrics,
+    logger,
+    audience: options.audience,
+    rateLimitPerMinute: options.rateLimitPerMinute,
+    sockets: new Map(),
+    inFlight: { count: 0, drained: [] },
+  };
+
+  io.use((socket, next) => {
+    (async () => {
+      if (closing) throw new LiaisonError('UNAVAILABLE', 'the gateway is shutting down');
+      await sync.refresh();
+      const token = handshakeToken(socket.handshake.auth);
+      socket.data.session = await authenticate(token, sync.directory, engine, options.audience);
+    })().then(
+      () => next(),
+      (error: unknown) => {
+        const refusal = error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
+        if (refusal.code === 'INTERNAL') logger.error({ err: error }, 'handshake failed');
+        metrics.refused.inc({ code: refusal.code });
+        next(Object.assign(new Error(refusal.message), { data: refusal.toWire() }));
+      },
+    );
+  });
+  io.on('connection', (socket) => {
+    attachConnection(socket, socket.data.session, context).catch((error) => {
+      logger.error({ err: error }, 'could not set up a connection');
+      closeSession(socket, 'SERVER_SHUTDOWN', 1000);
+    });
+  });
+
+  // Revoking a device cuts its connections at once, on every instance: each follows the log.
+  sync.onStatement((statement) => {
+    if (statement.kind !== 'device.revoked') return;
+    const socket = context.sockets.get(statement.deviceId);
+    if (!socket) return;
+    const session = socket.data.session;
+    if (statement.keyId === undefined || statement.keyId === session.keyId) {
+      closeSession(socket, 'DEVICE_REVOKED');
+    }
+  });
+
+  app.addHook('preClose', async () => {
+    closing = true;
+    const reconnectAfterMs = 1000 + Math.floor(Math.random() * 4000);
+    for (const socket of io.sockets.sockets.values()) {
+      socket.emit('session:closing', { code: 'SERVER_SHUTDOWN', reconnectAfterMs });
+    }
+    if (context.inFlight.count > 0) {
+      await Promise.race([
+        new Promise<void>((done) => context.inFlight.drained.push(done)),
+        new Promise((done) => setTimeout(done, options.shutdownGraceMs)),
+      ]);
+    }
+    await new Promise<void>((done) => io.close(() => done()));
+  });
+  app.addHook('onClose', async () => {
+    await sync.stop();
+  });
+
+  await app.listen({ host: options.host, port: options.port });
+  const { port } = app.server.address() as AddressInfo;
+  const scheme = https ? 'https' : 'http';
+  const url = `${scheme}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  logger.info({ url, engine: engine.kind }, 'gateway listening');
+  return { url, port, sync, close: () => app.close() };
+}

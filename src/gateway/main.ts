@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { Signed } from '../../protocol/v1/certificate.js';
+import { pinAuthority } from '../crypto/certificate.js';
+import type { Engine } from '../engine/engine.js';
+import { MemoryEngine } from '../engine/memory.js';
+import { RedisEngine } from '../engine/redis.js';
+import { DirectoryFile } from '../keystore/directory-file.js';
+import type { GatewayConfig } from './config.js';
+import { type Gateway, startGateway } from './gateway.js';
+import { createLogger } from './logger.js';
+
+/**
+ * Runs a gateway from its configuration until SIGTERM or SIGINT, then shuts down gracefully.
+ * Without REDIS_URL it runs on the in-memory engine, one process, and says so.
+ */
+export async function runGateway(config: GatewayConfig): Promise<Gateway> {
+  const logger = createLogger(config.logLevel, config.instanceId);
+  const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
+  const engine: Engine = config.redisUrl
+    ? new RedisEngine({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        retentionMs: config.retentionMs,
+      })
+    : new MemoryEngine({ retentionMs: config.retentionMs });
+  if (engine.kind === 'memory') {
+    logger.warn(
+      'no REDIS_URL: single-process gateway on the in-memory engine; nothing survives a restart',
+    );
+  }
+  await engine.ping();
+
+  const gateway = await startGateway(
+    {
+      host: config.host,
+      port: config.port,
+      audience: config.audience,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      shutdownGraceMs: config.shutdownGraceMs,
+      tls: config.tls,
+    },
+    { engine, authority, logger },
+  );
+  if (config.directoryFile && gateway.sync.directory.version === 0) {
+    const file = DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8')));
+    const version = await gateway.sync.submit(file.statements.map((s) => Signed.parse(s)));
+    logger.info({ version, file: config.directoryFile }, 'directory bootstrapped');
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway
+      .close()
+      .then(() => engine.close())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return gateway;
+}

@@ -1,0 +1,112 @@
+import { Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
+import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
+import { rejectOtherVersions } from '../crypto/signed.js';
+import type { Directory } from '../directory/directory.js';
+import { channels, type Engine } from '../engine/engine.js';
+import { MAX_CLOCK_SKEW_MS } from '../envelope/open.js';
+import { issuesOf, LiaisonError } from '../errors.js';
+import type { Session } from './auth.js';
+import { checkRecipients } from './recipients.js';
+
+export interface RelayContext {
+  readonly directory: Directory;
+  readonly engine: Engine;
+  readonly rateLimitPerMinute: number;
+}
+
+export interface SendResult {
+  readonly id: string;
+  readonly seq: number;
+  readonly acceptedAt: number;
+  readonly duplicate: boolean;
+  readonly kind: string;
+}
+
+/**
+ * Accepts an envelope from an authenticated device: the sender is the session's device, never
+ * the payload's say-so; the offices must be linked now; the keys must be wrapped for exactly the
+ * current devices and the hub; the pair must be under its rate. The signature is left to the
+ * recipients and the hub, which keeps this path cheap. Once stored, the envelope is pushed to
+ * every recipient device's instance and to the hub's live feed.
+ */
+export async function relayEnvelope(
+  input: unknown,
+  session: Session,
+  context: RelayContext,
+  now: number = Date.now(),
+): Promise<SendResult> {
+  const text = JSON.stringify(input) ?? '';
+  if (Buffer.byteLength(text) > MAX_ENVELOPE_BYTES) {
+    throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
+  }
+  rejectOtherVersions((input as { header?: unknown } | null)?.header);
+  const parsed = Envelope.safeParse(input);
+  if (!parsed.success)
+    throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
+  const envelope = parsed.data;
+  const { header } = envelope;
+  const { directory, engine } = context;
+
+  if (header.sender.deviceId !== session.deviceId) throw new LiaisonError('SENDER_MISMATCH');
+  directory.usableKey(header.sender.deviceId, header.sender.keyId, now);
+  // The creation time is the sender's word; the relay keeps it honest against its own clock, so a
+  // rotated-out key cannot back-date new envelopes through it.
+  if (Math.abs(header.createdAt - now) > MAX_CLOCK_SKEW_MS) {
+    throw new LiaisonError(
+      'ENVELOPE_INVALID',
+      'createdAt is more than 5 minutes from the gateway clock',
+    );
+  }
+  for (const office of header.to) {
+    if (!directory.isLinked(session.officeId, office)) {
+      throw new LiaisonError('NOT_LINKED', undefined, { from: session.officeId, to: office });
+    }
+  }
+  checkRecipients(envelope, directory, now);
+  for (const office of header.to) {
+    const hits = await engine.hit(`rate:${session.officeId}>${office}`, 60_000);
+    if (hits > context.rateLimitPerMinute) {
+      throw new LiaisonError('RATE_LIMITED', undefined, {
+        limitPerMinute: context.rateLimitPerMinute,
+      });
+    }
+  }
+
+  const devices = envelope.recipients
+    .map((r) => r.deviceId)
+    .filter((d) => officeOfDevice(d) !== HUB_OFFICE_ID);
+  const meta = JSON.stringify({
+    id: header.id,
+    kind: header.kind,
+    precedence: header.precedence,
+    sender: header.sender.deviceId,
+    from: session.officeId,
+    to: header.to,
+    createdAt: header.createdAt,
+    size: Buffer.byteLength(text),
+  });
+  const result = await engine.accept({
+    id: header.id,
+    sender: session.deviceId,
+    envelope: text,
+    devices,
+    meta,
+  });
+  if (!result.duplicate) {
+    const pushes = Object.entries(result.offsets).map(([device, offset]) =>
+      engine.publish(
+        channels.device(device),
+        `{"type":"envelope","offset":${offset},"acceptedAt":${result.acceptedAt},"envelope":${text}}`,
+      ),
+    );
+    pushes.push(engine.publish(channels.hubLive, `{"meta":${meta},"envelope":${text}}`));
+    await Promise.all(pushes);
+  }
+  return {
+    id: header.id,
+    seq: result.seq,
+    acceptedAt: result.acceptedAt,
+    duplicate: result.duplicate,
+    kind: header.kind,
+  };
+}
