@@ -8,6 +8,9 @@ import type {
 } from './engine.js';
 import { idTaken } from './engine.js';
 
+/** Envelopes the in-memory hub feed keeps. */
+const MAX_HUB_FEED = 10_000;
+
 interface Inbox {
   items: StoredItem[];
   next: number;
@@ -73,6 +76,9 @@ export class MemoryEngine implements Engine {
       offsets[device] = inbox.next;
     }
     this.hubStream.push({ meta: request.meta, envelope: request.envelope });
+    // One process keeps a bounded feed; the durable one is Redis's.
+    if (this.hubStream.length > MAX_HUB_FEED)
+      this.hubStream.splice(0, this.hubStream.length - MAX_HUB_FEED);
     const result = { duplicate: false, seq, acceptedAt: now, offsets };
     this.accepted.set(request.id, {
       sender: request.sender,
