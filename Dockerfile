@@ -5,4 +5,5 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev && mkdir /keys && chown node:node /keys
 USER node
-CMD ["node", "dist/src/cli/main.js", "demo", "--dir", "/keys"]
+EXPOSE 8080
+CMD ["node", "dist/src/cli/main.js", "gateway"]
