@@ -15,6 +15,8 @@ export interface RedisEngineOptions {
   /** Prefix of every key and channel, so deployments (and test files) never collide. */
   readonly prefix: string;
   readonly retentionMs: number;
+  /** Connection trouble (ioredis reconnects by itself and queues commands meanwhile). */
+  readonly onError?: (error: Error) => void;
 }
 
 type Script = 'accept' | 'fetch' | 'ack' | 'hit' | 'append' | 'presence';
@@ -68,6 +70,9 @@ export class RedisEngine implements Engine {
     }
     this.redis = redis as Scripted;
     this.subscriber = new Redis(options.url);
+    const onError = options.onError ?? (() => {});
+    redis.on('error', onError);
+    this.subscriber.on('error', onError);
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const handler of this.handlers.get(channel.slice(this.p.length)) ?? []) handler(message);
     });
