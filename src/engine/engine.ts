@@ -49,6 +49,8 @@ export interface Engine {
   readonly kind: 'memory' | 'redis';
   /** Stores an envelope once for every device; a repeated id returns the first result. */
   accept(request: AcceptRequest): Promise<AcceptResult>;
+  /** The first acceptance of an envelope id, if it was accepted (and is within retention). */
+  acceptedBefore(id: string): Promise<{ sender: string; seq: number; acceptedAt: number } | null>;
   /** Items after `after`, at most `limit`, in order; expired items are dropped and reported. */
   fetch(device: string, after: number, limit: number): Promise<FetchResult>;
   /** Removes everything up to `upTo`; returns what was removed (for delivered receipts). */

@@ -85,7 +85,17 @@ export class MemoryEngine implements Engine {
       result,
       until: now + this.retentionMs,
     });
+    if (this.accepted.size % 10_000 === 0) {
+      for (const [id, entry] of this.accepted) if (entry.until <= now) this.accepted.delete(id);
+    }
     return result;
+  }
+
+  async acceptedBefore(id: string) {
+    const previous = this.accepted.get(id);
+    if (!previous || previous.until <= this.clock()) return null;
+    const { seq, acceptedAt } = previous.result;
+    return { sender: previous.sender, seq, acceptedAt };
   }
 
   async fetch(device: string, after: number, limit: number): Promise<FetchResult> {

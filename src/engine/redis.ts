@@ -54,6 +54,9 @@ export class RedisEngine implements Engine {
   private readonly retentionMs: number;
 
   constructor(options: RedisEngineOptions) {
+    if (!Number.isSafeInteger(options.retentionMs) || options.retentionMs < 1) {
+      throw new TypeError('retentionMs must be a positive whole number of milliseconds');
+    }
     this.p = options.prefix;
     this.retentionMs = options.retentionMs;
     const redis = new Redis(options.url, { lazyConnect: false, enableAutoPipelining: true });
@@ -98,6 +101,13 @@ export class RedisEngine implements Engine {
       if (!repeat) offsets[device] = Number(offsetList[i]);
     });
     return { duplicate: repeat === 1, seq: Number(seq), acceptedAt: Number(acceptedAt), offsets };
+  }
+
+  async acceptedBefore(id: string) {
+    const record = await this.redis.get(`${this.p}acc:${id}`);
+    if (!record) return null;
+    const [sender, seq, acceptedAt] = record.split('|') as [string, string, string];
+    return { sender, seq: Number(seq), acceptedAt: Number(acceptedAt) };
   }
 
   async fetch(device: string, after: number, limit: number): Promise<FetchResult> {

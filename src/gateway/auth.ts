@@ -8,7 +8,8 @@ import { LiaisonError } from '../errors.js';
 export interface Session {
   readonly deviceId: string;
   readonly officeId: string;
-  readonly keyId: string;
+  /** The key the current token was signed with (a refresh may move to a rotated key). */
+  keyId: string;
   /** When the current token expires (ms); the socket is closed then unless refreshed. */
   expiresAt: number;
 }

@@ -12,7 +12,12 @@ const optionalString = z
 /** Every setting of a gateway, read from the environment once at start and then frozen. */
 const GatewayEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'a port number')
+    .default('8080')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535)),
   REDIS_URL: optionalString.pipe(
     z
       .string()
@@ -75,7 +80,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     audience: e.GATEWAY_AUDIENCE,
     authorityFile: e.AUTHORITY_FILE,
     directoryFile: e.DIRECTORY_FILE,
-    retentionMs: e.RETENTION_DAYS * DAY_MS,
+    // Whole milliseconds: Redis takes only integers for expiry times.
+    retentionMs: Math.round(e.RETENTION_DAYS * DAY_MS),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     tls:
       e.TLS_CERT_FILE && e.TLS_KEY_FILE

@@ -98,10 +98,19 @@ export async function attachConnection(socket: Socket, session: Session, context
   let heartbeat: NodeJS.Timeout | undefined;
   /** Subscriptions and presence; events wait for it, so none is lost while it runs. */
   const setup = async () => {
+    // A revocation applied between the handshake and now found no socket to cut: check again.
+    try {
+      sync.directory.usableKey(session.deviceId, session.keyId, Date.now());
+    } catch {
+      closeSession(socket, 'DEVICE_REVOKED');
+      return;
+    }
     await engine.subscribe(deviceChannel, onDeviceMessage);
     await engine.subscribe(officeChannel, onOfficeMessage);
     // Another instance may hold an older connection of this device: it closes it on this message.
     await engine.publish(deviceChannel, JSON.stringify({ type: 'replace', connection: socket.id }));
+    // Gone while we were setting up (replaced, or the client left): leave no presence behind.
+    if (socket.disconnected) return;
 
     const live = await engine.touchPresence(
       session.officeId,
@@ -114,6 +123,7 @@ export async function attachConnection(socket: Socket, session: Session, context
       const count = await engine.dropPresence(office, '');
       socket.emit('presence', { officeId: office, online: count > 0, at: Date.now() });
     }
+    if (socket.disconnected) return;
     heartbeat = setInterval(() => {
       engine
         .touchPresence(session.officeId, socket.id, Date.now() + PRESENCE_TTL_MS)
@@ -212,6 +222,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     if (fresh.deviceId !== session.deviceId)
       throw new LiaisonError('FORBIDDEN', 'token of another device');
     session.expiresAt = fresh.expiresAt;
+    session.keyId = fresh.keyId;
     clearTimeout(expiry);
     expiry = setTimeout(
       () => closeSession(socket, 'TOKEN_EXPIRED'),
@@ -239,6 +250,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     void (async () => {
       // Undo only what setup did, after it did it (a socket can go while setup still runs).
       await ready.catch(() => undefined);
+      clearInterval(heartbeat);
       await engine.unsubscribe(deviceChannel, onDeviceMessage);
       await engine.unsubscribe(officeChannel, onOfficeMessage);
       const left = await engine.dropPresence(session.officeId, socket.id);

@@ -6,6 +6,9 @@ import { Directory } from '../directory/directory.js';
 import { channels, type Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
 
+/** Longest an instance may lag behind the shared directory log. */
+const REFRESH_EVERY_MS = 2_000;
+
 /**
  * The gateway's copy of the directory, kept in step with the log every instance shares. The
  * gateway stores and serves authority-signed statements; it can refuse them but never make one.
@@ -14,6 +17,7 @@ export class DirectorySync {
   directory: Directory;
   private readonly listeners: ((statement: StatementPayload) => void)[] = [];
   private refreshing: Promise<void> = Promise.resolve();
+  private poll: NodeJS.Timeout | undefined;
   private readonly onMessage = () => {
     void this.refresh();
   };
@@ -29,9 +33,14 @@ export class DirectorySync {
   async start(): Promise<void> {
     await this.engine.subscribe(channels.directory, this.onMessage);
     await this.refresh();
+    // Pub/sub drops messages while a connection is re-established; polling the log's length
+    // bounds how long an instance can miss a revocation.
+    this.poll = setInterval(this.onMessage, REFRESH_EVERY_MS);
+    this.poll.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.poll);
     await this.engine.unsubscribe(channels.directory, this.onMessage);
   }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
+import type { Signed } from '../../protocol/v1/certificate.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
@@ -19,6 +20,8 @@ export interface GatewayOptions {
   readonly rateLimitPerMinute: number;
   readonly shutdownGraceMs: number;
   readonly tls?: { certFile: string; keyFile: string } | undefined;
+  /** Statements to load before listening when the shared directory is empty. */
+  readonly bootstrap?: readonly Signed[];
 }
 
 export interface Gateway {
@@ -44,6 +47,10 @@ export async function startGateway(
   const metrics = createMetrics();
   const sync = new DirectorySync(engine, deps.authority);
   await sync.start();
+  if (options.bootstrap && sync.directory.version === 0) {
+    const version = await sync.submit(options.bootstrap);
+    logger.info({ version }, 'directory bootstrapped');
+  }
 
   const https = options.tls
     ? { cert: await readFile(options.tls.certFile), key: await readFile(options.tls.keyFile) }
@@ -96,8 +103,14 @@ export async function startGateway(
   });
 
   // Revoking a device cuts its connections at once, on every instance: each follows the log.
+  // A device revoked as a whole never comes back (ids are not re-enrolled): its inbox goes too.
   sync.onStatement((statement) => {
     if (statement.kind !== 'device.revoked') return;
+    if (statement.keyId === undefined) {
+      engine.dropInbox(statement.deviceId).catch((error) => {
+        logger.warn({ err: error, device: statement.deviceId }, 'could not drop the inbox');
+      });
+    }
     const socket = context.sockets.get(statement.deviceId);
     if (!socket) return;
     const session = socket.data.session;

@@ -8,6 +8,16 @@ export function createLogger(level: string, instance: string) {
   return pino({
     level,
     base: { instance },
+    serializers: {
+      // ioredis attaches the failed command's arguments (an envelope, say) to its errors.
+      err: (error: Error) => {
+        const { command: _command, ...rest } = pino.stdSerializers.err(error) as Record<
+          string,
+          unknown
+        >;
+        return rest;
+      },
+    },
     redact: {
       paths: [
         'token',
@@ -20,6 +30,8 @@ export function createLogger(level: string, instance: string) {
         '*.ciphertext',
         'req.headers.authorization',
         'req.headers.cookie',
+        'err.command',
+        '*.err.command',
       ],
       censor: '[redacted]',
     },

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { Signed } from '../../protocol/v1/certificate.js';
 import { pinAuthority } from '../crypto/certificate.js';
 import type { Engine } from '../engine/engine.js';
 import { MemoryEngine } from '../engine/memory.js';
@@ -30,6 +29,9 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
   }
   await engine.ping();
 
+  const bootstrap = config.directoryFile
+    ? DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8'))).statements
+    : undefined;
   const gateway = await startGateway(
     {
       host: config.host,
@@ -38,14 +40,10 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
       rateLimitPerMinute: config.rateLimitPerMinute,
       shutdownGraceMs: config.shutdownGraceMs,
       tls: config.tls,
+      bootstrap,
     },
     { engine, authority, logger },
   );
-  if (config.directoryFile && gateway.sync.directory.version === 0) {
-    const file = DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8')));
-    const version = await gateway.sync.submit(file.statements.map((s) => Signed.parse(s)));
-    logger.info({ version, file: config.directoryFile }, 'directory bootstrapped');
-  }
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -26,7 +26,7 @@ export function checkRecipients(envelope: Envelope, directory: Directory, now: n
   const extra = recipients.filter((r) => !current.has(r.deviceId)).map((r) => r.deviceId);
 
   const hubKeys = required.filter((k) => officeOfDevice(k.deviceId) === HUB_OFFICE_ID);
-  if (hubKeys.some((k) => given.get(k.deviceId) !== k.keyId)) {
+  if (hubKeys.length === 0 || hubKeys.some((k) => given.get(k.deviceId) !== k.keyId)) {
     throw new LiaisonError('HUB_NOT_RECIPIENT', undefined, { missing, stale, extra });
   }
   if (missing.length + stale.length + extra.length > 0) {

@@ -48,28 +48,37 @@ export async function relayEnvelope(
   const { directory, engine } = context;
 
   if (header.sender.deviceId !== session.deviceId) throw new LiaisonError('SENDER_MISMATCH');
-  directory.usableKey(header.sender.deviceId, header.sender.keyId, now);
-  // The creation time is the sender's word; the relay keeps it honest against its own clock, so a
-  // rotated-out key cannot back-date new envelopes through it.
-  if (Math.abs(header.createdAt - now) > MAX_CLOCK_SKEW_MS) {
-    throw new LiaisonError(
-      'ENVELOPE_INVALID',
-      'createdAt is more than 5 minutes from the gateway clock',
-    );
-  }
-  for (const office of header.to) {
-    if (!directory.isLinked(session.officeId, office)) {
-      throw new LiaisonError('NOT_LINKED', undefined, { from: session.officeId, to: office });
+  try {
+    directory.usableKey(header.sender.deviceId, header.sender.keyId, now);
+    // The creation time is the sender's word; the relay keeps it honest against its own clock, so a
+    // rotated-out key cannot back-date new envelopes through it.
+    if (Math.abs(header.createdAt - now) > MAX_CLOCK_SKEW_MS) {
+      throw new LiaisonError(
+        'ENVELOPE_INVALID',
+        'createdAt is more than 5 minutes from the gateway clock',
+      );
     }
-  }
-  checkRecipients(envelope, directory, now);
-  for (const office of header.to) {
-    const hits = await engine.hit(`rate:${session.officeId}>${office}`, 60_000);
-    if (hits > context.rateLimitPerMinute) {
-      throw new LiaisonError('RATE_LIMITED', undefined, {
-        limitPerMinute: context.rateLimitPerMinute,
-      });
+    for (const office of header.to) {
+      if (!directory.isLinked(session.officeId, office)) {
+        throw new LiaisonError('NOT_LINKED', undefined, { from: session.officeId, to: office });
+      }
     }
+    checkRecipients(envelope, directory, now);
+    for (const office of header.to) {
+      const hits = await engine.hit(`rate:${session.officeId}>${office}`, 60_000);
+      if (hits > context.rateLimitPerMinute) {
+        throw new LiaisonError('RATE_LIMITED', undefined, {
+          limitPerMinute: context.rateLimitPerMinute,
+        });
+      }
+    }
+  } catch (error) {
+    // A resend of an accepted envelope gets its first ack even if it would not pass today (a
+    // later clock, a spent rate, a changed directory): the client lost the ack, not the envelope.
+    const previous = await engine.acceptedBefore(header.id);
+    if (previous?.sender !== session.deviceId) throw error;
+    const { seq, acceptedAt } = previous;
+    return { id: header.id, seq, acceptedAt, duplicate: true, kind: header.kind };
   }
 
   const devices = envelope.recipients
@@ -100,7 +109,8 @@ export async function relayEnvelope(
       ),
     );
     pushes.push(engine.publish(channels.hubLive, `{"meta":${meta},"envelope":${text}}`));
-    await Promise.all(pushes);
+    // Stored is accepted: a push that fails only delays delivery until the device fetches.
+    await Promise.allSettled(pushes);
   }
   return {
     id: header.id,

@@ -32,7 +32,7 @@ async function startProcess(env: Record<string, string>): Promise<Running> {
     },
   );
   const url = `http://127.0.0.1:${env.PORT}`;
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     try {
       if ((await fetch(`${url}/readyz`)).ok) return { process: child, gateway: { url } };
     } catch {
@@ -82,7 +82,7 @@ describe('gateway processes', () => {
   });
 
   it('killing one gateway with SIGKILL while messages flow loses nothing that was acknowledged', {
-    timeout: 60_000,
+    timeout: 90_000,
   }, async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const first = await startProcess({ ...env, PORT: String(port) });

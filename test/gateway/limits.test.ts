@@ -41,6 +41,25 @@ describe.each(ENGINES)('limits and shutdown on the $name engine', ({ make }) => 
     expect(inbox.items).toHaveLength(3);
   });
 
+  it('a resend of an accepted envelope gets its first ack even when the pair is over its rate', async () => {
+    const sender = device(world, 'KZ-KORDAI/desk-1');
+    const envelope = await seal(world, sender, ['KG-AKZHOL'], chat('over the rate'));
+    const over = await request<{ ok: boolean; error?: { code: string } }>(
+      socket,
+      'envelope:send',
+      envelope,
+    );
+    expect(over.error?.code).toBe('RATE_LIMITED');
+    const accepted = (await engine.fetch('KG-AKZHOL/desk-1', 0, 100)).items[0];
+    const first = JSON.parse(accepted?.envelope ?? '{}');
+    const resend = await request<{ ok: boolean; duplicate: boolean; seq: number }>(
+      socket,
+      'envelope:send',
+      first,
+    );
+    expect(resend).toMatchObject({ ok: true, duplicate: true, id: first.header.id });
+  });
+
   it('on shutdown, connected devices are told to reconnect later and the gateway stops taking new ones', async () => {
     const closing = next<{ code: string; reconnectAfterMs: number }>(socket, 'session:closing');
     const closed = gateway.close();

@@ -229,4 +229,12 @@ describe.each(ENGINES)('relay on the $name engine', ({ make }) => {
     akzhol.close();
     expect(await offline).toMatchObject({ officeId: 'KG-AKZHOL', online: false });
   });
+
+  it('devices that leave while their connection is being set up leave no presence behind', async () => {
+    for (let i = 0; i < 5; i++) {
+      const socket = await connect(gateway, device(world, 'UZ-OYBEK/desk-1'));
+      socket.close();
+    }
+    await expect.poll(() => engine.dropPresence('UZ-OYBEK', ''), { timeout: 3_000 }).toBe(0);
+  });
 });
