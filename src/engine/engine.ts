@@ -55,6 +55,8 @@ export interface Engine {
   fetch(device: string, after: number, limit: number): Promise<FetchResult>;
   /** Removes everything up to `upTo`; returns what was removed (for delivered receipts). */
   ack(device: string, upTo: number): Promise<{ id: string; sender: string }[]>;
+  /** How many items wait in a device's inbox. */
+  pending(device: string): Promise<number>;
   /** Deletes a device's inbox (device revoked or removed). */
   dropInbox(device: string): Promise<void>;
   /** True the first time a key is claimed; remembered until `expiresAt` (ms). */

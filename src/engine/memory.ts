@@ -122,6 +122,10 @@ export class MemoryEngine implements Engine {
     return removed.map(({ id, sender }) => ({ id, sender }));
   }
 
+  async pending(device: string): Promise<number> {
+    return this.inboxes.get(device)?.items.length ?? 0;
+  }
+
   async dropInbox(device: string): Promise<void> {
     this.inboxes.delete(device);
   }

@@ -136,6 +136,10 @@ export class RedisEngine implements Engine {
     return removed;
   }
 
+  async pending(device: string): Promise<number> {
+    return this.redis.zcard(this.inboxKeys(device)[0]);
+  }
+
   async dropInbox(device: string): Promise<void> {
     await this.redis.del(...this.inboxKeys(device));
   }

@@ -61,7 +61,6 @@ export async function startGateway(
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
   let closing = false;
-  registerRoutes(app, { sync, engine, metrics, isClosing: () => closing });
 
   const io = new Server(app.server, {
     transports: ['websocket'],
@@ -78,6 +77,14 @@ export async function startGateway(
     sockets: new Map(),
     inFlight: { count: 0, drained: [] },
   };
+
+  registerRoutes(app, {
+    sync,
+    engine,
+    metrics,
+    isClosing: () => closing,
+    localDevices: () => context.sockets.keys(),
+  });
 
   io.use((socket, next) => {
     (async () => {

@@ -8,7 +8,14 @@ import type { Metrics } from './metrics.js';
 /** The HTTP side of the gateway: the directory, health, readiness and metrics. */
 export function registerRoutes(
   app: FastifyInstance,
-  deps: { sync: DirectorySync; engine: Engine; metrics: Metrics; isClosing: () => boolean },
+  deps: {
+    sync: DirectorySync;
+    engine: Engine;
+    metrics: Metrics;
+    isClosing: () => boolean;
+    /** Devices connected to this instance, for the queue-depth gauges. */
+    localDevices: () => Iterable<string>;
+  },
 ) {
   const { sync, engine, metrics } = deps;
 
@@ -64,6 +71,9 @@ export function registerRoutes(
   });
 
   app.get('/metrics', async (_request, reply) => {
+    const depths = await Promise.all([...deps.localDevices()].map((d) => engine.pending(d)));
+    metrics.pendingTotal.set(depths.reduce((sum, n) => sum + n, 0));
+    metrics.pendingMax.set(Math.max(0, ...depths));
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

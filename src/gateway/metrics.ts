@@ -34,6 +34,16 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    pendingTotal: new Gauge({
+      name: 'liaison_inbox_pending',
+      help: 'Items waiting in the inboxes of devices connected to this instance (at scrape)',
+      registers: [registry],
+    }),
+    pendingMax: new Gauge({
+      name: 'liaison_inbox_pending_max',
+      help: 'Deepest inbox among devices connected to this instance (at scrape)',
+      registers: [registry],
+    }),
     fetchedItems: new Histogram({
       name: 'liaison_inbox_fetch_items',
       help: 'Items returned per inbox:fetch (backlog a device catches up on)',

@@ -21,6 +21,7 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
     expect(a.offsets).toEqual({ 'KG-AKZHOL/desk-1': 1, 'KG-AKZHOL/duty-1': 1 });
     expect(b.offsets).toEqual({ 'KG-AKZHOL/desk-1': 2 });
     expect(b.seq).toBe(a.seq + 1);
+    expect(await engine.pending('KG-AKZHOL/desk-1')).toBe(2);
     const page = await engine.fetch('KG-AKZHOL/desk-1', 0, 10);
     expect(page.items.map((i) => i.offset)).toEqual([1, 2]);
     expect(page.items[0]?.envelope).toContain('"x":"a|b"');

@@ -96,6 +96,8 @@ describe('gateway HTTP API', () => {
     expect(await body(ready)).toMatchObject({ status: 'ready', engine: 'memory' });
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toContain('liaison_connections');
+    expect(metrics).toContain('liaison_inbox_pending');
+    expect(metrics).toContain('liaison_send_duration_seconds');
     expect(metrics).toContain('liaison_refused_total{code="STATEMENT_UNTRUSTED"} 1');
   });
 });
