@@ -1,0 +1,89 @@
+import { encode } from '../crypto/encoding.js';
+import { sodium, utf8 } from '../crypto/sodium.js';
+
+/** What the hub writes for each envelope: routing metadata, the envelope as accepted, the verdict. */
+export interface RecordBody {
+  /** Position in the record, from 1, without holes. */
+  readonly seq: number;
+  /** Hash of the previous entry (hex), or 64 zeros for the first. */
+  readonly prev: string;
+  readonly recordedAt: number;
+  /** The envelope id. */
+  readonly id: string;
+  readonly kind: string;
+  readonly precedence?: string;
+  readonly sender: string;
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly createdAt: number;
+  readonly acceptedAt: number;
+  /** `compliant`, or `non-compliant` with the code that refused it and the office to blame. */
+  readonly status: 'compliant' | 'non-compliant';
+  readonly code?: string;
+  readonly offendingOffice?: string;
+  /** The envelope's JSON text exactly as the gateway accepted it (ciphertext only). */
+  readonly envelope: string;
+}
+
+export const GENESIS = '0'.repeat(64);
+
+/** `BLAKE2b-256(encode(["liaison/v1/record", prev, body]))` in hex: each entry commits to the last. */
+export function entryHash(prev: string, bodyText: string): string {
+  const input = encode(['liaison/v1/record', sodium.from_hex(prev), utf8(bodyText)]);
+  return sodium.to_hex(sodium.crypto_generichash(32, input, null));
+}
+
+/** A stored entry is `<hash> <body JSON>`: the body's exact bytes are what the hash covers. */
+export const formatEntry = (hash: string, bodyText: string) => `${hash} ${bodyText}`;
+
+export function parseEntry(stored: string): { hash: string; bodyText: string; body: RecordBody } {
+  const space = stored.indexOf(' ');
+  const bodyText = stored.slice(space + 1);
+  return { hash: stored.slice(0, space), bodyText, body: JSON.parse(bodyText) as RecordBody };
+}
+
+export interface ChainReport {
+  readonly ok: boolean;
+  readonly entries: number;
+  /** The first entry that does not follow from the one before it, and why. */
+  readonly broken?: { position: number; seq?: number; reason: string };
+}
+
+/**
+ * Checks a whole record: every entry's hash covers its body, names the previous entry's hash, and
+ * carries the next sequence number. An edited, deleted, inserted or reordered entry breaks one of
+ * these at the first place it touches.
+ */
+export function verifyChain(
+  stored: Iterable<string>,
+  base: { seq: number; hash: string } = { seq: 0, hash: GENESIS },
+): ChainReport {
+  let prev = base.hash;
+  let seq = base.seq;
+  let position = 0;
+  for (const text of stored) {
+    position++;
+    let entry: ReturnType<typeof parseEntry>;
+    try {
+      entry = parseEntry(text);
+    } catch {
+      return {
+        ok: false,
+        entries: position - 1,
+        broken: { position, reason: 'entry is not readable' },
+      };
+    }
+    const { hash, bodyText, body } = entry;
+    const broken = (reason: string) => ({
+      ok: false,
+      entries: position - 1,
+      broken: { position, seq: body.seq, reason },
+    });
+    if (body.seq !== seq + 1) return broken(`sequence ${body.seq} follows ${seq}`);
+    if (body.prev !== prev) return broken('does not name the previous entry');
+    if (entryHash(prev, bodyText) !== hash) return broken('content does not match its hash');
+    prev = hash;
+    seq = body.seq;
+  }
+  return { ok: true, entries: position };
+}

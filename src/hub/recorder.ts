@@ -1,0 +1,166 @@
+import type { Body } from '../../protocol/v1/payload.js';
+import type { DeviceKeys } from '../crypto/keys.js';
+import type { Directory } from '../directory/directory.js';
+import { openEnvelope } from '../envelope/open.js';
+import { isLiaisonError } from '../errors.js';
+import { entryHash, formatEntry, type RecordBody } from './record.js';
+import type { HubStore, StreamItem } from './store.js';
+
+/** How long an alert of each precedence may wait for its acknowledgement before escalation. */
+export interface Deadlines {
+  readonly FLASH: number;
+  readonly IMMEDIATE: number;
+}
+
+export interface RecorderOptions {
+  readonly store: HubStore;
+  readonly directory: () => Directory;
+  readonly hubKeys: DeviceKeys;
+  readonly deadlines: Deadlines;
+  /** Called after each new entry (the analysts' live feed). */
+  readonly onRecorded?: (entry: RecordBody, body: Body | undefined) => void;
+}
+
+interface Meta {
+  id?: string;
+  kind?: string;
+  precedence?: string;
+  sender?: string;
+  from?: string;
+  to?: string[];
+  createdAt?: number;
+}
+
+/** The time the gateway accepted an item: the milliseconds part of its stream id. */
+const acceptedAtOf = (streamId: string) => Number(streamId.slice(0, streamId.indexOf('-')));
+
+/**
+ * Turns one accepted envelope into one record entry: verifies and opens it as the hub (an
+ * envelope the hub cannot open or verify is recorded as non-compliant, never dropped), chains it
+ * to the entry before, and keeps the alert bookkeeping escalation needs. Recording is idempotent
+ * by envelope id, so a replica that takes over a dead one's work never records twice.
+ */
+export async function recordItem(
+  item: StreamItem,
+  options: RecorderOptions,
+): Promise<'appended' | 'recorded-before'> {
+  const { store } = options;
+  const meta = JSON.parse(item.meta) as Meta;
+  const acceptedAt = acceptedAtOf(item.streamId);
+  let body: Body | undefined;
+  let verdict: Pick<RecordBody, 'status' | 'code' | 'offendingOffice'> = { status: 'compliant' };
+  try {
+    const opened = await openEnvelope(
+      JSON.parse(item.envelope),
+      options.hubKeys,
+      options.directory(),
+      acceptedAt,
+    );
+    body = opened.body;
+  } catch (error) {
+    const code = isLiaisonError(error) ? error.code : 'ENVELOPE_INVALID';
+    verdict = { status: 'non-compliant', code, offendingOffice: meta.from ?? 'unknown' };
+  }
+
+  let outcome: 'appended' | 'recorded-before' | 'conflict' = 'conflict';
+  let entry: RecordBody | undefined;
+  while (outcome === 'conflict') {
+    const head = await store.head();
+    entry = {
+      seq: head.seq + 1,
+      prev: head.hash,
+      recordedAt: Date.now(),
+      id: meta.id ?? 'unknown',
+      kind: meta.kind ?? 'unknown',
+      ...(meta.precedence ? { precedence: meta.precedence } : {}),
+      sender: meta.sender ?? 'unknown',
+      from: meta.from ?? 'unknown',
+      to: meta.to ?? [],
+      createdAt: meta.createdAt ?? 0,
+      acceptedAt,
+      ...verdict,
+      envelope: item.envelope,
+    };
+    const bodyText = JSON.stringify(entry);
+    const hash = entryHash(head.hash, bodyText);
+    outcome = await store.append(head.seq, formatEntry(hash, bodyText), entry.id, hash);
+  }
+
+  if (body) await trackAlerts(body, entry as RecordBody, options);
+  if (outcome === 'appended') options.onRecorded?.(entry as RecordBody, body);
+  return outcome;
+}
+
+async function trackAlerts(body: Body, entry: RecordBody, options: RecorderOptions) {
+  const { store, deadlines } = options;
+  if (body.type === 'alert') {
+    const deadline =
+      body.precedence === 'FLASH' || body.precedence === 'IMMEDIATE'
+        ? deadlines[body.precedence]
+        : undefined;
+    await store.trackAlert(
+      {
+        id: entry.id,
+        from: entry.from,
+        to: entry.to.join(','),
+        precedence: body.precedence,
+        acceptedAt: entry.acceptedAt,
+      },
+      deadline === undefined ? undefined : entry.acceptedAt + deadline,
+    );
+  } else if (body.type === 'alert-ack') {
+    const alert = await store.alert(body.alertId);
+    // Only the receiving office acknowledges an alert.
+    if (!alert || alert.to.split(',').includes(entry.from)) {
+      await store.acknowledgeAlert(body.alertId, entry.from, entry.acceptedAt);
+    }
+  }
+}
+
+/** Reads and records batches until stopped. */
+export class Recorder {
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly options: RecorderOptions & {
+      group: string;
+      consumer: string;
+      refresh: () => Promise<void>;
+      onError: (error: unknown) => void;
+      /** After how long another replica's unacknowledged items are taken over. */
+      staleMs?: number;
+    },
+  ) {}
+
+  /** Records what is waiting now; returns how many items it handled. */
+  async drain(blockMs = 0): Promise<number> {
+    const { store, group, consumer } = this.options;
+    const items = await store.read(group, consumer, 100, blockMs, this.options.staleMs ?? 30_000);
+    if (items.length > 0) await this.options.refresh();
+    for (const item of items) {
+      await recordItem(item, this.options);
+      await store.ackStream(group, item.streamId);
+    }
+    return items.length;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        try {
+          await this.drain(500);
+        } catch (error) {
+          this.options.onError(error);
+          await new Promise((done) => setTimeout(done, 1000));
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}

@@ -1,0 +1,206 @@
+import { Redis } from 'ioredis';
+import { GENESIS } from './record.js';
+
+/** Appends only if the head is still where the writer read it, and only once per envelope id. */
+const APPEND = `
+if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return -1 end
+local head = redis.call('GET', KEYS[2])
+local seq = 0
+if head then seq = tonumber(string.match(head, '^(%d+)')) end
+if seq ~= tonumber(ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], (seq + 1) .. ' ' .. ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[3], seq + 1)
+return 1
+`;
+
+/** Takes the escalations that are due; whoever removes one from the set owns it. */
+const CLAIM_DUE = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 50)
+local mine = {}
+for _, member in ipairs(due) do
+  if redis.call('ZREM', KEYS[1], member) == 1 then mine[#mine + 1] = member end
+end
+return mine
+`;
+
+export interface StreamItem {
+  readonly streamId: string;
+  readonly meta: string;
+  readonly envelope: string;
+}
+
+export interface AlertState {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly precedence: string;
+  readonly acceptedAt: number;
+  readonly ackedAt?: number;
+  readonly ackedBy?: string;
+}
+
+type Scripted = Redis & {
+  appendRecord(...args: (string | number)[]): Promise<number>;
+  claimDue(...args: (string | number)[]): Promise<string[]>;
+};
+
+/**
+ * The hub's state in Redis, beside the gateway's (same prefix): the gateway's accepted-envelope
+ * stream it consumes with a consumer group, the hash-chained record, and alert bookkeeping.
+ */
+export class HubStore {
+  private readonly redis: Scripted;
+  /** XREADGROUP blocks: it gets a connection of its own. */
+  private readonly reader: Redis;
+  private readonly k: {
+    stream: string;
+    record: string;
+    head: string;
+    ids: string;
+    due: string;
+    alert: (id: string) => string;
+  };
+
+  constructor(url: string, prefix: string, onError: (error: Error) => void = () => {}) {
+    this.redis = new Redis(url) as Scripted;
+    this.redis.defineCommand('appendRecord', { lua: APPEND, numberOfKeys: 3 });
+    this.redis.defineCommand('claimDue', { lua: CLAIM_DUE, numberOfKeys: 1 });
+    this.reader = new Redis(url);
+    this.redis.on('error', onError);
+    this.reader.on('error', onError);
+    this.k = {
+      stream: `${prefix}hub`,
+      record: `${prefix}record`,
+      head: `${prefix}record:head`,
+      ids: `${prefix}record:ids`,
+      due: `${prefix}escalation:due`,
+      alert: (id) => `${prefix}alert:${id}`,
+    };
+  }
+
+  /** Creates the consumer group once; every hub replica joins it. */
+  async ensureGroup(group: string): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.k.stream, group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  /**
+   * The next items for this consumer: first those another replica took and left unacknowledged
+   * for `staleMs` (it died), then new ones, waiting up to `blockMs` for them.
+   */
+  async read(group: string, consumer: string, count: number, blockMs: number, staleMs: number) {
+    const claimed = (await this.redis.xautoclaim(
+      this.k.stream,
+      group,
+      consumer,
+      staleMs,
+      '0',
+      'COUNT',
+      count,
+    )) as [string, [string, string[]][]];
+    const stale = claimed[1].filter((entry) => entry && entry[1]);
+    if (stale.length > 0) return stale.map(toItem);
+    // BLOCK 0 would wait for ever: without a wait, ask without BLOCK.
+    const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
+    const reply = (await this.reader.xreadgroup(
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      count,
+      ...(block as ['BLOCK', number]),
+      'STREAMS',
+      this.k.stream,
+      '>',
+    )) as [string, [string, string[]][]][] | null;
+    return (reply?.[0]?.[1] ?? []).map(toItem);
+  }
+
+  async ackStream(group: string, streamId: string): Promise<void> {
+    await this.redis.xack(this.k.stream, group, streamId);
+  }
+
+  /** Sequence number and hash of the last entry. */
+  async head(): Promise<{ seq: number; hash: string }> {
+    const head = await this.redis.get(this.k.head);
+    if (!head) return { seq: 0, hash: GENESIS };
+    const [seq, hash] = head.split(' ') as [string, string];
+    return { seq: Number(seq), hash };
+  }
+
+  /** 'appended', 'conflict' (someone appended first: read the head again) or 'recorded-before'. */
+  async append(expectedSeq: number, stored: string, envelopeId: string, hash: string) {
+    const result = await this.redis.appendRecord(
+      this.k.record,
+      this.k.head,
+      this.k.ids,
+      expectedSeq,
+      stored,
+      envelopeId,
+      hash,
+    );
+    return result === 1 ? 'appended' : result === 0 ? 'conflict' : 'recorded-before';
+  }
+
+  /** Entries with seq > after (in order), at most `limit`. */
+  async entries(after: number, limit: number): Promise<string[]> {
+    return this.redis.lrange(this.k.record, after, after + limit - 1);
+  }
+
+  async length(): Promise<number> {
+    return this.redis.llen(this.k.record);
+  }
+
+  async trackAlert(alert: AlertState, dueAt: number | undefined): Promise<void> {
+    const { id, from, to, precedence, acceptedAt } = alert;
+    await this.redis.hset(this.k.alert(id), { id, from, to, precedence, acceptedAt });
+    if (dueAt !== undefined) await this.redis.zadd(this.k.due, dueAt, id);
+  }
+
+  /** Marks an alert acknowledged (first time only) and takes it off the escalation clock. */
+  async acknowledgeAlert(id: string, by: string, at: number): Promise<void> {
+    const key = this.k.alert(id);
+    if ((await this.redis.exists(key)) === 0) return;
+    await this.redis.hsetnx(key, 'ackedAt', at);
+    await this.redis.hsetnx(key, 'ackedBy', by);
+    await this.redis.zrem(this.k.due, id);
+  }
+
+  async alert(id: string): Promise<AlertState | undefined> {
+    const fields = await this.redis.hgetall(this.k.alert(id));
+    if (!fields.id) return undefined;
+    return {
+      id: fields.id,
+      from: fields.from as string,
+      to: fields.to as string,
+      precedence: fields.precedence as string,
+      acceptedAt: Number(fields.acceptedAt),
+      ...(fields.ackedAt
+        ? { ackedAt: Number(fields.ackedAt), ackedBy: fields.ackedBy as string }
+        : {}),
+    };
+  }
+
+  /** Alert ids whose acknowledgement is overdue, each handed to exactly one caller. */
+  async claimDue(now: number): Promise<string[]> {
+    return this.redis.claimDue(this.k.due, now);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.redis.publish(channel, message);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.redis.quit(), this.reader.quit()]);
+  }
+}
+
+function toItem([streamId, fields]: [string, string[]]): StreamItem {
+  const map: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
+  return { streamId, meta: map.meta ?? '{}', envelope: map.envelope ?? '' };
+}

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Body } from '../../protocol/v1/payload.js';
+import { fromBase64Url, toBase64Url } from '../../src/crypto/sodium.js';
+import { RedisEngine } from '../../src/engine/redis.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
+import { Escalator } from '../../src/hub/escalator.js';
+import { parseEntry, verifyChain } from '../../src/hub/record.js';
+import { Recorder } from '../../src/hub/recorder.js';
+import { HubStore } from '../../src/hub/store.js';
+import { REDIS_URL } from '../fixtures/engines.js';
+import { chat, connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import { buildWorld, device, type World } from '../fixtures/world.js';
+
+describe('the hub record', () => {
+  let world: World;
+  const prefix = `liaison-test:${randomUUID()}:`;
+  let engine: RedisEngine;
+  let gateway: Gateway;
+  let store: HubStore;
+  let redis: Redis;
+  let kordai: Socket;
+  let akzhol: Socket;
+  const recorders: Recorder[] = [];
+  const recorder = (consumer: string, staleMs = 30_000) => {
+    const r = new Recorder({
+      store,
+      directory: () => world.directory,
+      hubKeys: device(world, 'CARICC/hub'),
+      deadlines: { FLASH: 200, IMMEDIATE: 400 },
+      group: 'hub',
+      consumer,
+      refresh: async () => {},
+      onError: (error) => {
+        throw error;
+      },
+      staleMs,
+    });
+    recorders.push(r);
+    return r;
+  };
+  const send = async (socket: Socket, from: string, to: string, body: Body) => {
+    const envelope = await seal(world, device(world, from), [to], body);
+    expect(await request(socket, 'envelope:send', envelope)).toMatchObject({ ok: true });
+    return envelope;
+  };
+  const record = async () => (await store.entries(0, 10_000)).map(parseEntry);
+
+  beforeAll(async () => {
+    world = await buildWorld(Date.now());
+    engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 60_000 });
+    gateway = await startTestGateway(engine, world);
+    store = new HubStore(REDIS_URL, prefix);
+    await store.ensureGroup('hub');
+    redis = new Redis(REDIS_URL);
+    kordai = await connect(gateway, device(world, 'KZ-KORDAI/desk-1'));
+    akzhol = await connect(gateway, device(world, 'KG-AKZHOL/desk-1'));
+  });
+  afterAll(async () => {
+    kordai.close();
+    akzhol.close();
+    await gateway.close();
+    await store.close();
+    await engine.destroy();
+    await engine.close();
+    await redis.quit();
+  });
+
+  it('every envelope appears once, including those sent while the hub was not running', async () => {
+    const sent = [];
+    for (let i = 0; i < 5; i++)
+      sent.push(await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', chat(`offline ${i}`)));
+    expect(await recorder('replica-a').drain()).toBe(5);
+    for (let i = 0; i < 3; i++)
+      sent.push(await send(akzhol, 'KG-AKZHOL/desk-1', 'KZ-KORDAI', chat(`live ${i}`)));
+    await recorder('replica-a').drain();
+    const entries = await record();
+    expect(entries.map((e) => e.body.id)).toEqual(sent.map((e) => e.header.id));
+    expect(entries.every((e) => e.body.status === 'compliant')).toBe(true);
+    expect(verifyChain(entries.map((e) => `${e.hash} ${e.bodyText}`))).toEqual({
+      ok: true,
+      entries: 8,
+    });
+  });
+
+  it('replicas share the work without losing or double-recording, even when one dies mid-batch', async () => {
+    const before = (await record()).length;
+    const ids = new Set<string>();
+    for (let i = 0; i < 30; i++)
+      ids.add((await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', chat(`shared ${i}`))).header.id);
+    // A replica that takes a batch and dies before recording it: its items stay pending.
+    await store.read('hub', 'dying-replica', 10, 0, 60_000);
+    const a = recorder('replica-a', 50);
+    const b = recorder('replica-b', 50);
+    await Promise.all([a.drain(), b.drain()]);
+    await new Promise((done) => setTimeout(done, 100));
+    while ((await a.drain()) + (await b.drain()) > 0) {}
+    const entries = await record();
+    const fresh = entries.slice(before).map((e) => e.body.id);
+    expect(fresh).toHaveLength(30);
+    expect(new Set(fresh)).toEqual(ids);
+    expect(verifyChain(entries.map((e) => `${e.hash} ${e.bodyText}`)).ok).toBe(true);
+  });
+
+  it('an envelope the hub cannot verify is recorded and flagged with the offending office', async () => {
+    const envelope = await seal(
+      world,
+      device(world, 'KZ-KORDAI/desk-1'),
+      ['KG-AKZHOL'],
+      chat('tampered'),
+    );
+    const signature = fromBase64Url(envelope.signature);
+    signature[0] = (signature[0] as number) ^ 1;
+    const forged = { ...envelope, signature: toBase64Url(signature) };
+    expect(await request(kordai, 'envelope:send', forged)).toMatchObject({ ok: true });
+    await recorder('replica-a').drain();
+    const last = (await record()).at(-1);
+    expect(last?.body).toMatchObject({
+      id: envelope.header.id,
+      status: 'non-compliant',
+      code: 'SIGNATURE_INVALID',
+      offendingOffice: 'KZ-KORDAI',
+    });
+  });
+
+  it('editing, deleting or reordering any entry is detected at that entry', async () => {
+    const key = `${prefix}record`;
+    const original = await redis.lrange(key, 0, -1);
+    const check = async () => verifyChain(await redis.lrange(key, 0, -1));
+    const restore = async () => {
+      await redis.del(key);
+      await redis.rpush(key, ...original);
+    };
+
+    await redis.lset(key, 3, (original[3] as string).replace('"compliant"', '"non-compliant"'));
+    expect((await check()).broken).toMatchObject({
+      position: 4,
+      reason: 'content does not match its hash',
+    });
+    await restore();
+
+    await redis.lrem(key, 1, original[5] as string);
+    expect((await check()).broken?.position).toBe(6);
+    await restore();
+
+    await redis.lset(key, 2, original[7] as string);
+    await redis.lset(key, 7, original[2] as string);
+    expect((await check()).broken?.position).toBe(3);
+    await restore();
+    expect((await check()).ok).toBe(true);
+  });
+
+  it('an unacknowledged FLASH alert escalates once, on time; an acknowledged one does not', async () => {
+    const alert = (title: string): Body => ({
+      type: 'alert',
+      category: 'drug-seizure',
+      precedence: 'FLASH',
+      title,
+      description: '',
+      location: { bcp: 'Kordai' },
+      subjects: [],
+      validFrom: Date.now(),
+      validUntil: Date.now() + 3_600_000,
+    });
+    const ignored = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', alert('ignored'));
+    const answered = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', alert('answered'));
+    await send(akzhol, 'KG-AKZHOL/desk-1', 'KZ-KORDAI', {
+      type: 'alert-ack',
+      alertId: answered.header.id,
+    });
+    await recorder('replica-a').drain();
+
+    const notified: string[] = [];
+    const escalators = [1, 2].map(
+      () =>
+        new Escalator(
+          store,
+          async (e) => void notified.push(e.alertId),
+          (error) => {
+            throw error;
+          },
+        ),
+    );
+    expect(await escalators[0]?.tick(Date.now() - 10_000)).toEqual([]);
+    const late = Date.now() + 1_000;
+    await Promise.all(escalators.map((e) => e.tick(late)));
+    expect(notified).toEqual([ignored.header.id]);
+    expect((await store.alert(answered.header.id))?.ackedBy).toBe('KG-AKZHOL');
+  });
+});
