@@ -31,6 +31,7 @@ export const PUBLISHED_SCHEMAS = {
   StatusEvent: v1.StatusEvent,
   PresenceEvent: v1.PresenceEvent,
   ClosingEvent: v1.ClosingEvent,
+  EscalationEvent: v1.EscalationEvent,
   DirectoryQuery: v1.DirectoryQuery,
   DirectoryResponse: v1.DirectoryResponse,
   SubmitStatementsRequest: v1.SubmitStatementsRequest,

@@ -81,6 +81,18 @@ export const ClosingEvent = z.strictObject({
   reconnectAfterMs: z.int().min(0).optional(),
 });
 
+/**
+ * `alert:escalated` — the hub found an alert of this office unacknowledged past its deadline
+ * (FLASH 5 min, IMMEDIATE 30 min by default); CARICC's analysts got the same escalation.
+ */
+export const EscalationEvent = z.strictObject({
+  alertId: Uuid,
+  precedence: z.enum(['FLASH', 'IMMEDIATE']),
+  to: z.array(OfficeId),
+  acceptedAt: Timestamp,
+  escalatedAt: Timestamp,
+});
+
 /** Event names and their schemas, in one table. */
 export const CLIENT_EVENTS = {
   'envelope:send': { request: SendRequest, ack: SendAck },
@@ -94,4 +106,5 @@ export const SERVER_EVENTS = {
   'envelope:status': StatusEvent,
   presence: PresenceEvent,
   'session:closing': ClosingEvent,
+  'alert:escalated': EscalationEvent,
 } as const;

@@ -4,6 +4,7 @@ import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../gateway/config.js';
 import { demoCommand } from './demo.js';
 import { gatewayCommand } from './gateway.js';
+import { HUB_USAGE, hubCommand } from './hub.js';
 import { KEYS_USAGE, keysCommand, UsageError } from './keys.js';
 
 const USAGE = `liaison <command>
@@ -12,6 +13,8 @@ const USAGE = `liaison <command>
                   the development key set in keys/dev (npm start)
   demo            seal and open a chat and an alert between two sample offices
   keys ...        key tooling: authority, certificates, statements, development key set
+
+${HUB_USAGE}
 
 ${KEYS_USAGE}`;
 
@@ -23,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'keys') await keysCommand(rest, print);
     else if (command === 'demo') await demoCommand(rest, print);
     else if (command === 'gateway') await gatewayCommand(rest, print);
+    else if (command === 'hub') await hubCommand(rest, print);
     else throw new UsageError(USAGE);
     return 0;
   } catch (error) {
@@ -47,4 +51,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// A command may have set a failing exit code itself (hub verify, demo) without throwing.
+const code = await main(process.argv.slice(2));
+process.exitCode = code || process.exitCode;

@@ -77,6 +77,10 @@ export async function attachConnection(socket: Socket, session: Session, context
   };
   const onOfficeMessage = (message: string) => {
     const m = JSON.parse(message);
+    if (m.type === 'escalation') {
+      const { alertId, precedence, to, acceptedAt, escalatedAt } = m;
+      socket.emit('alert:escalated', { alertId, precedence, to, acceptedAt, escalatedAt });
+    }
     if (m.type === 'presence')
       socket.emit('presence', { officeId: m.officeId, online: m.online, at: m.at });
   };

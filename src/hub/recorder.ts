@@ -17,8 +17,8 @@ export interface RecorderOptions {
   readonly directory: () => Directory;
   readonly hubKeys: DeviceKeys;
   readonly deadlines: Deadlines;
-  /** Called after each new entry (the analysts' live feed). */
-  readonly onRecorded?: (entry: RecordBody, body: Body | undefined) => void;
+  /** Called with each new entry as stored (the analysts' live feed). */
+  readonly onRecorded?: (stored: string, entry: RecordBody) => void;
 }
 
 interface Meta {
@@ -64,6 +64,7 @@ export async function recordItem(
 
   let outcome: 'appended' | 'recorded-before' | 'conflict' = 'conflict';
   let entry: RecordBody | undefined;
+  let stored = '';
   while (outcome === 'conflict') {
     const head = await store.head();
     entry = {
@@ -83,11 +84,12 @@ export async function recordItem(
     };
     const bodyText = JSON.stringify(entry);
     const hash = entryHash(head.hash, bodyText);
-    outcome = await store.append(head.seq, formatEntry(hash, bodyText), entry.id, hash);
+    stored = formatEntry(hash, bodyText);
+    outcome = await store.append(head.seq, stored, entry.id, hash);
   }
 
   if (body) await trackAlerts(body, entry as RecordBody, options);
-  if (outcome === 'appended') options.onRecorded?.(entry as RecordBody, body);
+  if (outcome === 'appended') options.onRecorded?.(stored, entry as RecordBody);
   return outcome;
 }
 

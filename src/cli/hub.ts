@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { pinAuthority } from '../crypto/certificate.js';
+import { RedisEngine } from '../engine/redis.js';
+import { createLogger } from '../gateway/logger.js';
+import { loadHubConfig } from '../hub/config.js';
+import { verifyChain } from '../hub/record.js';
+import { startHub } from '../hub/service.js';
+import { HubStore } from '../hub/store.js';
+import { readDeviceKey } from '../keystore/keyfile.js';
+import { UsageError } from './keys.js';
+
+export const HUB_USAGE = `liaison hub <command>      (configured from the environment: README §The CARICC hub)
+
+  run       record every envelope, escalate overdue alerts, serve analysts (until SIGTERM)
+  verify    check the whole record's hash chain; prints the first broken entry, exit 1 if any`;
+
+/** `liaison hub run | verify`. */
+export async function hubCommand(argv: string[], print: (line: string) => void): Promise<void> {
+  const [command] = argv;
+  if (command !== 'run' && command !== 'verify') throw new UsageError(HUB_USAGE);
+  const config = loadHubConfig(process.env);
+  const logger = createLogger(config.logLevel, `hub-${config.consumer}`);
+  const onError = (error: Error) => logger.warn({ err: error }, 'redis connection trouble');
+  const store = new HubStore(config.redisUrl, config.redisPrefix, onError);
+
+  if (command === 'verify') {
+    const all: string[] = [];
+    for (
+      let at = 0, chunk: string[];
+      (chunk = await store.entries(at, 1000)).length > 0;
+      at += chunk.length
+    ) {
+      all.push(...chunk);
+    }
+    await store.close();
+    const report = verifyChain(all);
+    if (report.ok) {
+      print(`record intact: ${report.entries} entries, each chained to the one before`);
+      return;
+    }
+    print(
+      `record BROKEN at entry ${report.broken?.position} (seq ${report.broken?.seq ?? '?'}): ${report.broken?.reason}`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+
+  const engine = new RedisEngine({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    retentionMs: 1,
+    onError,
+  });
+  const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
+  const hubKeys = (await readDeviceKey(config.hubKeyFile)).keys;
+  const hub = await startHub(
+    {
+      host: config.host,
+      port: config.port,
+      audience: config.audience,
+      consumer: config.consumer,
+      deadlines: config.deadlines,
+    },
+    { engine, store, hubKeys, authority, logger },
+  );
+  const stop = () => {
+    hub
+      .close()
+      .then(() => Promise.all([store.close(), engine.close()]))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await new Promise(() => {});
+}

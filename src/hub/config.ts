@@ -1,0 +1,70 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ConfigError } from '../gateway/config.js';
+
+const MINUTE_MS = 60_000;
+
+const HubEnv = z.object({
+  HUB_HOST: z.string().min(1).default('127.0.0.1'),
+  HUB_PORT: z
+    .string()
+    .regex(/^\d+$/, 'a port number')
+    .default('8090')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535)),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'the hub needs Redis: redis://host:port'),
+  REDIS_PREFIX: z.string().min(1).max(100).default('liaison:'),
+  AUTHORITY_FILE: z.string().min(1).default('keys/dev/authority.pub.json'),
+  HUB_KEY_FILE: z.string().min(1).default('keys/dev/devices/CARICC/hub.key'),
+  HUB_AUDIENCE: z.string().min(1).max(200).default('liaison-hub'),
+  ESCALATE_FLASH_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(5),
+  ESCALATE_IMMEDIATE_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(30),
+  HUB_CONSUMER: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface HubConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  readonly authorityFile: string;
+  readonly hubKeyFile: string;
+  readonly audience: string;
+  readonly deadlines: { FLASH: number; IMMEDIATE: number };
+  readonly consumer: string;
+  readonly logLevel: string;
+}
+
+/** Reads the hub's settings from environment variables (README §The CARICC hub). */
+export function loadHubConfig(env: Record<string, string | undefined>): HubConfig {
+  const parsed = HubEnv.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid hub configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    host: e.HUB_HOST,
+    port: e.HUB_PORT,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    authorityFile: e.AUTHORITY_FILE,
+    hubKeyFile: e.HUB_KEY_FILE,
+    audience: e.HUB_AUDIENCE,
+    deadlines: {
+      FLASH: Math.round(e.ESCALATE_FLASH_MINUTES * MINUTE_MS),
+      IMMEDIATE: Math.round(e.ESCALATE_IMMEDIATE_MINUTES * MINUTE_MS),
+    },
+    consumer: e.HUB_CONSUMER,
+    logLevel: e.LOG_LEVEL,
+  });
+}

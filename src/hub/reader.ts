@@ -1,0 +1,71 @@
+import type { Body } from '../../protocol/v1/payload.js';
+import type { DeviceKeys } from '../crypto/keys.js';
+import type { Directory } from '../directory/directory.js';
+import { openEnvelope } from '../envelope/open.js';
+import { matches, type RecordFilter } from './filter.js';
+import { parseEntry, type RecordBody } from './record.js';
+import type { HubStore } from './store.js';
+
+/** An entry as an authenticated analyst sees it: metadata, verdict and, if it opened, the content. */
+export type AnalystEntry = Omit<RecordBody, 'envelope' | 'prev'> & { hash: string; body?: Body };
+
+const SCAN_CHUNK = 500;
+
+/** Reads the record for analysts, opening each compliant envelope with the hub's key on demand. */
+export class RecordReader {
+  constructor(
+    private readonly store: HubStore,
+    private readonly hubKeys: DeviceKeys,
+    private readonly directory: () => Directory,
+  ) {}
+
+  /** Opens an entry for an analyst (content is decrypted in the hub process, never stored). */
+  async view(stored: string): Promise<AnalystEntry> {
+    const { hash, body: entry } = parseEntry(stored);
+    const { envelope, prev: _prev, ...rest } = entry;
+    if (entry.status !== 'compliant') return { ...rest, hash };
+    try {
+      const opened = await openEnvelope(
+        JSON.parse(envelope),
+        this.hubKeys,
+        this.directory(),
+        entry.acceptedAt,
+      );
+      return { ...rest, hash, body: opened.body };
+    } catch {
+      // Compliant when recorded, unreadable now (e.g. the sender was revoked since): metadata only.
+      return { ...rest, hash };
+    }
+  }
+
+  /** Entries after `after` that match, at most `limit`; `next` is where to continue. */
+  async search(filter: RecordFilter, after: number, limit: number) {
+    const found: AnalystEntry[] = [];
+    let position = after;
+    const total = await this.store.length();
+    while (position < total && found.length < limit) {
+      const chunk = await this.store.entries(position, SCAN_CHUNK);
+      if (chunk.length === 0) break;
+      for (const stored of chunk) {
+        position++;
+        if (matches(parseEntry(stored).body, filter)) found.push(await this.view(stored));
+        if (found.length === limit) break;
+      }
+    }
+    return { entries: found, next: position, more: position < total };
+  }
+
+  /** Every entry in a time range, parsed (for statistics). */
+  async *range(
+    since: number,
+    until: number,
+  ): AsyncGenerator<{ stored: string; entry: RecordBody }> {
+    const total = await this.store.length();
+    for (let position = 0; position < total; position += SCAN_CHUNK) {
+      for (const stored of await this.store.entries(position, SCAN_CHUNK)) {
+        const entry = parseEntry(stored).body;
+        if (entry.acceptedAt >= since && entry.acceptedAt < until) yield { stored, entry };
+      }
+    }
+  }
+}

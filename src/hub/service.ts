@@ -1,0 +1,233 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import { ERRORS } from '../../protocol/errors.js';
+import type { PinnedAuthority } from '../crypto/certificate.js';
+import type { DeviceKeys } from '../crypto/keys.js';
+import { channels } from '../engine/engine.js';
+import type { RedisEngine } from '../engine/redis.js';
+import { issuesOf, LiaisonError } from '../errors.js';
+import { DirectorySync } from '../gateway/directory-sync.js';
+import { authenticateAnalyst, bearer, Paging, StatsQuery } from './analysts.js';
+import { type Escalation, Escalator } from './escalator.js';
+import { matches, RecordFilter } from './filter.js';
+import { RecordReader } from './reader.js';
+import { parseEntry, verifyChain } from './record.js';
+import { type Deadlines, Recorder } from './recorder.js';
+import { computeStatistics } from './stats.js';
+import type { HubStore } from './store.js';
+
+export interface HubOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly audience: string;
+  readonly consumer: string;
+  readonly deadlines: Deadlines;
+}
+
+export interface Hub {
+  readonly url: string;
+  readonly recorder: Recorder;
+  readonly escalator: Escalator;
+  close(): Promise<void>;
+}
+
+const GROUP = 'hub';
+/** Escalations and new entries cross hub replicas on these channels. */
+const RECORDED = 'hub:recorded';
+const ESCALATIONS = 'hub:escalations';
+
+/**
+ * Starts a hub replica: it records every accepted envelope (sharing the work with other replicas
+ * through a consumer group), escalates overdue alerts, and serves analysts over HTTP and the
+ * `/analyst` Socket.IO namespace. The engine gives it the directory, token replay protection and
+ * pub/sub; the store gives it the stream and the record.
+ */
+export async function startHub(
+  options: HubOptions,
+  deps: {
+    engine: RedisEngine;
+    store: HubStore;
+    hubKeys: DeviceKeys;
+    authority: PinnedAuthority;
+    logger: Logger;
+  },
+): Promise<Hub> {
+  const { engine, store, hubKeys, logger } = deps;
+  const sync = new DirectorySync(engine, deps.authority);
+  await sync.start();
+  await store.ensureGroup(GROUP);
+  const directory = () => sync.directory;
+  const reader = new RecordReader(store, hubKeys, directory);
+
+  const recorder = new Recorder({
+    store,
+    directory,
+    hubKeys,
+    deadlines: options.deadlines,
+    group: GROUP,
+    consumer: options.consumer,
+    refresh: () => sync.refresh(),
+    onError: (error) => logger.error({ err: error }, 'recording failed; retrying'),
+    onRecorded: (stored) => void engine.publish(RECORDED, stored).catch(() => undefined),
+  });
+  const escalator = new Escalator(
+    store,
+    async (escalation: Escalation) => {
+      logger.warn(
+        { alert: escalation.alertId, precedence: escalation.precedence, from: escalation.from },
+        'alert escalated',
+      );
+      const message = JSON.stringify(escalation);
+      await engine.publish(channels.office(escalation.from), message);
+      await engine.publish(ESCALATIONS, message);
+    },
+    (error) => logger.error({ err: error }, 'escalation failed'),
+  );
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler((error, _request, reply) => {
+    const liaison = error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
+    if (liaison.code === 'INTERNAL') logger.error({ err: error }, 'request failed');
+    void reply.status(liaison.status).send({ error: liaison.toWire() });
+  });
+  const analyst = (authorization: string | undefined) =>
+    authenticateAnalyst(bearer(authorization), sync.directory, engine, options.audience);
+  const parse = <T>(
+    schema: {
+      safeParse(
+        v: unknown,
+      ):
+        | { success: true; data: T }
+        | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+    },
+    value: unknown,
+  ): T => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success)
+      throw new LiaisonError('VALIDATION_FAILED', undefined, issuesOf(parsed.error));
+    return parsed.data;
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await engine.ping();
+      return { status: 'ready', recorded: await store.length() };
+    } catch {
+      return reply.status(503).send({ status: 'redis unreachable' });
+    }
+  });
+  app.get('/v1/record', async (request) => {
+    await analyst(request.headers.authorization);
+    const { after, limit, ...rest } = request.query as Record<string, string>;
+    const paging = parse(Paging, { after, limit });
+    const filter = parse(RecordFilter, rest);
+    return reader.search(filter, paging.after, paging.limit);
+  });
+  app.get('/v1/record/verify', async (request) => {
+    await analyst(request.headers.authorization);
+    const all: string[] = [];
+    for (
+      let at = 0, chunk: string[];
+      (chunk = await store.entries(at, 1000)).length > 0;
+      at += chunk.length
+    ) {
+      all.push(...chunk);
+    }
+    return verifyChain(all);
+  });
+  app.get('/v1/stats', async (request) => {
+    await analyst(request.headers.authorization);
+    const query = parse(StatsQuery, request.query);
+    return computeStatistics(reader, store, sync.directory, {
+      since: query.since,
+      until: query.until ?? Date.now(),
+      silentMs: query.silentHours * 3_600_000,
+    });
+  });
+
+  // The live feed: catch up from a position, then every new entry and escalation that matches.
+  const io = new Server(app.server, {
+    transports: ['websocket'],
+    serveClient: false,
+    maxHttpBufferSize: 64 * 1024,
+  });
+  const feed = io.of('/analyst');
+  feed.use((socket, next) => {
+    analyst(`Bearer ${(socket.handshake.auth as { token?: string })?.token ?? ''}`).then(
+      (session) => {
+        socket.data.session = session;
+        next();
+      },
+      (error: unknown) => {
+        const refusal = error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
+        next(Object.assign(new Error(refusal.message), { data: refusal.toWire() }));
+      },
+    );
+  });
+  feed.on('connection', (socket) => {
+    let filter: RecordFilter | undefined;
+    const expiry = setTimeout(
+      () => socket.disconnect(true),
+      socket.data.session.expiresAt - Date.now(),
+    );
+    socket.on('feed:subscribe', async (request: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      try {
+        const {
+          after,
+          limit,
+          filter: wanted,
+        } = parse(Paging.extend({ filter: RecordFilter.default({}) }), request ?? {});
+        filter = wanted;
+        ack({ ok: true, ...(await reader.search(wanted, after, limit)) });
+      } catch (error) {
+        const wire =
+          error instanceof LiaisonError
+            ? error.toWire()
+            : { code: 'INTERNAL', message: ERRORS.INTERNAL.message };
+        ack({ ok: false, error: wire });
+      }
+    });
+    socket.on('disconnect', () => clearTimeout(expiry));
+    socket.data.push = async (stored: string) => {
+      if (filter && matches(parseEntry(stored).body, filter))
+        socket.emit('record', await reader.view(stored));
+    };
+  });
+  const onRecorded = (stored: string) => {
+    for (const socket of feed.sockets.values())
+      void socket.data.push?.(stored).catch(() => undefined);
+  };
+  const onEscalation = (message: string) => feed.emit('escalation', JSON.parse(message));
+  await engine.subscribe(RECORDED, onRecorded);
+  await engine.subscribe(ESCALATIONS, onEscalation);
+
+  app.addHook('preClose', async () => {
+    await new Promise<void>((done) => io.close(() => done()));
+  });
+  recorder.start();
+  escalator.start();
+  await app.listen({ host: options.host, port: options.port });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://${options.host}:${port}`;
+  logger.info({ url, consumer: options.consumer }, 'hub listening');
+
+  return {
+    url,
+    recorder,
+    escalator,
+    async close() {
+      escalator.stop();
+      await recorder.stop();
+      await engine.unsubscribe(RECORDED, onRecorded);
+      await engine.unsubscribe(ESCALATIONS, onEscalation);
+      await app.close();
+      await sync.stop();
+    },
+  };
+}

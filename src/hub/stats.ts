@@ -1,0 +1,74 @@
+import type { Directory } from '../directory/directory.js';
+import type { RecordReader } from './reader.js';
+import type { HubStore } from './store.js';
+
+export interface Statistics {
+  /** Per link (offices in ascending order) and UTC day: envelopes and alerts. */
+  readonly perLinkPerDay: { link: string; day: string; messages: number; alerts: number }[];
+  readonly alertsByCategory: Record<string, number>;
+  /** Per acknowledging office: median ms from an alert's acceptance to its acknowledgement. */
+  readonly medianAckMsByOffice: Record<string, number>;
+  /** Border offices that sent nothing for longer than the threshold, with when they last did. */
+  readonly silentOffices: { officeId: string; lastSentAt: number | null }[];
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** The figures analysts ask for, computed from the record over [since, until). */
+export async function computeStatistics(
+  reader: RecordReader,
+  store: HubStore,
+  directory: Directory,
+  range: { since: number; until: number; silentMs: number },
+): Promise<Statistics> {
+  const perLink = new Map<string, { messages: number; alerts: number }>();
+  const categories: Record<string, number> = {};
+  const ackTimes = new Map<string, number[]>();
+  const lastSent = new Map<string, number>();
+  for await (const { stored, entry } of reader.range(range.since, range.until)) {
+    const day = new Date(entry.acceptedAt).toISOString().slice(0, 10);
+    lastSent.set(entry.from, Math.max(lastSent.get(entry.from) ?? 0, entry.acceptedAt));
+    for (const to of entry.to) {
+      const link = [entry.from, to].sort().join(',');
+      const key = `${link} ${day}`;
+      const counts = perLink.get(key) ?? { messages: 0, alerts: 0 };
+      counts.messages++;
+      if (entry.kind === 'alert') counts.alerts++;
+      perLink.set(key, counts);
+    }
+    if (entry.kind === 'alert' && entry.status === 'compliant') {
+      const view = await reader.view(stored);
+      if (view.body?.type === 'alert')
+        categories[view.body.category] = (categories[view.body.category] ?? 0) + 1;
+      const alert = await store.alert(entry.id);
+      if (alert?.ackedAt !== undefined && alert.ackedBy) {
+        ackTimes.set(alert.ackedBy, [
+          ...(ackTimes.get(alert.ackedBy) ?? []),
+          alert.ackedAt - alert.acceptedAt,
+        ]);
+      }
+    }
+  }
+  const silentOffices = directory
+    .allOffices()
+    .filter((o) => o.officeId !== 'CARICC')
+    .map((o) => ({ officeId: o.officeId, lastSentAt: lastSent.get(o.officeId) ?? null }))
+    .filter((o) => o.lastSentAt === null || range.until - o.lastSentAt > range.silentMs);
+  return {
+    perLinkPerDay: [...perLink.entries()].map(([key, counts]) => {
+      const [link, day] = key.split(' ') as [string, string];
+      return { link, day, ...counts };
+    }),
+    alertsByCategory: categories,
+    medianAckMsByOffice: Object.fromEntries(
+      [...ackTimes].map(([office, times]) => [office, median(times)]),
+    ),
+    silentOffices,
+  };
+}
