@@ -24,14 +24,7 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
   const store = new HubStore(config.redisUrl, config.redisPrefix, onError);
 
   if (command === 'verify') {
-    const all: string[] = [];
-    for (
-      let at = 0, chunk: string[];
-      (chunk = await store.entries(at, 1000)).length > 0;
-      at += chunk.length
-    ) {
-      all.push(...chunk);
-    }
+    const all = await store.allEntries();
     await store.close();
     const report = verifyChain(all);
     if (report.ok) {

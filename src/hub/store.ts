@@ -102,7 +102,8 @@ export class HubStore {
       'COUNT',
       count,
     )) as [string, [string, string[]][]];
-    const stale = claimed[1].filter((entry) => entry && entry[1]);
+    // Entries deleted from the stream come back as null: nothing to record for them.
+    const stale = claimed[1].filter((entry) => entry?.[1]);
     if (stale.length > 0) return stale.map(toItem);
     // BLOCK 0 would wait for ever: without a wait, ask without BLOCK.
     const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
@@ -149,6 +150,16 @@ export class HubStore {
   /** Entries with seq > after (in order), at most `limit`. */
   async entries(after: number, limit: number): Promise<string[]> {
     return this.redis.lrange(this.k.record, after, after + limit - 1);
+  }
+
+  /** The whole record, in order. */
+  async allEntries(): Promise<string[]> {
+    const all: string[] = [];
+    for (;;) {
+      const chunk = await this.entries(all.length, 1000);
+      if (chunk.length === 0) return all;
+      all.push(...chunk);
+    }
   }
 
   async length(): Promise<number> {
