@@ -25,10 +25,15 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
 
   if (command === 'verify') {
     const all = await store.allEntries();
+    const base = await store.base();
     await store.close();
-    const report = verifyChain(all);
+    const report = verifyChain(all, base);
     if (report.ok) {
-      print(`record intact: ${report.entries} entries, each chained to the one before`);
+      const last = all.at(-1)?.slice(0, 64) ?? base.hash;
+      print(
+        `record intact: ${report.entries} entries after seq ${base.seq}, each chained to the one before`,
+      );
+      print(`head hash ${last} (note it outside Redis: a wholesale rewrite would change it)`);
       return;
     }
     print(
@@ -53,6 +58,7 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
       audience: config.audience,
       consumer: config.consumer,
       deadlines: config.deadlines,
+      retentionMs: config.retentionMs,
     },
     { engine, store, hubKeys, authority, logger },
   );

@@ -27,6 +27,7 @@ const HubEnv = z.object({
     .positive()
     .max(24 * 60)
     .default(30),
+  HUB_RETENTION_DAYS: z.coerce.number().positive().max(36500).default(365),
   HUB_CONSUMER: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -41,6 +42,7 @@ export interface HubConfig {
   readonly audience: string;
   readonly deadlines: { FLASH: number; IMMEDIATE: number };
   readonly consumer: string;
+  readonly retentionMs: number;
   readonly logLevel: string;
 }
 
@@ -65,6 +67,7 @@ export function loadHubConfig(env: Record<string, string | undefined>): HubConfi
       IMMEDIATE: Math.round(e.ESCALATE_IMMEDIATE_MINUTES * MINUTE_MS),
     },
     consumer: e.HUB_CONSUMER,
+    retentionMs: Math.round(e.HUB_RETENTION_DAYS * 24 * 3_600_000),
     logLevel: e.LOG_LEVEL,
   });
 }

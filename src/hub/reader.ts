@@ -38,21 +38,22 @@ export class RecordReader {
     }
   }
 
-  /** Entries after `after` that match, at most `limit`; `next` is where to continue. */
+  /** Entries with seq > `after` that match, at most `limit`; `next` is where to continue. */
   async search(filter: RecordFilter, after: number, limit: number) {
     const found: AnalystEntry[] = [];
     let position = after;
-    const total = await this.store.length();
-    while (position < total && found.length < limit) {
+    const end = (await this.store.head()).seq;
+    while (position < end && found.length < limit) {
       const chunk = await this.store.entries(position, SCAN_CHUNK);
       if (chunk.length === 0) break;
       for (const stored of chunk) {
-        position++;
-        if (matches(parseEntry(stored).body, filter)) found.push(await this.view(stored));
+        const entry = parseEntry(stored).body;
+        position = entry.seq;
+        if (matches(entry, filter)) found.push(await this.view(stored));
         if (found.length === limit) break;
       }
     }
-    return { entries: found, next: position, more: position < total };
+    return { entries: found, next: position, more: position < end };
   }
 
   /** Every entry in a time range, parsed (for statistics). */
@@ -60,10 +61,13 @@ export class RecordReader {
     since: number,
     until: number,
   ): AsyncGenerator<{ stored: string; entry: RecordBody }> {
-    const total = await this.store.length();
-    for (let position = 0; position < total; position += SCAN_CHUNK) {
-      for (const stored of await this.store.entries(position, SCAN_CHUNK)) {
+    let position = 0;
+    for (;;) {
+      const chunk = await this.store.entries(position, SCAN_CHUNK);
+      if (chunk.length === 0) return;
+      for (const stored of chunk) {
         const entry = parseEntry(stored).body;
+        position = entry.seq;
         if (entry.acceptedAt >= since && entry.acceptedAt < until) yield { stored, entry };
       }
     }

@@ -15,6 +15,7 @@ import { matches, RecordFilter } from './filter.js';
 import { RecordReader } from './reader.js';
 import { parseEntry, verifyChain } from './record.js';
 import { type Deadlines, Recorder } from './recorder.js';
+import { trimRecord } from './retention.js';
 import { computeStatistics } from './stats.js';
 import type { HubStore } from './store.js';
 
@@ -24,6 +25,8 @@ export interface HubOptions {
   readonly audience: string;
   readonly consumer: string;
   readonly deadlines: Deadlines;
+  /** How long the record keeps an entry (ms). */
+  readonly retentionMs: number;
 }
 
 export interface Hub {
@@ -131,7 +134,7 @@ export async function startHub(
   app.get('/v1/record/verify', async (request) => {
     await analyst(request.headers.authorization);
     const all = await store.allEntries();
-    return verifyChain(all);
+    return verifyChain(all, await store.base());
   });
   app.get('/v1/stats', async (request) => {
     await analyst(request.headers.authorization);
@@ -205,6 +208,12 @@ export async function startHub(
   });
   recorder.start();
   escalator.start();
+  const retention = setInterval(() => {
+    trimRecord(store, Date.now() - options.retentionMs).catch((error) =>
+      logger.error({ err: error }, 'trimming the record failed'),
+    );
+  }, 60_000);
+  retention.unref();
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://${options.host}:${port}`;
@@ -216,6 +225,7 @@ export async function startHub(
     escalator,
     async close() {
       escalator.stop();
+      clearInterval(retention);
       await recorder.stop();
       await engine.unsubscribe(RECORDED, onRecorded);
       await engine.unsubscribe(ESCALATIONS, onEscalation);

@@ -24,6 +24,18 @@ end
 return mine
 `;
 
+/**
+ * Drops the oldest entries past retention, if the record still starts where the trimmer read it,
+ * and moves the base (the last dropped entry's seq and hash) so the rest still verifies.
+ */
+const TRIM = `
+local first = redis.call('LINDEX', KEYS[1], 0)
+if not first or string.sub(first, 1, 64) ~= ARGV[2] then return 0 end
+redis.call('LTRIM', KEYS[1], tonumber(ARGV[1]), -1)
+redis.call('SET', KEYS[2], ARGV[3])
+return 1
+`;
+
 export interface StreamItem {
   readonly streamId: string;
   readonly meta: string;
@@ -42,6 +54,7 @@ export interface AlertState {
 
 type Scripted = Redis & {
   appendRecord(...args: (string | number)[]): Promise<number>;
+  trimRecord(...args: (string | number)[]): Promise<number>;
   claimDue(...args: (string | number)[]): Promise<string[]>;
 };
 
@@ -57,6 +70,7 @@ export class HubStore {
     stream: string;
     record: string;
     head: string;
+    base: string;
     ids: string;
     due: string;
     alert: (id: string) => string;
@@ -66,6 +80,7 @@ export class HubStore {
     this.redis = new Redis(url) as Scripted;
     this.redis.defineCommand('appendRecord', { lua: APPEND, numberOfKeys: 3 });
     this.redis.defineCommand('claimDue', { lua: CLAIM_DUE, numberOfKeys: 1 });
+    this.redis.defineCommand('trimRecord', { lua: TRIM, numberOfKeys: 2 });
     this.reader = new Redis(url);
     this.redis.on('error', onError);
     this.reader.on('error', onError);
@@ -73,6 +88,7 @@ export class HubStore {
       stream: `${prefix}hub`,
       record: `${prefix}record`,
       head: `${prefix}record:head`,
+      base: `${prefix}record:base`,
       ids: `${prefix}record:ids`,
       due: `${prefix}escalation:due`,
       alert: (id) => `${prefix}alert:${id}`,
@@ -133,6 +149,26 @@ export class HubStore {
     return { seq: Number(seq), hash };
   }
 
+  /** Where the kept record starts: the seq and hash of the last entry dropped by retention. */
+  async base(): Promise<{ seq: number; hash: string }> {
+    const base = await this.redis.get(this.k.base);
+    if (!base) return { seq: 0, hash: GENESIS };
+    const [seq, hash] = base.split(' ') as [string, string];
+    return { seq: Number(seq), hash };
+  }
+
+  /** Drops `count` entries from the start if the first is still `firstHash`. */
+  async trim(count: number, firstHash: string, newBase: { seq: number; hash: string }) {
+    const done = await this.redis.trimRecord(
+      this.k.record,
+      this.k.base,
+      count,
+      firstHash,
+      `${newBase.seq} ${newBase.hash}`,
+    );
+    return done === 1;
+  }
+
   /** 'appended', 'conflict' (someone appended first: read the head again) or 'recorded-before'. */
   async append(expectedSeq: number, stored: string, envelopeId: string, hash: string) {
     const result = await this.redis.appendRecord(
@@ -149,14 +185,16 @@ export class HubStore {
 
   /** Entries with seq > after (in order), at most `limit`. */
   async entries(after: number, limit: number): Promise<string[]> {
-    return this.redis.lrange(this.k.record, after, after + limit - 1);
+    // The list starts after the retention base, so list positions are seqs shifted by it.
+    const from = Math.max(0, after - (await this.base()).seq);
+    return this.redis.lrange(this.k.record, from, from + limit - 1);
   }
 
   /** The whole record, in order. */
   async allEntries(): Promise<string[]> {
     const all: string[] = [];
     for (;;) {
-      const chunk = await this.entries(all.length, 1000);
+      const chunk = await this.redis.lrange(this.k.record, all.length, all.length + 999);
       if (chunk.length === 0) return all;
       all.push(...chunk);
     }

@@ -9,6 +9,7 @@ import type { Gateway } from '../../src/gateway/gateway.js';
 import { Escalator } from '../../src/hub/escalator.js';
 import { parseEntry, verifyChain } from '../../src/hub/record.js';
 import { Recorder } from '../../src/hub/recorder.js';
+import { trimRecord } from '../../src/hub/retention.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { chat, connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
@@ -188,5 +189,19 @@ describe('the hub record', () => {
     await Promise.all(escalators.map((e) => e.tick(late)));
     expect(notified).toEqual([ignored.header.id]);
     expect((await store.alert(answered.header.id))?.ackedBy).toBe('KG-AKZHOL');
+  });
+
+  it('retention drops the oldest entries and what is kept still verifies from the new base', async () => {
+    const before = await record();
+    const cutoff = (before[4] as (typeof before)[number]).body.acceptedAt;
+    const expected = before.filter((e) => e.body.acceptedAt >= cutoff);
+    expect(await trimRecord(store, cutoff)).toBe(before.length - expected.length);
+    const base = await store.base();
+    const kept = await store.allEntries();
+    expect(kept.map((s) => parseEntry(s).body.seq)).toEqual(expected.map((e) => e.body.seq));
+    expect(base.seq).toBe((expected[0]?.body.seq ?? 1) - 1);
+    expect(verifyChain(kept, base).ok).toBe(true);
+    expect(verifyChain(kept).ok).toBe(false);
+    expect(parseEntry((await store.entries(base.seq, 1))[0] as string).body.seq).toBe(base.seq + 1);
   });
 });

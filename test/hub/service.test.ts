@@ -73,6 +73,7 @@ describe('the CARICC hub service', () => {
         audience: HUB_AUDIENCE,
         consumer: 'test-hub',
         deadlines: { FLASH: 400, IMMEDIATE: 800 },
+        retentionMs: 3_600_000,
       },
       {
         engine: hubEngine,

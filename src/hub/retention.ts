@@ -1,0 +1,24 @@
+import { parseEntry } from './record.js';
+import type { HubStore } from './store.js';
+
+/**
+ * Drops record entries accepted before `cutoff`, oldest first, a batch at a time. The base moves
+ * to the last dropped entry, so what is kept still verifies from there. Safe to run on every
+ * replica at once: a trim only applies if the record still starts where it was read.
+ */
+export async function trimRecord(store: HubStore, cutoff: number): Promise<number> {
+  let dropped = 0;
+  for (;;) {
+    const base = await store.base();
+    const head = await store.entries(base.seq, 100);
+    const old = head
+      .map(parseEntry)
+      .filter((_, i, all) => all.slice(0, i + 1).every((e) => e.body.acceptedAt < cutoff));
+    const last = old.at(-1);
+    const first = old[0];
+    if (!last || !first) return dropped;
+    if (!(await store.trim(old.length, first.hash, { seq: last.body.seq, hash: last.hash })))
+      continue;
+    dropped += old.length;
+  }
+}
