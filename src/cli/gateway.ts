@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../gateway/config.js';
 import { runGateway } from '../gateway/main.js';
+import { loadHubConfig } from '../hub/config.js';
+import { runHub } from '../hub/main.js';
 import { generateDevKeySet, keySetPaths } from '../keystore/devset.js';
 import { exists } from '../keystore/files.js';
 
@@ -23,6 +25,14 @@ export async function gatewayCommand(argv: string[], print: (line: string) => vo
     );
   }
   await runGateway(loadConfig(env));
+  if (values.dev && env.REDIS_URL) {
+    // The quick start on Redis runs the CARICC hub beside the gateway, in the same process.
+    env.HUB_KEY_FILE ??= keySetPaths('keys/dev').deviceKey('CARICC/hub');
+    const { hub } = await runHub(loadHubConfig(env));
+    print(`CARICC hub for analysts on ${hub.url}`);
+  } else if (values.dev) {
+    print('the CARICC hub needs Redis: set REDIS_URL to run it beside the gateway');
+  }
   // Keep running: the process ends on a signal.
   await new Promise(() => {});
 }

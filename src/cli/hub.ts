@@ -1,12 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { pinAuthority } from '../crypto/certificate.js';
-import { RedisEngine } from '../engine/redis.js';
-import { createLogger } from '../gateway/logger.js';
 import { loadHubConfig } from '../hub/config.js';
+import { runHub } from '../hub/main.js';
 import { verifyChain } from '../hub/record.js';
-import { startHub } from '../hub/service.js';
 import { HubStore } from '../hub/store.js';
-import { readDeviceKey } from '../keystore/keyfile.js';
 import { UsageError } from './keys.js';
 
 export const HUB_USAGE = `liaison hub <command>      (configured from the environment: README §The CARICC hub)
@@ -19,11 +14,8 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
   const [command] = argv;
   if (command !== 'run' && command !== 'verify') throw new UsageError(HUB_USAGE);
   const config = loadHubConfig(process.env);
-  const logger = createLogger(config.logLevel, `hub-${config.consumer}`);
-  const onError = (error: Error) => logger.warn({ err: error }, 'redis connection trouble');
-  const store = new HubStore(config.redisUrl, config.redisPrefix, onError);
-
   if (command === 'verify') {
+    const store = new HubStore(config.redisUrl, config.redisPrefix);
     const all = await store.allEntries();
     const base = await store.base();
     await store.close();
@@ -43,33 +35,12 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
     return;
   }
 
-  const engine = new RedisEngine({
-    url: config.redisUrl,
-    prefix: config.redisPrefix,
-    retentionMs: 1,
-    onError,
-  });
-  const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
-  const hubKeys = (await readDeviceKey(config.hubKeyFile)).keys;
-  const hub = await startHub(
-    {
-      host: config.host,
-      port: config.port,
-      audience: config.audience,
-      consumer: config.consumer,
-      deadlines: config.deadlines,
-      retentionMs: config.retentionMs,
-    },
-    { engine, store, hubKeys, authority, logger },
-  );
+  const { stop: close } = await runHub(config);
   const stop = () => {
-    hub
-      .close()
-      .then(() => Promise.all([store.close(), engine.close()]))
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
