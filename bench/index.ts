@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchCrypto } from './crypto.js';
+import { benchHubLag } from './hub-lag.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 0.2 : 3;
@@ -21,6 +22,17 @@ console.table(
     ops: f.ops,
   })),
 );
+const lag = await benchHubLag(quick ? 200 : 6000);
+console.log(
+  `\nHub lag: ${lag.envelopes} envelopes (1 KiB chat, 4 keys: two devices and two hub keys) through a gateway on Redis in ${lag.sendSeconds.toFixed(1)} s ` +
+    `(${Math.round(lag.acceptedPerSecond)}/s accepted); recordedAt − acceptedAt p50 ${lag.lagMs.p50} ms, ` +
+    `p99 ${lag.lagMs.p99} ms, max ${lag.lagMs.max} ms; every envelope recorded exactly once: ${lag.recordedOnce}`,
+);
+if (!lag.recordedOnce) {
+  console.error('FUNCTIONAL ERROR: the hub record lost or duplicated an envelope');
+  process.exitCode = 1;
+}
+
 const dir = join(import.meta.dirname, 'results');
 await mkdir(dir, { recursive: true });
 const file = join(dir, 'crypto.json');

@@ -35,62 +35,83 @@ interface Meta {
 const acceptedAtOf = (streamId: string) => Number(streamId.slice(0, streamId.indexOf('-')));
 
 /**
- * Turns one accepted envelope into one record entry: verifies and opens it as the hub (an
- * envelope the hub cannot open or verify is recorded as non-compliant, never dropped), chains it
- * to the entry before, and keeps the alert bookkeeping escalation needs. Recording is idempotent
- * by envelope id, so a replica that takes over a dead one's work never records twice.
+ * Turns accepted envelopes into record entries: verifies and opens each as the hub (one the hub
+ * cannot open or verify is recorded as non-compliant, never dropped), chains the batch to the
+ * entry before and appends it in one step, and keeps the alert bookkeeping escalation needs.
+ * Recording is idempotent by envelope id, so a replica that takes over a dead one's work never
+ * records twice. Returns how many entries it appended.
  */
-export async function recordItem(
-  item: StreamItem,
+export async function recordBatch(
+  items: readonly StreamItem[],
   options: RecorderOptions,
-): Promise<'appended' | 'recorded-before'> {
+): Promise<number> {
   const { store } = options;
-  const meta = JSON.parse(item.meta) as Meta;
-  const acceptedAt = acceptedAtOf(item.streamId);
-  let body: Body | undefined;
-  let verdict: Pick<RecordBody, 'status' | 'code' | 'offendingOffice'> = { status: 'compliant' };
+  const verdicts = new Map<
+    string,
+    { item: StreamItem; meta: Meta; body?: Body; verdict: Verdict }
+  >();
+  for (const item of items) {
+    const meta = JSON.parse(item.meta) as Meta;
+    const id = meta.id ?? `unknown:${item.streamId}`;
+    if (verdicts.has(id)) continue;
+    verdicts.set(id, { item, meta, ...(await judge(item, meta, options)) });
+  }
+
+  for (;;) {
+    const done = await store.recorded([...verdicts.keys()]);
+    const pending = [...verdicts].filter(([id]) => !done.has(id));
+    if (pending.length === 0) return 0;
+    const head = await store.head();
+    let prev = head.hash;
+    const entries: { id: string; stored: string; entry: RecordBody; body?: Body }[] = [];
+    for (const [id, { item, meta, body, verdict }] of pending) {
+      const entry: RecordBody = {
+        seq: head.seq + entries.length + 1,
+        prev,
+        recordedAt: Date.now(),
+        id,
+        kind: meta.kind ?? 'unknown',
+        ...(meta.precedence ? { precedence: meta.precedence } : {}),
+        sender: meta.sender ?? 'unknown',
+        from: meta.from ?? 'unknown',
+        to: meta.to ?? [],
+        createdAt: meta.createdAt ?? 0,
+        acceptedAt: acceptedAtOf(item.streamId),
+        ...verdict,
+        envelope: item.envelope,
+      };
+      const bodyText = JSON.stringify(entry);
+      prev = entryHash(entry.prev, bodyText);
+      entries.push({ id, stored: formatEntry(prev, bodyText), entry, ...(body ? { body } : {}) });
+    }
+    if ((await store.append(head.seq, prev, entries)) === 'conflict') continue;
+    for (const { stored, entry, body } of entries) {
+      if (body) await trackAlerts(body, entry, options);
+      options.onRecorded?.(stored, entry);
+    }
+    return entries.length;
+  }
+}
+
+type Verdict = Pick<RecordBody, 'status' | 'code' | 'offendingOffice'>;
+
+async function judge(
+  item: StreamItem,
+  meta: Meta,
+  options: RecorderOptions,
+): Promise<{ body?: Body; verdict: Verdict }> {
   try {
     const opened = await openEnvelope(
       JSON.parse(item.envelope),
       options.hubKeys,
       options.directory(),
-      acceptedAt,
+      acceptedAtOf(item.streamId),
     );
-    body = opened.body;
+    return { body: opened.body, verdict: { status: 'compliant' } };
   } catch (error) {
     const code = isLiaisonError(error) ? error.code : 'ENVELOPE_INVALID';
-    verdict = { status: 'non-compliant', code, offendingOffice: meta.from ?? 'unknown' };
+    return { verdict: { status: 'non-compliant', code, offendingOffice: meta.from ?? 'unknown' } };
   }
-
-  let outcome: 'appended' | 'recorded-before' | 'conflict' = 'conflict';
-  let entry: RecordBody | undefined;
-  let stored = '';
-  while (outcome === 'conflict') {
-    const head = await store.head();
-    entry = {
-      seq: head.seq + 1,
-      prev: head.hash,
-      recordedAt: Date.now(),
-      id: meta.id ?? 'unknown',
-      kind: meta.kind ?? 'unknown',
-      ...(meta.precedence ? { precedence: meta.precedence } : {}),
-      sender: meta.sender ?? 'unknown',
-      from: meta.from ?? 'unknown',
-      to: meta.to ?? [],
-      createdAt: meta.createdAt ?? 0,
-      acceptedAt,
-      ...verdict,
-      envelope: item.envelope,
-    };
-    const bodyText = JSON.stringify(entry);
-    const hash = entryHash(head.hash, bodyText);
-    stored = formatEntry(hash, bodyText);
-    outcome = await store.append(head.seq, stored, entry.id, hash);
-  }
-
-  if (body) await trackAlerts(body, entry as RecordBody, options);
-  if (outcome === 'appended') options.onRecorded?.(stored, entry as RecordBody);
-  return outcome;
 }
 
 async function trackAlerts(body: Body, entry: RecordBody, options: RecorderOptions) {
@@ -140,10 +161,11 @@ export class Recorder {
     const { store, group, consumer } = this.options;
     const items = await store.read(group, consumer, 100, blockMs, this.options.staleMs ?? 30_000);
     if (items.length > 0) await this.options.refresh();
-    for (const item of items) {
-      await recordItem(item, this.options);
-      await store.ackStream(group, item.streamId);
-    }
+    await recordBatch(items, this.options);
+    await store.ackStreamMany(
+      group,
+      items.map((item) => item.streamId),
+    );
     return items.length;
   }
 

@@ -1,16 +1,25 @@
 import { Redis } from 'ioredis';
 import { GENESIS } from './record.js';
 
-/** Appends only if the head is still where the writer read it, and only once per envelope id. */
+/**
+ * Appends a batch of chained entries only if the head is still where the writer read it and none
+ * of their envelope ids is recorded yet. ARGV: expected seq, new head hash, then (id, entry) pairs.
+ * Returns 1 when appended, 0 when the head moved, -1 when an id was recorded meanwhile.
+ */
 const APPEND = `
-if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return -1 end
+for i = 3, #ARGV, 2 do
+  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then return -1 end
+end
 local head = redis.call('GET', KEYS[2])
 local seq = 0
 if head then seq = tonumber(string.match(head, '^(%d+)')) end
 if seq ~= tonumber(ARGV[1]) then return 0 end
-redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('SET', KEYS[2], (seq + 1) .. ' ' .. ARGV[4])
-redis.call('HSET', KEYS[3], ARGV[3], seq + 1)
+for i = 3, #ARGV, 2 do
+  seq = seq + 1
+  redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+  redis.call('HSET', KEYS[3], ARGV[i], seq)
+end
+redis.call('SET', KEYS[2], seq .. ' ' .. ARGV[2])
 return 1
 `;
 
@@ -137,10 +146,6 @@ export class HubStore {
     return (reply?.[0]?.[1] ?? []).map(toItem);
   }
 
-  async ackStream(group: string, streamId: string): Promise<void> {
-    await this.redis.xack(this.k.stream, group, streamId);
-  }
-
   /** Sequence number and hash of the last entry. */
   async head(): Promise<{ seq: number; hash: string }> {
     const head = await this.redis.get(this.k.head);
@@ -169,18 +174,29 @@ export class HubStore {
     return done === 1;
   }
 
-  /** 'appended', 'conflict' (someone appended first: read the head again) or 'recorded-before'. */
-  async append(expectedSeq: number, stored: string, envelopeId: string, hash: string) {
+  /** Appends chained entries in one step; 'conflict' means read the head (and ids) again. */
+  async append(expectedSeq: number, headHash: string, entries: { id: string; stored: string }[]) {
+    const args = entries.flatMap((e) => [e.id, e.stored]);
     const result = await this.redis.appendRecord(
       this.k.record,
       this.k.head,
       this.k.ids,
       expectedSeq,
-      stored,
-      envelopeId,
-      hash,
+      headHash,
+      ...args,
     );
-    return result === 1 ? 'appended' : result === 0 ? 'conflict' : 'recorded-before';
+    return result === 1 ? 'appended' : 'conflict';
+  }
+
+  /** Which of these envelope ids are in the record already. */
+  async recorded(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const seqs = await this.redis.hmget(this.k.ids, ...ids);
+    return new Set(ids.filter((_, i) => seqs[i] !== null));
+  }
+
+  async ackStreamMany(group: string, streamIds: readonly string[]): Promise<void> {
+    if (streamIds.length > 0) await this.redis.xack(this.k.stream, group, ...streamIds);
   }
 
   /** Entries with seq > after (in order), at most `limit`. */
