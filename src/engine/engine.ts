@@ -77,6 +77,19 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/**
+ * The hole a fetch must report: offsets after `from` that expired before the first item still
+ * kept (`firstKept`), or null when there is none.
+ */
+export function expiredGap(
+  expiredUpTo: number,
+  from: number,
+  firstKept: number,
+): FetchResult['gap'] {
+  if (expiredUpTo <= from || firstKept <= from + 1) return null;
+  return { from: from + 1, to: Math.min(expiredUpTo, firstKept - 1), reason: 'expired' };
+}
+
 /** Channels between instances. */
 export const channels = {
   device: (deviceId: string) => `device:${deviceId}`,

@@ -6,7 +6,7 @@ import type {
   Handler,
   StoredItem,
 } from './engine.js';
-import { idTaken } from './engine.js';
+import { expiredGap, idTaken } from './engine.js';
 
 /** Envelopes the in-memory hub feed keeps. */
 const MAX_HUB_FEED = 10_000;
@@ -106,11 +106,7 @@ export class MemoryEngine implements Engine {
     const pending = inbox.items.filter((item) => item.offset > from);
     const items = pending.slice(0, limit);
     const firstKept = pending[0]?.offset ?? inbox.next + 1;
-    const gap =
-      expired > from && firstKept > from + 1
-        ? { from: from + 1, to: Math.min(expired, firstKept - 1), reason: 'expired' as const }
-        : null;
-    return { items, more: pending.length > limit, gap };
+    return { items, more: pending.length > limit, gap: expiredGap(expired, from, firstKept) };
   }
 
   async ack(device: string, upTo: number) {

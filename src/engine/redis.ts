@@ -7,7 +7,7 @@ import type {
   Handler,
   StoredItem,
 } from './engine.js';
-import { idTaken } from './engine.js';
+import { expiredGap, idTaken } from './engine.js';
 import { ACCEPT, ACK, APPEND, FETCH, HIT, PRESENCE } from './redis-scripts.js';
 
 export interface RedisEngineOptions {
@@ -120,11 +120,7 @@ export class RedisEngine implements Engine {
     const all = members.map(parseItem);
     const items = all.slice(0, limit);
     const firstKept = all[0]?.offset ?? next + 1;
-    const gap =
-      expired > from && firstKept > from + 1
-        ? { from: from + 1, to: Math.min(expired, firstKept - 1), reason: 'expired' as const }
-        : null;
-    return { items, more: all.length > limit, gap };
+    return { items, more: all.length > limit, gap: expiredGap(expired, from, firstKept) };
   }
 
   async ack(device: string, upTo: number) {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { ConfigError, parseEnv, portVariable } from './env.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -12,12 +13,7 @@ const optionalString = z
 /** Every setting of a gateway, read from the environment once at start and then frozen. */
 const GatewayEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z
-    .string()
-    .regex(/^\d+$/, 'a port number')
-    .default('8080')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(65535)),
+  PORT: portVariable(8080),
   REDIS_URL: optionalString.pipe(
     z
       .string()
@@ -53,20 +49,14 @@ export interface GatewayConfig {
   readonly shutdownGraceMs: number;
 }
 
-/** A bad setting stops the start with one line per problem, naming the variable. */
-export class ConfigError extends Error {}
+export { ConfigError };
 
 /**
  * Reads the gateway's settings from environment variables (README §Configuration).
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
-  const parsed = GatewayEnv.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid gateway configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(GatewayEnv, env, 'gateway');
   if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
     throw new ConfigError(
       'invalid gateway configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE go together',

@@ -1,17 +1,12 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError } from '../gateway/config.js';
+import { parseEnv, portVariable } from '../gateway/env.js';
 
 const MINUTE_MS = 60_000;
 
 const HubEnv = z.object({
   HUB_HOST: z.string().min(1).default('127.0.0.1'),
-  HUB_PORT: z
-    .string()
-    .regex(/^\d+$/, 'a port number')
-    .default('8090')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(65535)),
+  HUB_PORT: portVariable(8090),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'the hub needs Redis: redis://host:port'),
   REDIS_PREFIX: z.string().min(1).max(100).default('liaison:'),
   AUTHORITY_FILE: z.string().min(1).default('keys/dev/authority.pub.json'),
@@ -48,12 +43,7 @@ export interface HubConfig {
 
 /** Reads the hub's settings from environment variables (README §The CARICC hub). */
 export function loadHubConfig(env: Record<string, string | undefined>): HubConfig {
-  const parsed = HubEnv.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid hub configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(HubEnv, env, 'hub');
   return Object.freeze({
     host: e.HUB_HOST,
     port: e.HUB_PORT,
