@@ -18,8 +18,9 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
     const store = new HubStore(config.redisUrl, config.redisPrefix);
     const all = await store.allEntries();
     const base = await store.base();
+    const head = await store.head();
     await store.close();
-    const report = verifyChain(all, base);
+    const report = verifyChain(all, base, head);
     if (report.ok) {
       const last = all.at(-1)?.slice(0, 64) ?? base.hash;
       print(

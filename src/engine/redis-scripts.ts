@@ -44,8 +44,8 @@ for i = 1, devices do
   redis.call('ZADD', inbox, offset, offset .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. now .. '|' .. ARGV[3])
   result[2 + i] = offset
 end
--- The hub's durable feed keeps what is within retention, like the inboxes.
-redis.call('XADD', KEYS[3], 'MINID', '~', (now - tonumber(ARGV[4])) .. '-0', '*', 'id', ARGV[1], 'meta', ARGV[5], 'envelope', ARGV[3])
+-- The hub's durable feed: the hub trims what it has recorded, never what it has not read.
+redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'meta', ARGV[5], 'envelope', ARGV[3])
 local record = ARGV[2] .. '|' .. seq .. '|' .. now
 redis.call('SET', KEYS[1], record, 'PX', ARGV[4])
 result[2] = record

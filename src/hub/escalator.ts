@@ -23,14 +23,23 @@ export class Escalator {
     private readonly store: HubStore,
     private readonly notify: (escalation: Escalation) => Promise<void>,
     private readonly onError: (error: unknown) => void,
+    /** Acceptance time of the oldest envelope not yet recorded, if any (see HubStore.frontier). */
+    private readonly frontier: () => Promise<number | undefined> = async () => undefined,
   ) {}
 
   /** Escalates everything due at `now`; returns what it escalated. */
   async tick(now: number = Date.now()): Promise<Escalation[]> {
     const escalated: Escalation[] = [];
-    for (const id of await this.store.claimDue(now)) {
+    // Deadlines are judged against what has been recorded: an acknowledgement still in the
+    // backlog may have been sent in time.
+    const frontier = await this.frontier();
+    const judgedAt = frontier === undefined ? now : Math.min(now, frontier);
+    for (const id of await this.store.claimDue(judgedAt)) {
       const alert = await this.store.alert(id);
-      if (!alert || alert.ackedAt !== undefined) continue;
+      if (!alert || alert.ackedAt !== undefined || alert.escalatedAt !== undefined) {
+        await this.store.escalated(id, alert?.escalatedAt ?? now);
+        continue;
+      }
       const escalation: Escalation = {
         type: 'escalation',
         alertId: id,
@@ -41,6 +50,7 @@ export class Escalator {
         escalatedAt: now,
       };
       await this.notify(escalation);
+      await this.store.escalated(id, now);
       escalated.push(escalation);
     }
     return escalated;

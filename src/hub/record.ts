@@ -57,6 +57,8 @@ export interface ChainReport {
 export function verifyChain(
   stored: Iterable<string>,
   base: { seq: number; hash: string } = { seq: 0, hash: GENESIS },
+  /** Where the record says it ends: entries cut off its tail are caught against it. */
+  head?: { seq: number; hash: string },
 ): ChainReport {
   let prev = base.hash;
   let seq = base.seq;
@@ -84,6 +86,14 @@ export function verifyChain(
     if (entryHash(prev, bodyText) !== hash) return broken('content does not match its hash');
     prev = hash;
     seq = body.seq;
+  }
+  if (head && (head.seq !== seq || head.hash !== prev)) {
+    const reason = `record ends before its head (seq ${head.seq})`;
+    return {
+      ok: false,
+      entries: position,
+      broken: { position: position + 1, seq: seq + 1, reason },
+    };
   }
   return { ok: true, entries: position };
 }

@@ -46,15 +46,30 @@ export async function recordBatch(
   options: RecorderOptions,
 ): Promise<number> {
   const { store } = options;
+  // Keyed by stream id: unique per acceptance, so an envelope id the gateway accepted again after
+  // its retention is recorded again rather than hidden from CARICC.
   const verdicts = new Map<
     string,
     { item: StreamItem; meta: Meta; body?: Body; verdict: Verdict }
   >();
   for (const item of items) {
-    const meta = JSON.parse(item.meta) as Meta;
-    const id = meta.id ?? `unknown:${item.streamId}`;
-    if (verdicts.has(id)) continue;
-    verdicts.set(id, { item, meta, ...(await judge(item, meta, options)) });
+    const meta = parseMeta(item.meta);
+    const judged = meta ? await judge(item, meta, options) : { verdict: UNREADABLE };
+    verdicts.set(item.streamId, { item, meta: meta ?? {}, ...judged });
+  }
+  // Alert bookkeeping first: idempotent, and never lost to a crash between append and tracking.
+  for (const { item, meta, body } of verdicts.values()) {
+    if (body)
+      await trackAlerts(
+        body,
+        {
+          id: meta.id ?? '',
+          from: meta.from ?? '',
+          to: meta.to ?? [],
+          acceptedAt: acceptedAtOf(item.streamId),
+        },
+        options,
+      );
   }
 
   for (;;) {
@@ -64,12 +79,12 @@ export async function recordBatch(
     const head = await store.head();
     let prev = head.hash;
     const entries: { id: string; stored: string; entry: RecordBody; body?: Body }[] = [];
-    for (const [id, { item, meta, body, verdict }] of pending) {
+    for (const [streamId, { item, meta, body, verdict }] of pending) {
       const entry: RecordBody = {
         seq: head.seq + entries.length + 1,
         prev,
         recordedAt: Date.now(),
-        id,
+        id: meta.id ?? 'unknown',
         kind: meta.kind ?? 'unknown',
         ...(meta.precedence ? { precedence: meta.precedence } : {}),
         sender: meta.sender ?? 'unknown',
@@ -82,13 +97,15 @@ export async function recordBatch(
       };
       const bodyText = JSON.stringify(entry);
       prev = entryHash(entry.prev, bodyText);
-      entries.push({ id, stored: formatEntry(prev, bodyText), entry, ...(body ? { body } : {}) });
+      entries.push({
+        id: streamId,
+        stored: formatEntry(prev, bodyText),
+        entry,
+        ...(body ? { body } : {}),
+      });
     }
     if ((await store.append(head.seq, prev, entries)) === 'conflict') continue;
-    for (const { stored, entry, body } of entries) {
-      if (body) await trackAlerts(body, entry, options);
-      options.onRecorded?.(stored, entry);
-    }
+    for (const { stored, entry } of entries) options.onRecorded?.(stored, entry);
     return entries.length;
   }
 }
@@ -114,7 +131,27 @@ async function judge(
   }
 }
 
-async function trackAlerts(body: Body, entry: RecordBody, options: RecorderOptions) {
+/** An item whose metadata cannot be read is still recorded, as non-compliant. */
+const UNREADABLE: Verdict = {
+  status: 'non-compliant',
+  code: 'ENVELOPE_INVALID',
+  offendingOffice: 'unknown',
+};
+
+function parseMeta(text: string): Meta | undefined {
+  try {
+    const meta = JSON.parse(text);
+    return meta && typeof meta === 'object' ? (meta as Meta) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function trackAlerts(
+  body: Body,
+  entry: Pick<RecordBody, 'id' | 'from' | 'to' | 'acceptedAt'>,
+  options: RecorderOptions,
+) {
   const { store, deadlines } = options;
   if (body.type === 'alert') {
     const deadline =
@@ -133,8 +170,9 @@ async function trackAlerts(body: Body, entry: RecordBody, options: RecorderOptio
     );
   } else if (body.type === 'alert-ack') {
     const alert = await store.alert(body.alertId);
-    // Only the receiving office acknowledges an alert.
-    if (!alert || alert.to.split(',').includes(entry.from)) {
+    // Only the receiving office acknowledges an alert. An ack recorded before its alert (another
+    // replica, another batch) is kept, and the alert then never goes on the escalation clock.
+    if (!alert?.to || alert.to.split(',').includes(entry.from)) {
       await store.acknowledgeAlert(body.alertId, entry.from, entry.acceptedAt);
     }
   }

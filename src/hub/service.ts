@@ -87,6 +87,7 @@ export async function startHub(
       await engine.publish(ESCALATIONS, message);
     },
     (error) => logger.error({ err: error }, 'escalation failed'),
+    () => store.frontier(GROUP),
   );
 
   const app = Fastify({
@@ -134,7 +135,7 @@ export async function startHub(
   app.get('/v1/record/verify', async (request) => {
     await analyst(request.headers.authorization);
     const all = await store.allEntries();
-    return verifyChain(all, await store.base());
+    return verifyChain(all, await store.base(), await store.head());
   });
   app.get('/v1/stats', async (request) => {
     await analyst(request.headers.authorization);
@@ -166,7 +167,6 @@ export async function startHub(
     );
   });
   feed.on('connection', (socket) => {
-    let filter: RecordFilter | undefined;
     const expiry = setTimeout(
       () => socket.disconnect(true),
       socket.data.session.expiresAt - Date.now(),
@@ -179,7 +179,7 @@ export async function startHub(
           limit,
           filter: wanted,
         } = parse(Paging.extend({ filter: RecordFilter.default({}) }), request ?? {});
-        filter = wanted;
+        socket.data.filter = wanted;
         ack({ ok: true, ...(await reader.search(wanted, after, limit)) });
       } catch (error) {
         const wire =
@@ -190,15 +190,28 @@ export async function startHub(
       }
     });
     socket.on('disconnect', () => clearTimeout(expiry));
-    socket.data.push = async (stored: string) => {
-      if (filter && matches(parseEntry(stored).body, filter))
-        socket.emit('record', await reader.view(stored));
-    };
   });
+  // Each new entry is parsed and opened once, then sent to every analyst whose filter it matches.
   const onRecorded = (stored: string) => {
-    for (const socket of feed.sockets.values())
-      void socket.data.push?.(stored).catch(() => undefined);
+    const entry = parseEntry(stored).body;
+    const audience = [...feed.sockets.values()].filter(
+      (socket) => socket.data.filter && matches(entry, socket.data.filter),
+    );
+    if (audience.length === 0) return;
+    reader.view(stored).then(
+      (view) => {
+        for (const socket of audience) socket.emit('record', view);
+      },
+      () => undefined,
+    );
   };
+  // A revoked analyst loses the feed at once, like a revoked office device loses the relay.
+  sync.onStatement((statement) => {
+    if (statement.kind !== 'device.revoked') return;
+    for (const socket of feed.sockets.values()) {
+      if (socket.data.session?.deviceId === statement.deviceId) socket.disconnect(true);
+    }
+  });
   const onEscalation = (message: string) => feed.emit('escalation', JSON.parse(message));
   await engine.subscribe(RECORDED, onRecorded);
   await engine.subscribe(ESCALATIONS, onEscalation);
@@ -209,10 +222,11 @@ export async function startHub(
   recorder.start();
   escalator.start();
   const retention = setInterval(() => {
-    trimRecord(store, Date.now() - options.retentionMs).catch((error) =>
-      logger.error({ err: error }, 'trimming the record failed'),
-    );
-  }, 60_000);
+    Promise.all([
+      trimRecord(store, Date.now() - options.retentionMs),
+      store.trimStream(GROUP),
+    ]).catch((error) => logger.error({ err: error }, 'trimming failed'));
+  }, 10_000);
   retention.unref();
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;

@@ -23,14 +23,23 @@ redis.call('SET', KEYS[2], seq .. ' ' .. ARGV[2])
 return 1
 `;
 
-/** Takes the escalations that are due; whoever removes one from the set owns it. */
+/**
+ * Takes the escalations due at ARGV[1] on a lease: they become due again at ARGV[2] unless the
+ * claimer confirms them first, so a replica that dies mid-escalation does not lose one.
+ */
 const CLAIM_DUE = `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 50)
-local mine = {}
-for _, member in ipairs(due) do
-  if redis.call('ZREM', KEYS[1], member) == 1 then mine[#mine + 1] = member end
-end
-return mine
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+return due
+`;
+
+/** Reads the base and a range of the record in one step, so a concurrent trim cannot shift it. */
+const READ = `
+local base = redis.call('GET', KEYS[2])
+local seq = 0
+if base then seq = tonumber(string.match(base, '^(%d+)')) end
+local from = math.max(0, tonumber(ARGV[1]) - seq)
+return redis.call('LRANGE', KEYS[1], from, from + tonumber(ARGV[2]) - 1)
 `;
 
 /**
@@ -59,11 +68,13 @@ export interface AlertState {
   readonly acceptedAt: number;
   readonly ackedAt?: number;
   readonly ackedBy?: string;
+  readonly escalatedAt?: number;
 }
 
 type Scripted = Redis & {
   appendRecord(...args: (string | number)[]): Promise<number>;
   trimRecord(...args: (string | number)[]): Promise<number>;
+  readRecord(...args: (string | number)[]): Promise<string[]>;
   claimDue(...args: (string | number)[]): Promise<string[]>;
 };
 
@@ -90,6 +101,7 @@ export class HubStore {
     this.redis.defineCommand('appendRecord', { lua: APPEND, numberOfKeys: 3 });
     this.redis.defineCommand('claimDue', { lua: CLAIM_DUE, numberOfKeys: 1 });
     this.redis.defineCommand('trimRecord', { lua: TRIM, numberOfKeys: 2 });
+    this.redis.defineCommand('readRecord', { lua: READ, numberOfKeys: 2 });
     this.reader = new Redis(url);
     this.redis.on('error', onError);
     this.reader.on('error', onError);
@@ -202,8 +214,7 @@ export class HubStore {
   /** Entries with seq > after (in order), at most `limit`. */
   async entries(after: number, limit: number): Promise<string[]> {
     // The list starts after the retention base, so list positions are seqs shifted by it.
-    const from = Math.max(0, after - (await this.base()).seq);
-    return this.redis.lrange(this.k.record, from, from + limit - 1);
+    return this.redis.readRecord(this.k.record, this.k.base, after, limit);
   }
 
   /** The whole record, in order. */
@@ -223,13 +234,13 @@ export class HubStore {
   async trackAlert(alert: AlertState, dueAt: number | undefined): Promise<void> {
     const { id, from, to, precedence, acceptedAt } = alert;
     await this.redis.hset(this.k.alert(id), { id, from, to, precedence, acceptedAt });
-    if (dueAt !== undefined) await this.redis.zadd(this.k.due, dueAt, id);
+    const acked = await this.redis.hexists(this.k.alert(id), 'ackedAt');
+    if (dueAt !== undefined && !acked) await this.redis.zadd(this.k.due, dueAt, id);
   }
 
   /** Marks an alert acknowledged (first time only) and takes it off the escalation clock. */
   async acknowledgeAlert(id: string, by: string, at: number): Promise<void> {
     const key = this.k.alert(id);
-    if ((await this.redis.exists(key)) === 0) return;
     await this.redis.hsetnx(key, 'ackedAt', at);
     await this.redis.hsetnx(key, 'ackedBy', by);
     await this.redis.zrem(this.k.due, id);
@@ -237,9 +248,9 @@ export class HubStore {
 
   async alert(id: string): Promise<AlertState | undefined> {
     const fields = await this.redis.hgetall(this.k.alert(id));
-    if (!fields.id) return undefined;
+    if (!fields.id && !fields.ackedAt) return undefined;
     return {
-      id: fields.id,
+      id,
       from: fields.from as string,
       to: fields.to as string,
       precedence: fields.precedence as string,
@@ -247,12 +258,64 @@ export class HubStore {
       ...(fields.ackedAt
         ? { ackedAt: Number(fields.ackedAt), ackedBy: fields.ackedBy as string }
         : {}),
+      ...(fields.escalatedAt ? { escalatedAt: Number(fields.escalatedAt) } : {}),
     };
   }
 
-  /** Alert ids whose acknowledgement is overdue, each handed to exactly one caller. */
-  async claimDue(now: number): Promise<string[]> {
-    return this.redis.claimDue(this.k.due, now);
+  /** Alert ids whose acknowledgement is overdue, each leased to one caller for `leaseMs`. */
+  async claimDue(now: number, leaseMs = 30_000): Promise<string[]> {
+    return this.redis.claimDue(this.k.due, now, now + leaseMs);
+  }
+
+  /** An escalation was delivered: off the clock for good. */
+  async escalated(id: string, at: number): Promise<void> {
+    await this.redis.hset(this.k.alert(id), 'escalatedAt', at);
+    await this.redis.zrem(this.k.due, id);
+  }
+
+  /**
+   * The acceptance time of the oldest envelope not yet recorded (pending with a replica, or not
+   * yet delivered to the group), or undefined when the hub is up to date. Escalation waits for
+   * it: an acknowledgement sent in time but still in the backlog must not be outrun.
+   */
+  async frontier(group: string): Promise<number | undefined> {
+    const pending = (await this.redis.xpending(this.k.stream, group)) as [
+      number,
+      string | null,
+      ...unknown[],
+    ];
+    const groups = (await this.redis.xinfo('GROUPS', this.k.stream)) as unknown[][];
+    const info = groups.map((g) => Object.fromEntries(pairs(g))).find((g) => g.name === group);
+    const next = info
+      ? await this.redis.xrange(this.k.stream, `(${info['last-delivered-id']}`, '+', 'COUNT', 1)
+      : [];
+    const ids = [pending[0] > 0 ? pending[1] : null, next[0]?.[0] ?? null].filter(
+      (id): id is string => Boolean(id),
+    );
+    if (ids.length === 0) return undefined;
+    return Math.min(...ids.map((id) => Number(id.slice(0, id.indexOf('-')))));
+  }
+
+  /** Drops stream items every replica is done with (recorded and acknowledged), nothing else. */
+  async trimStream(group: string): Promise<void> {
+    const pending = (await this.redis.xpending(this.k.stream, group)) as [
+      number,
+      string | null,
+      ...unknown[],
+    ];
+    const groups = (await this.redis.xinfo('GROUPS', this.k.stream)) as unknown[][];
+    const info = groups.map((g) => Object.fromEntries(pairs(g))).find((g) => g.name === group);
+    const lastDelivered = info?.['last-delivered-id'] as string | undefined;
+    const keepFrom =
+      pending[0] > 0
+        ? pending[1]
+        : lastDelivered && lastDelivered !== '0-0'
+          ? `(${lastDelivered}`
+          : null;
+    if (!keepFrom) return;
+    // MINID keeps ids >= the bound; for "after last delivered", keep from its successor.
+    const bound = keepFrom.startsWith('(') ? successor(keepFrom.slice(1)) : keepFrom;
+    await this.redis.xtrim(this.k.stream, 'MINID', bound);
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -262,6 +325,18 @@ export class HubStore {
   async close(): Promise<void> {
     await Promise.allSettled([this.redis.quit(), this.reader.quit()]);
   }
+}
+
+function pairs(flat: unknown[]): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([String(flat[i]), flat[i + 1]]);
+  return out;
+}
+
+/** The stream id right after `id` (same millisecond, next sequence number). */
+function successor(id: string): string {
+  const [ms, seq] = id.split('-') as [string, string];
+  return `${ms}-${BigInt(seq) + 1n}`;
 }
 
 function toItem([streamId, fields]: [string, string[]]): StreamItem {

@@ -8,7 +8,7 @@ import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { Escalator } from '../../src/hub/escalator.js';
 import { parseEntry, verifyChain } from '../../src/hub/record.js';
-import { Recorder } from '../../src/hub/recorder.js';
+import { Recorder, recordBatch } from '../../src/hub/recorder.js';
 import { trimRecord } from '../../src/hub/retention.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
@@ -189,6 +189,94 @@ describe('the hub record', () => {
     await Promise.all(escalators.map((e) => e.tick(late)));
     expect(notified).toEqual([ignored.header.id]);
     expect((await store.alert(answered.header.id))?.ackedBy).toBe('KG-AKZHOL');
+  });
+
+  it('an envelope id accepted again later is recorded again, not hidden as a repeat', async () => {
+    const stream = `${prefix}hub`;
+    const [last] = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    const fields = last?.[1] as string[];
+    await redis.xadd(stream, '*', ...fields);
+    const before = (await record()).length;
+    await recorder('replica-a').drain();
+    const entries = await record();
+    expect(entries).toHaveLength(before + 1);
+    expect(entries.at(-1)?.body.id).toBe(entries.at(-2)?.body.id);
+  });
+
+  it('an unreadable stream item is recorded as non-compliant and does not hold up the others', async () => {
+    await redis.xadd(`${prefix}hub`, '*', 'id', 'x', 'meta', '{not json', 'envelope', 'garbage');
+    const fine = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', chat('after the garbage'));
+    await recorder('replica-a').drain();
+    const [bad, good] = (await record()).slice(-2);
+    expect(bad?.body).toMatchObject({ status: 'non-compliant', code: 'ENVELOPE_INVALID' });
+    expect(good?.body).toMatchObject({ id: fine.header.id, status: 'compliant' });
+  });
+
+  it('an acknowledgement recorded before its alert, or still in the backlog, prevents escalation', async () => {
+    const flash = (title: string): Body => ({
+      type: 'alert',
+      category: 'illegal-crossing',
+      precedence: 'FLASH',
+      title,
+      description: '',
+      location: { bcp: 'Kordai' },
+      subjects: [],
+      validFrom: Date.now(),
+      validUntil: Date.now() + 3_600_000,
+    });
+    const escalated: string[] = [];
+    const escalator = new Escalator(
+      store,
+      async (e) => void escalated.push(e.alertId),
+      (error) => {
+        throw error;
+      },
+      () => store.frontier('hub'),
+    );
+
+    // Out of order: the ack reaches the record first.
+    const first = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', flash('first'));
+    await send(akzhol, 'KG-AKZHOL/desk-1', 'KZ-KORDAI', {
+      type: 'alert-ack',
+      alertId: first.header.id,
+    });
+    const items = await store.read('hub', 'ordering', 10, 0, 60_000);
+    const options = {
+      store,
+      directory: () => world.directory,
+      hubKeys: device(world, 'CARICC/hub'),
+      deadlines: { FLASH: 200, IMMEDIATE: 400 },
+    };
+    await recordBatch([items[1] as (typeof items)[number]], options);
+    await recordBatch([items[0] as (typeof items)[number]], options);
+    await store.ackStreamMany(
+      'hub',
+      items.map((i) => i.streamId),
+    );
+
+    // In the backlog: the alert is recorded, its ack was accepted in time but not yet recorded.
+    const second = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', flash('second'));
+    await recorder('replica-a').drain();
+    await send(akzhol, 'KG-AKZHOL/desk-1', 'KZ-KORDAI', {
+      type: 'alert-ack',
+      alertId: second.header.id,
+    });
+    expect(await escalator.tick(Date.now() + 60_000)).toEqual([]);
+    await recorder('replica-a').drain();
+    expect(await escalator.tick(Date.now() + 60_000)).toEqual([]);
+    expect(escalated).toEqual([]);
+  });
+
+  it('entries cut off the end of the record are caught against its head', async () => {
+    const key = `${prefix}record`;
+    const last = (await redis.rpop(key)) as string;
+    const report = verifyChain(await store.allEntries(), await store.base(), await store.head());
+    await redis.rpush(key, last);
+    expect(report.ok).toBe(false);
+    expect(report.broken?.reason).toMatch(/ends before its head/);
+    expect(verifyChain(await store.allEntries(), await store.base(), await store.head()).ok).toBe(
+      true,
+    );
   });
 
   it('retention drops the oldest entries and what is kept still verifies from the new base', async () => {
