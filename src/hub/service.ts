@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import { ERRORS } from '../../protocol/errors.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
@@ -73,7 +74,10 @@ export async function startHub(
     consumer: options.consumer,
     refresh: () => sync.refresh(),
     onError: (error) => logger.error({ err: error }, 'recording failed; retrying'),
-    onRecorded: (stored) => void engine.publish(RECORDED, stored).catch(() => undefined),
+    onRecorded: (stored) => {
+      recordedTotal.inc();
+      void engine.publish(RECORDED, stored).catch(() => undefined);
+    },
   });
   const escalator = new Escalator(
     store,
@@ -125,6 +129,32 @@ export async function startHub(
       return reply.status(503).send({ status: 'redis unreachable' });
     }
   });
+  // Operators watch how far behind the record runs; content never appears here.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'liaison_hub_' });
+  const recordedTotal = new Counter({
+    name: 'liaison_hub_recorded_total',
+    help: 'Entries this replica appended',
+    registers: [registry],
+  });
+  const lagSeconds = new Gauge({
+    name: 'liaison_hub_lag_seconds',
+    help: 'Age of the oldest accepted envelope not yet recorded (0 when up to date)',
+    registers: [registry],
+  });
+  const recordLength = new Gauge({
+    name: 'liaison_hub_record_entries',
+    help: 'Entries kept in the record',
+    registers: [registry],
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const frontier = await store.frontier(GROUP);
+    lagSeconds.set(frontier === undefined ? 0 : Math.max(0, (Date.now() - frontier) / 1000));
+    recordLength.set(await store.length());
+    void reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+
   app.get('/v1/record', async (request) => {
     await analyst(request.headers.authorization);
     const { after, limit, ...rest } = request.query as Record<string, string>;
