@@ -123,6 +123,10 @@ describe('the CARICC hub service', () => {
     expect((await get('/v1/record?kind=poem', analyst())).body.error.code).toBe(
       'VALIDATION_FAILED',
     );
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    expect(metrics).toContain('liaison_hub_lag_seconds');
+    expect(metrics).toMatch(/liaison_hub_recorded_total \d+/);
+    expect(metrics).not.toContain('Convoy');
   });
 
   it('streams new entries live to an analyst, filtered, after a catch-up', async () => {
