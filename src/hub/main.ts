@@ -11,7 +11,7 @@ import { HubStore } from './store.js';
 export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () => Promise<void> }> {
   const logger = createLogger(config.logLevel, `hub-${config.consumer}`);
   const onError = (error: Error) => logger.warn({ err: error }, 'redis connection trouble');
-  const store = new HubStore(config.redisUrl, config.redisPrefix, onError);
+  const store = new HubStore(config.redisUrl, config.redisPrefix, onError, config.retentionMs);
   // The hub uses the engine for the directory, token replay and pub/sub; it accepts nothing.
   const engine = new RedisEngine({
     url: config.redisUrl,

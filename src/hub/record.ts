@@ -17,6 +17,8 @@ export interface RecordBody {
   readonly to: readonly string[];
   readonly createdAt: number;
   readonly acceptedAt: number;
+  /** The gateway's stream id of this acceptance (what recording is idempotent by). */
+  readonly streamId?: string;
   /** `compliant`, or `non-compliant` with the code that refused it and the office to blame. */
   readonly status: 'compliant' | 'non-compliant';
   readonly code?: string;

@@ -92,6 +92,7 @@ export async function recordBatch(
         to: meta.to ?? [],
         createdAt: meta.createdAt ?? 0,
         acceptedAt: acceptedAtOf(item.streamId),
+        streamId,
         ...verdict,
         envelope: item.envelope,
       };

@@ -17,8 +17,9 @@ export async function trimRecord(store: HubStore, cutoff: number): Promise<numbe
     const last = old.at(-1);
     const first = old[0];
     if (!last || !first) return dropped;
-    if (!(await store.trim(old.length, first.hash, { seq: last.body.seq, hash: last.hash })))
-      continue;
+    const streamIds = old.flatMap((e) => (e.body.streamId ? [e.body.streamId] : []));
+    const newBase = { seq: last.body.seq, hash: last.hash };
+    if (!(await store.trim(old.length, first.hash, newBase, streamIds))) continue;
     dropped += old.length;
   }
 }

@@ -51,6 +51,7 @@ local first = redis.call('LINDEX', KEYS[1], 0)
 if not first or string.sub(first, 1, 64) ~= ARGV[2] then return 0 end
 redis.call('LTRIM', KEYS[1], tonumber(ARGV[1]), -1)
 redis.call('SET', KEYS[2], ARGV[3])
+for i = 4, #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]) end
 return 1
 `;
 
@@ -96,11 +97,17 @@ export class HubStore {
     alert: (id: string) => string;
   };
 
-  constructor(url: string, prefix: string, onError: (error: Error) => void = () => {}) {
+  constructor(
+    url: string,
+    prefix: string,
+    onError: (error: Error) => void = () => {},
+    /** Alert bookkeeping lives as long as the record keeps entries. */
+    private readonly alertTtlMs: number = 365 * 24 * 3_600_000,
+  ) {
     this.redis = new Redis(url) as Scripted;
     this.redis.defineCommand('appendRecord', { lua: APPEND, numberOfKeys: 3 });
     this.redis.defineCommand('claimDue', { lua: CLAIM_DUE, numberOfKeys: 1 });
-    this.redis.defineCommand('trimRecord', { lua: TRIM, numberOfKeys: 2 });
+    this.redis.defineCommand('trimRecord', { lua: TRIM, numberOfKeys: 3 });
     this.redis.defineCommand('readRecord', { lua: READ, numberOfKeys: 2 });
     this.reader = new Redis(url);
     this.redis.on('error', onError);
@@ -175,13 +182,20 @@ export class HubStore {
   }
 
   /** Drops `count` entries from the start if the first is still `firstHash`. */
-  async trim(count: number, firstHash: string, newBase: { seq: number; hash: string }) {
+  async trim(
+    count: number,
+    firstHash: string,
+    newBase: { seq: number; hash: string },
+    streamIds: readonly string[] = [],
+  ) {
     const done = await this.redis.trimRecord(
       this.k.record,
       this.k.base,
+      this.k.ids,
       count,
       firstHash,
       `${newBase.seq} ${newBase.hash}`,
+      ...streamIds,
     );
     return done === 1;
   }
@@ -234,6 +248,7 @@ export class HubStore {
   async trackAlert(alert: AlertState, dueAt: number | undefined): Promise<void> {
     const { id, from, to, precedence, acceptedAt } = alert;
     await this.redis.hset(this.k.alert(id), { id, from, to, precedence, acceptedAt });
+    await this.redis.pexpire(this.k.alert(id), this.alertTtlMs);
     const acked = await this.redis.hexists(this.k.alert(id), 'ackedAt');
     if (dueAt !== undefined && !acked) await this.redis.zadd(this.k.due, dueAt, id);
   }
@@ -242,6 +257,7 @@ export class HubStore {
   async acknowledgeAlert(id: string, by: string, at: number): Promise<void> {
     const key = this.k.alert(id);
     await this.redis.hsetnx(key, 'ackedAt', at);
+    await this.redis.pexpire(key, this.alertTtlMs);
     await this.redis.hsetnx(key, 'ackedBy', by);
     await this.redis.zrem(this.k.due, id);
   }

@@ -290,6 +290,9 @@ describe('the hub record', () => {
     expect(base.seq).toBe((expected[0]?.body.seq ?? 1) - 1);
     expect(verifyChain(kept, base).ok).toBe(true);
     expect(verifyChain(kept).ok).toBe(false);
+    // What retention dropped is forgotten everywhere: no id bookkeeping outlives its entry.
+    const ids = await redis.hkeys(`${prefix}record:ids`);
+    expect(ids).toHaveLength(kept.length);
     expect(parseEntry((await store.entries(base.seq, 1))[0] as string).body.seq).toBe(base.seq + 1);
   });
 });
