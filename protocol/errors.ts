@@ -57,6 +57,7 @@ export const ERRORS = {
   },
   SENDER_MISMATCH: { status: 403, message: 'The envelope names another device as its signer' },
   RATE_LIMITED: { status: 429, message: 'Too many messages; slow down' },
+  HISTORY_EXPIRED: { status: 410, message: 'Messages expired before this device fetched them' },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
   FORBIDDEN: { status: 403, message: 'This identity may not do that' },
   NOT_FOUND: { status: 404, message: 'Not found' },

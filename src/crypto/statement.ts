@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Signed } from '../../protocol/v1/certificate.js';
 import { type StatementKind, StatementPayload } from '../../protocol/v1/statement.js';
 import { LiaisonError } from '../errors.js';
@@ -34,7 +33,7 @@ export async function signStatement<K extends StatementKind>(
   const payload = {
     v: 1,
     type: 'liaison.statement',
-    id: options.id ?? randomUUID(),
+    id: options.id ?? crypto.randomUUID(),
     issuedAt: options.issuedAt ?? Date.now(),
     issuer: authority.keyId,
     kind,

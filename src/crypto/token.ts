@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, SignJWT } from 'jose';
 import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import {
@@ -51,7 +50,7 @@ export async function createClientToken(
     .setAudience(options.audience)
     .setIssuedAt(iat)
     .setExpirationTime(iat + lifetime)
-    .setJti(options.jti ?? randomUUID())
+    .setJti(options.jti ?? crypto.randomUUID())
     .sign(key);
 }
 

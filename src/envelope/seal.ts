@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { EnvelopeHeader, WrappedKey } from '../../protocol/v1/envelope.js';
 import { Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
@@ -39,7 +38,7 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
   const random = (n: number) => (entropy ? entropy.randomBytes(n) : sodium.randombytes_buf(n));
   const header: EnvelopeHeader = {
     v: 1,
-    id: request.id ?? randomUUID(),
+    id: request.id ?? crypto.randomUUID(),
     kind: request.body.type,
     ...(request.body.type === 'alert' ? { precedence: request.body.precedence } : {}),
     sender: { deviceId: request.sender.deviceId, keyId: request.sender.keyId },
@@ -90,7 +89,7 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
   };
   const valid = Envelope.safeParse(envelope);
   if (!valid.success) throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(valid.error));
-  if (Buffer.byteLength(JSON.stringify(envelope)) > MAX_ENVELOPE_BYTES) {
+  if (utf8(JSON.stringify(envelope)).length > MAX_ENVELOPE_BYTES) {
     throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
   }
   return valid.data;

@@ -1,0 +1,326 @@
+import { io, type Socket } from 'socket.io-client';
+import { Signed } from '../../protocol/v1/certificate.js';
+import type { Envelope, EnvelopeHeader } from '../../protocol/v1/envelope.js';
+import type { AlertBody, Body } from '../../protocol/v1/payload.js';
+import { officeOfDevice } from '../../protocol/v1/primitives.js';
+import type { PinnedAuthority } from '../crypto/certificate.js';
+import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
+import { createClientToken } from '../crypto/token.js';
+import { Directory } from '../directory/directory.js';
+import { openEnvelope } from '../envelope/open.js';
+import { sealEnvelope } from '../envelope/seal.js';
+import { LiaisonError } from '../errors.js';
+import { Emitter } from './emitter.js';
+
+export interface ClientOptions {
+  /** The gateway, e.g. `https://liaison.example` (HTTP API and Socket.IO on the same origin). */
+  readonly url: string;
+  /** The `aud` the gateway expects in tokens. */
+  readonly audience: string;
+  readonly keys: DeviceKeys;
+  /** CARICC's authority key, pinned: every certificate and statement is checked against it. */
+  readonly authority: PinnedAuthority;
+  /** Where to resume the inbox (the last offset this device processed); default 0. */
+  readonly lastOffset?: number;
+}
+
+export interface Message {
+  readonly id: string;
+  readonly from: string;
+  readonly sender: string;
+  readonly header: EnvelopeHeader;
+  readonly body: Body;
+}
+
+export type ClientEvents = {
+  message: Message;
+  /** accepted: stored by the gateway; delivered: on a recipient device; read: shown to its operator. */
+  status: { id: string; status: 'accepted' | 'delivered' | 'read'; by?: string };
+  presence: { officeId: string; online: boolean };
+  /** A device key of a linked office changed: compare the fingerprint out of band. */
+  keyChanged: { deviceId: string; keyId: string; fingerprint: string };
+  escalated: { alertId: string; precedence: string; to: string[] };
+  /** An envelope that failed verification (never shown as a message), or a connection problem. */
+  problem: { code: string; message: string; id?: string };
+  connected: undefined;
+  disconnected: { reason: string };
+};
+
+type Ack =
+  | { ok: true; [key: string]: unknown }
+  | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
+
+/**
+ * A BLO device's view of Liaison: verifies the directory against the pinned authority, connects
+ * with fresh signed tokens (and refreshes them), seals and sends, receives, verifies, decrypts,
+ * acknowledges and deduplicates, and catches up after every reconnect.
+ *
+ * @example
+ * const client = new LiaisonClient({ url, audience, keys, authority });
+ * client.on('message', (m) => console.log(m.from, m.body));
+ * await client.start();
+ * await client.sendChat('KG-AKZHOL', 'Convoy at 10:40');
+ */
+export class LiaisonClient extends Emitter<ClientEvents> {
+  readonly directory: Directory;
+  private socket: Socket | undefined;
+  private lastOffset: number;
+  private readonly seen = new Set<string>();
+  private readonly knownKeys = new Map<string, string>();
+  private catchingUp: Promise<void> = Promise.resolve();
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: ClientOptions) {
+    super();
+    this.directory = new Directory(options.authority);
+    this.lastOffset = options.lastOffset ?? 0;
+  }
+
+  get officeId(): string {
+    return officeOfDevice(this.options.keys.deviceId);
+  }
+
+  /** The inbox offset processed so far (persist it to resume without refetching). */
+  get offset(): number {
+    return this.lastOffset;
+  }
+
+  /** Loads the directory, connects, and catches up. Resolves once connected. */
+  async start(): Promise<void> {
+    await this.refreshDirectory();
+    const token = () => createClientToken(this.options.keys, { audience: this.options.audience });
+    const socket = io(this.options.url, {
+      transports: ['websocket'],
+      // A fresh single-use token for every (re)connection.
+      auth: (cb) => {
+        token().then(
+          (t) => cb({ token: t }),
+          () => cb({}),
+        );
+      },
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 30_000,
+      randomizationFactor: 0.5,
+    });
+    this.socket = socket;
+    socket.on('envelope', (delivery: { offset: number; envelope: Envelope }) => {
+      this.queue(() => this.receive(delivery.offset, delivery.envelope));
+    });
+    socket.on('envelope:status', (s: { id: string; deviceId: string }) => {
+      this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId });
+    });
+    socket.on('presence', (p: { officeId: string; online: boolean }) => {
+      this.emit('presence', { officeId: p.officeId, online: p.online });
+    });
+    socket.on('alert:escalated', (e: { alertId: string; precedence: string; to: string[] }) => {
+      this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to });
+    });
+    socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
+    socket.on('connect', () => {
+      this.emit('connected', undefined);
+      this.scheduleRefresh();
+      this.queue(() => this.catchUp());
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once(
+        'connect_error',
+        (error: Error & { data?: { code: string; message: string } }) => {
+          if (error.data) {
+            socket.close();
+            reject(new LiaisonError(error.data.code as never, error.data.message));
+          }
+        },
+      );
+    });
+    await this.catchingUp;
+  }
+
+  /** Closes the connection (no reconnect). */
+  stop(): void {
+    clearTimeout(this.refreshTimer);
+    this.socket?.close();
+  }
+
+  /** Fetches directory changes from the gateway and applies those the pinned authority signed. */
+  async refreshDirectory(): Promise<void> {
+    const response = await fetch(
+      `${this.options.url}/v1/directory?after=${this.directory.version}`,
+    );
+    const body = (await response.json()) as {
+      authority: string;
+      statements: { statement: unknown }[];
+    };
+    if (body.authority !== this.options.authority.keyId) {
+      throw new LiaisonError('CERT_UNTRUSTED', 'the gateway serves another authority’s directory');
+    }
+    for (const { statement } of body.statements) this.directory.apply(Signed.parse(statement));
+    this.noticeKeyChanges();
+  }
+
+  sendChat(officeId: string, text: string, replyTo?: string): Promise<string> {
+    return this.send(officeId, replyTo ? { type: 'chat', text, replyTo } : { type: 'chat', text });
+  }
+
+  sendAlert(officeId: string, alert: Omit<AlertBody, 'type'>): Promise<string> {
+    return this.send(officeId, { type: 'alert', ...alert });
+  }
+
+  /** The receiving office acknowledges an alert (stops CARICC's escalation clock). */
+  acknowledgeAlert(officeId: string, alertId: string, note?: string): Promise<string> {
+    return this.send(
+      officeId,
+      note ? { type: 'alert-ack', alertId, note } : { type: 'alert-ack', alertId },
+    );
+  }
+
+  /** End-to-end read receipts for messages shown to the operator. */
+  markRead(officeId: string, envelopeIds: string[]): Promise<string> {
+    return this.send(officeId, { type: 'receipt', status: 'read', envelopeIds });
+  }
+
+  /** Seals for every current device of the office and the hub, and sends; resolves when accepted. */
+  async send(officeId: string, body: Body): Promise<string> {
+    const socket = this.connected();
+    for (let attempt = 0; ; attempt++) {
+      const envelope = await sealEnvelope({
+        sender: this.options.keys,
+        to: [officeId],
+        body,
+        recipients: this.directory.recipientKeys([officeId], Date.now()),
+      });
+      const ack = (await socket.timeout(10_000).emitWithAck('envelope:send', envelope)) as Ack;
+      if (ack.ok) {
+        this.emit('status', { id: envelope.header.id, status: 'accepted' });
+        return envelope.header.id;
+      }
+      // The directory moved on (a key rotated, a device enrolled): refresh and seal again.
+      if (
+        attempt === 0 &&
+        (ack.error.code === 'RECIPIENTS_MISMATCH' || ack.error.code === 'HUB_NOT_RECIPIENT')
+      ) {
+        await this.refreshDirectory();
+        continue;
+      }
+      throw new LiaisonError(ack.error.code as never, ack.error.message, ack.error.details);
+    }
+  }
+
+  /** Inbox work runs one step at a time, in order; a failed step does not stop the next. */
+  private queue(step: () => Promise<void>): void {
+    this.catchingUp = this.catchingUp.then(step).catch((error: unknown) => {
+      this.emit('problem', { code: 'UNAVAILABLE', message: (error as Error).message });
+    });
+  }
+
+  private connected(): Socket {
+    if (!this.socket?.connected)
+      throw new LiaisonError('UNAVAILABLE', 'not connected to the gateway');
+    return this.socket;
+  }
+
+  /** Fetches everything after the last processed offset, in pages, in order. */
+  private async catchUp(): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    for (;;) {
+      const page = (await socket
+        .timeout(10_000)
+        .emitWithAck('inbox:fetch', { after: this.lastOffset, limit: 200 })) as Ack & {
+        items: { offset: number; envelope: Envelope }[];
+        more: boolean;
+        gap: { from: number; to: number } | null;
+      };
+      if (!page.ok) return;
+      if (page.gap)
+        this.emit('problem', {
+          code: 'HISTORY_EXPIRED',
+          message: `offsets ${page.gap.from}–${page.gap.to} expired before delivery`,
+        });
+      for (const item of page.items) await this.receive(item.offset, item.envelope, false);
+      if (!page.more) return;
+    }
+  }
+
+  private async receive(offset: number, envelope: Envelope, live = true): Promise<void> {
+    if (offset <= this.lastOffset) return;
+    // A push past a hole means something was not pushed to us: fetch it first.
+    if (live && offset > this.lastOffset + 1) return this.catchUp();
+    try {
+      if (!this.seen.has(envelope.header.id)) {
+        this.seen.add(envelope.header.id);
+        // Remember recent ids only: offsets already keep old ones from coming back.
+        if (this.seen.size > 10_000) this.seen.delete(this.seen.values().next().value as string);
+        await this.deliver(envelope);
+      }
+    } catch (error) {
+      const code = error instanceof LiaisonError ? error.code : 'INTERNAL';
+      this.emit('problem', { code, message: (error as Error).message, id: envelope.header?.id });
+    }
+    this.lastOffset = offset;
+    await this.socket
+      ?.timeout(10_000)
+      .emitWithAck('inbox:ack', { upTo: offset })
+      .catch(() => undefined);
+  }
+
+  private async deliver(envelope: Envelope): Promise<void> {
+    let opened: Awaited<ReturnType<typeof openEnvelope>>;
+    try {
+      opened = await openEnvelope(envelope, this.options.keys, this.directory);
+    } catch (error) {
+      // A key we do not know yet may be new: refresh once, then judge.
+      if (
+        error instanceof LiaisonError &&
+        (error.code === 'CERT_UNKNOWN' || error.code === 'NOT_LINKED')
+      ) {
+        await this.refreshDirectory();
+        opened = await openEnvelope(envelope, this.options.keys, this.directory);
+      } else {
+        throw error;
+      }
+    }
+    const { header, body } = opened;
+    if (body.type === 'receipt') {
+      for (const id of body.envelopeIds)
+        this.emit('status', { id, status: 'read', by: header.sender.deviceId });
+    }
+    this.emit('message', {
+      id: header.id,
+      from: officeOfDevice(header.sender.deviceId),
+      sender: header.sender.deviceId,
+      header,
+      body,
+    });
+  }
+
+  /** Warns when a device of a linked office gets a key the user has not seen before. */
+  private noticeKeyChanges(): void {
+    const linked = this.directory.linkedOffices(this.officeId);
+    for (const key of this.directory.currentKeys(linked, Date.now())) {
+      const previous = this.knownKeys.get(key.deviceId);
+      this.knownKeys.set(key.deviceId, key.keyId);
+      if (previous !== undefined && previous !== key.keyId) {
+        const cert = this.directory.usableKey(key.deviceId, key.keyId, Date.now());
+        this.emit('keyChanged', {
+          deviceId: key.deviceId,
+          keyId: key.keyId,
+          fingerprint: fingerprint(cert.signingPublicKey, cert.encryptionPublicKey),
+        });
+      }
+    }
+  }
+
+  /** Refreshes the token a minute before the gateway would close the session. */
+  private scheduleRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(async () => {
+      const token = await createClientToken(this.options.keys, { audience: this.options.audience });
+      await this.socket
+        ?.timeout(10_000)
+        .emitWithAck('token:refresh', { token })
+        .catch(() => undefined);
+      this.scheduleRefresh();
+    }, 45_000);
+  }
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClientEvents, LiaisonClient, type Message } from '../../src/client/client.js';
+import { issueCertificate } from '../../src/crypto/certificate.js';
+import { generateDeviceKeys } from '../../src/crypto/keys.js';
+import { signStatement } from '../../src/crypto/statement.js';
+import { RedisEngine } from '../../src/engine/redis.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
+import { REDIS_URL } from '../fixtures/engines.js';
+import { AUDIENCE, startTestGateway } from '../fixtures/gateway.js';
+import { buildWorld, DAY, device, type World } from '../fixtures/world.js';
+
+/** Resolves with the first event of that kind that matches. */
+function waitFor<K extends keyof ClientEvents>(
+  client: LiaisonClient,
+  event: K,
+  matches: (value: ClientEvents[K]) => boolean = () => true,
+): Promise<ClientEvents[K]> {
+  return new Promise((resolve) => {
+    const off = client.on(event, (value) => {
+      if (!matches(value)) return;
+      off();
+      resolve(value);
+    });
+  });
+}
+
+describe('the client SDK against a real gateway', () => {
+  let world: World;
+  let engine: RedisEngine;
+  let gateway: Gateway;
+  const clients: LiaisonClient[] = [];
+  const client = (deviceId: string, lastOffset = 0) => {
+    const c = new LiaisonClient({
+      url: gateway.url,
+      audience: AUDIENCE,
+      keys: device(world, deviceId),
+      authority: world.directory.authority,
+      lastOffset,
+    });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    world = await buildWorld(Date.now());
+    engine = new RedisEngine({
+      url: REDIS_URL,
+      prefix: `liaison-test:${randomUUID()}:`,
+      retentionMs: 60_000,
+    });
+    gateway = await startTestGateway(engine, world);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.stop();
+    await gateway.close();
+    await engine.destroy();
+    await engine.close();
+  });
+
+  it('two offices chat; the sender sees accepted, delivered and read', async () => {
+    const kordai = client('KZ-KORDAI/desk-1');
+    const akzhol = client('KG-AKZHOL/desk-1');
+    await kordai.start();
+    await akzhol.start();
+    const statuses: string[] = [];
+    kordai.on('status', (s) => statuses.push(s.status));
+    const arrived = waitFor(akzhol, 'message');
+    const id = await kordai.sendChat('KG-AKZHOL', 'Convoy of three trucks at 10:40');
+    const message = await arrived;
+    expect(message).toMatchObject({
+      id,
+      from: 'KZ-KORDAI',
+      body: { type: 'chat', text: 'Convoy of three trucks at 10:40' },
+    });
+    const read = waitFor(kordai, 'status', (s) => s.status === 'read' && s.id === id);
+    await akzhol.markRead('KZ-KORDAI', [id]);
+    await read;
+    expect(statuses).toEqual(expect.arrayContaining(['accepted', 'delivered', 'read']));
+  });
+
+  it('an alert arrives structured and is acknowledged by the receiving office', async () => {
+    const kordai = client('KZ-KORDAI/duty-1');
+    const akzhol = client('KG-AKZHOL/duty-1');
+    await Promise.all([kordai.start(), akzhol.start()]);
+    const arrived = waitFor(akzhol, 'message', (m) => m.body.type === 'alert');
+    const alertId = await kordai.sendAlert('KG-AKZHOL', {
+      category: 'drug-seizure',
+      precedence: 'IMMEDIATE',
+      title: '14 kg hashish in a spare tyre',
+      description: 'Second car turned back towards Ak-Zhol.',
+      location: { bcp: 'Kordai' },
+      subjects: [{ kind: 'vehicle', plate: '01 KG 777 ABC' }],
+      validFrom: Date.now(),
+      validUntil: Date.now() + 3_600_000,
+    });
+    expect((await arrived).header.precedence).toBe('IMMEDIATE');
+    const acked = waitFor(kordai, 'message', (m) => m.body.type === 'alert-ack');
+    await akzhol.acknowledgeAlert('KZ-KORDAI', alertId, 'Units dispatched');
+    expect((await acked).body).toEqual({ type: 'alert-ack', alertId, note: 'Units dispatched' });
+  });
+
+  it('a device that was offline catches up on reconnect, in order, exactly once', async () => {
+    const first = client('KG-AKZHOL/desk-1');
+    const got: Message[] = [];
+    first.on('message', (m) => got.push(m));
+    await first.start();
+    await new Promise((r) => setTimeout(r, 200));
+    const resumeAt = first.offset;
+    first.stop();
+
+    const kordai = client('KZ-KORDAI/desk-1');
+    await kordai.start();
+    const ids = [];
+    for (const text of ['one', 'two', 'three']) ids.push(await kordai.sendChat('KG-AKZHOL', text));
+
+    const again = client('KG-AKZHOL/desk-1', resumeAt);
+    const later: Message[] = [];
+    again.on('message', (m) => later.push(m));
+    await again.start();
+    expect(later.map((m) => m.id)).toEqual(ids);
+  });
+
+  it('warns when a linked office’s device key changes, with the new fingerprint', async () => {
+    const akzhol = client('KG-AKZHOL/duty-1');
+    await akzhol.start();
+    const rotated = await generateDeviceKeys('KZ-KORDAI/duty-1');
+    const certificate = await issueCertificate(world.authority, {
+      role: 'device',
+      deviceId: rotated.deviceId,
+      country: 'KZ',
+      signingPublicKey: rotated.signingPublicKey,
+      encryptionPublicKey: rotated.encryptionPublicKey,
+      notBefore: Date.now() - DAY,
+      notAfter: Date.now() + DAY,
+    });
+    const statement = await signStatement(world.authority, 'device.key-rotated', {
+      certificate,
+      previousKeyId: device(world, 'KZ-KORDAI/duty-1').keyId,
+    });
+    await gateway.sync.submit([statement]);
+    const warned = waitFor(akzhol, 'keyChanged');
+    await akzhol.refreshDirectory();
+    expect(await warned).toMatchObject({ deviceId: 'KZ-KORDAI/duty-1', keyId: rotated.keyId });
+    expect((await warned).fingerprint).toMatch(/^(\d{5} ){7}\d{5}$/);
+  });
+
+  it('refuses a gateway that serves another authority’s directory', async () => {
+    const otherWorld = await buildWorld(Date.now());
+    const stranger = new LiaisonClient({
+      url: gateway.url,
+      audience: AUDIENCE,
+      keys: device(otherWorld, 'KZ-KORDAI/desk-1'),
+      authority: otherWorld.directory.authority,
+    });
+    await expect(stranger.start()).rejects.toMatchObject({ code: 'CERT_UNTRUSTED' });
+  });
+});
