@@ -2,6 +2,7 @@
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../gateway/config.js';
+import { chatCommand } from './chat.js';
 import { demoCommand } from './demo.js';
 import { gatewayCommand } from './gateway.js';
 import { HUB_USAGE, hubCommand } from './hub.js';
@@ -11,6 +12,8 @@ const USAGE = `liaison <command>
 
   gateway [--dev] run a gateway configured from the environment (README); --dev makes and loads
                   the development key set in keys/dev (npm start)
+  chat OFFICE --key DEVICE.key [--gateway URL] [--json]
+                  an interactive chat with a linked office
   demo            seal and open a chat and an alert between two sample offices
   keys ...        key tooling: authority, certificates, statements, development key set
 
@@ -25,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'keys') await keysCommand(rest, print);
     else if (command === 'demo') await demoCommand(rest, print);
+    else if (command === 'chat') await chatCommand(rest, print);
     else if (command === 'gateway') await gatewayCommand(rest, print);
     else if (command === 'hub') await hubCommand(rest, print);
     else throw new UsageError(USAGE);

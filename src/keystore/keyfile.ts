@@ -59,6 +59,7 @@ export async function writeAuthorityKey(path: string, name: string, seed: Uint8A
 }
 
 export async function readAuthorityKey(path: string): Promise<AuthorityKeyPair> {
+  await ready;
   const file = AuthorityKeyFile.parse(await readJsonFile(path));
   const keys = await generateAuthorityKeys({ signing: fromBase64Url(file.signingSeed) });
   if (keys.keyId !== file.keyId) throw new Error(`${path}: key id does not match the key`);
@@ -89,6 +90,7 @@ export async function writeDeviceKey(
 }
 
 export async function readDeviceKey(path: string): Promise<DeviceIdentity> {
+  await ready;
   const file = DeviceKeyFile.parse(await readJsonFile(path));
   const keys = await generateDeviceKeys(file.deviceId, {
     signing: fromBase64Url(file.signingSeed),
