@@ -21,7 +21,7 @@ export interface ClientFlags {
 }
 
 /** Builds a client from a device key file and the pinned authority key. */
-export async function clientFrom(flags: ClientFlags, lastOffset = 0): Promise<LiaisonClient> {
+export async function clientFrom(flags: ClientFlags, acknowledge = true): Promise<LiaisonClient> {
   if (!flags.key)
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
   const { keys } = await readDeviceKey(flags.key);
@@ -31,6 +31,6 @@ export async function clientFrom(flags: ClientFlags, lastOffset = 0): Promise<Li
     audience: flags.audience,
     keys,
     authority,
-    lastOffset,
+    acknowledge,
   });
 }

@@ -7,6 +7,7 @@ import { demoCommand } from './demo.js';
 import { gatewayCommand } from './gateway.js';
 import { HUB_USAGE, hubCommand } from './hub.js';
 import { KEYS_USAGE, keysCommand, UsageError } from './keys.js';
+import { alertCommand, directoryCommand, hubTailCommand, inboxCommand } from './office.js';
 
 const USAGE = `liaison <command>
 
@@ -14,6 +15,10 @@ const USAGE = `liaison <command>
                   the development key set in keys/dev (npm start)
   chat OFFICE --key DEVICE.key [--gateway URL] [--json]
                   an interactive chat with a linked office
+  alert OFFICE --key DEVICE.key --title T [--category C] [--precedence P] [--plate P]...
+  inbox --key DEVICE.key [--ack ALERT_ID]...   list what waits; acknowledge alerts
+  directory --key DEVICE.key                    offices, links, key fingerprints (safety numbers)
+  hub tail [--office O] [--border KZ-KG] [--kind K] [--precedence P]   an analyst's live view
   demo            seal and open a chat and an alert between two sample offices
   keys ...        key tooling: authority, certificates, statements, development key set
 
@@ -29,6 +34,10 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'keys') await keysCommand(rest, print);
     else if (command === 'demo') await demoCommand(rest, print);
     else if (command === 'chat') await chatCommand(rest, print);
+    else if (command === 'alert') await alertCommand(rest, print);
+    else if (command === 'inbox') await inboxCommand(rest, print);
+    else if (command === 'directory') await directoryCommand(rest, print);
+    else if (command === 'hub' && rest[0] === 'tail') await hubTailCommand(rest.slice(1), print);
     else if (command === 'gateway') await gatewayCommand(rest, print);
     else if (command === 'hub') await hubCommand(rest, print);
     else throw new UsageError(USAGE);

@@ -22,6 +22,8 @@ export interface ClientOptions {
   readonly authority: PinnedAuthority;
   /** Where to resume the inbox (the last offset this device processed); default 0. */
   readonly lastOffset?: number;
+  /** Acknowledge what was received, so the gateway removes it (default). Off: only look. */
+  readonly acknowledge?: boolean;
 }
 
 export interface Message {
@@ -258,6 +260,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       this.emit('problem', { code, message: (error as Error).message, id: envelope.header?.id });
     }
     this.lastOffset = offset;
+    if (this.options.acknowledge !== false) await this.acknowledgeUpTo(offset);
+  }
+
+  /** Tells the gateway everything up to `offset` was processed (it is then removed there). */
+  async acknowledgeUpTo(offset: number): Promise<void> {
     await this.socket
       ?.timeout(10_000)
       .emitWithAck('inbox:ack', { upTo: offset })

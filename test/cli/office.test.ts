@@ -1,0 +1,186 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinAuthority } from '../../src/crypto/certificate.js';
+import { RedisEngine } from '../../src/engine/redis.js';
+import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import { type Hub, startHub } from '../../src/hub/service.js';
+import { HubStore } from '../../src/hub/store.js';
+import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
+import { loadDirectory } from '../../src/keystore/directory-file.js';
+import { readDeviceKey } from '../../src/keystore/keyfile.js';
+import { REDIS_URL } from '../fixtures/engines.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const LOADER = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+const run = promisify(execFile);
+const liaison = (...args: string[]) =>
+  run(process.execPath, ['--import', LOADER, join(root, 'src', 'cli', 'main.ts'), ...args]).then(
+    ({ stdout }) => ({ code: 0, stdout }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: `${error.stdout}${error.stderr}`,
+    }),
+  );
+
+describe('the office and analyst commands', () => {
+  let dir: string;
+  const prefix = `liaison-test:${randomUUID()}:`;
+  let engines: RedisEngine[];
+  let store: HubStore;
+  let gateway: Gateway;
+  let hub: Hub;
+  let tail: ChildProcess;
+  let tailed = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'liaison-office-'));
+    await generateDevKeySet(dir);
+    const paths = keySetPaths(dir);
+    const authority = await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8')));
+    const directory = await loadDirectory(paths.directory);
+    engines = [0, 1].map(() => new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 60_000 }));
+    store = new HubStore(REDIS_URL, prefix);
+    const logger = pino({ level: 'silent' });
+    gateway = await startGateway(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        audience: 'liaison-gateway',
+        rateLimitPerMinute: 1000,
+        shutdownGraceMs: 1000,
+        bootstrap: directory.statements(),
+      },
+      { engine: engines[0] as RedisEngine, authority, logger },
+    );
+    hub = await startHub(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        audience: 'liaison-hub',
+        consumer: 'cli-test',
+        deadlines: { FLASH: 60_000, IMMEDIATE: 60_000 },
+        retentionMs: 3_600_000,
+      },
+      {
+        engine: engines[1] as RedisEngine,
+        store,
+        hubKeys: (await readDeviceKey(paths.deviceKey('CARICC/hub'))).keys,
+        authority,
+        logger,
+      },
+    );
+    tail = spawn(process.execPath, [
+      '--import',
+      LOADER,
+      join(root, 'src', 'cli', 'main.ts'),
+      'hub',
+      'tail',
+      '--key',
+      paths.deviceKey('CARICC/analyst-1'),
+      '--hub',
+      hub.url,
+      '--authority',
+      paths.authorityPublic,
+    ]);
+    tail.stdout?.on('data', (chunk: Buffer) => (tailed += chunk.toString()));
+  });
+  afterAll(async () => {
+    tail.kill();
+    await hub.close();
+    await gateway.close();
+    await store.close();
+    await engines[0]?.destroy();
+    for (const engine of engines) await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an alert is sent, listed in the inbox, acknowledged, and an analyst watches it all', {
+    timeout: 60_000,
+  }, async () => {
+    const paths = keySetPaths(dir);
+    const common = ['--gateway', gateway.url, '--authority', paths.authorityPublic];
+    const directory = await liaison(
+      'directory',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      ...common,
+    );
+    expect(directory.stdout).toMatch(/KZ-KORDAI +BLO Kordai \(Kordai\) +linked to KG-AKZHOL/);
+    expect(directory.stdout).toMatch(/KG-AKZHOL\/desk-1 +(\d{5} ){7}\d{5}/);
+
+    const sent = await liaison(
+      'alert',
+      'KG-AKZHOL',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      ...common,
+      '--title',
+      'Grey Kamaz turned back',
+      '--category',
+      'suspicious-vehicle',
+      '--precedence',
+      'FLASH',
+      '--plate',
+      '01 KG 777 ABC',
+    );
+    expect(sent.code).toBe(0);
+    const id = /alert (\S+) accepted/.exec(sent.stdout)?.[1] as string;
+
+    const listed = await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common);
+    expect(listed.stdout).toContain(
+      `${id}  ALERT FLASH from KZ-KORDAI/desk-1: Grey Kamaz turned back`,
+    );
+    const acked = await liaison(
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common,
+      '--ack',
+      id,
+      '--done',
+    );
+    expect(acked.stdout).toContain(`acknowledged ${id}`);
+    expect(
+      (await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common)).stdout,
+    ).toContain('nothing waiting');
+
+    const refused = await liaison(
+      'alert',
+      'UZ-OYBEK',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      ...common,
+      '--title',
+      'x',
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('NOT_LINKED');
+
+    for (let i = 0; i < 100 && !tailed.includes(`acknowledges ${id}`); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(tailed).toContain('KZ-KORDAI → KG-AKZHOL alert FLASH Grey Kamaz turned back');
+    expect(tailed).toContain(`KG-AKZHOL → KZ-KORDAI alert-ack acknowledges ${id}`);
+  });
+
+  it('an office device cannot tail the hub', async () => {
+    const paths = keySetPaths(dir);
+    const result = await liaison(
+      'hub',
+      'tail',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      '--hub',
+      hub.url,
+      '--authority',
+      paths.authorityPublic,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('FORBIDDEN');
+  });
+});
