@@ -119,6 +119,11 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
       else if (m.body.type === 'alert')
         print(`${m.id}  ALERT ${m.body.precedence} from ${m.sender}: ${m.body.title}`);
       else if (m.body.type === 'chat') print(`${m.id}  ${m.sender}: ${m.body.text}`);
+      else if (m.body.type === 'alert-ack') {
+        print(
+          `${m.id}  ${m.sender} acknowledged alert ${m.body.alertId}${m.body.note ? `: ${m.body.note}` : ''}`,
+        );
+      }
     }
     if (!values.json && messages.length === 0) print('nothing waiting');
     for (const alertId of values.ack ?? []) {
