@@ -15,6 +15,19 @@ import { REDIS_URL } from '../fixtures/engines.js';
 import { chat, connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
+/** A FLASH alert from Kordai, valid for an hour. */
+const flash = (title: string): Body => ({
+  type: 'alert',
+  category: 'drug-seizure',
+  precedence: 'FLASH',
+  title,
+  description: '',
+  location: { bcp: 'Kordai' },
+  subjects: [],
+  validFrom: Date.now(),
+  validUntil: Date.now() + 3_600_000,
+});
+
 describe('the hub record', () => {
   let world: World;
   const prefix = `liaison-test:${randomUUID()}:`;
@@ -154,19 +167,8 @@ describe('the hub record', () => {
   });
 
   it('an unacknowledged FLASH alert escalates once, on time; an acknowledged one does not', async () => {
-    const alert = (title: string): Body => ({
-      type: 'alert',
-      category: 'drug-seizure',
-      precedence: 'FLASH',
-      title,
-      description: '',
-      location: { bcp: 'Kordai' },
-      subjects: [],
-      validFrom: Date.now(),
-      validUntil: Date.now() + 3_600_000,
-    });
-    const ignored = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', alert('ignored'));
-    const answered = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', alert('answered'));
+    const ignored = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', flash('ignored'));
+    const answered = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', flash('answered'));
     await send(akzhol, 'KG-AKZHOL/desk-1', 'KZ-KORDAI', {
       type: 'alert-ack',
       alertId: answered.header.id,
@@ -213,17 +215,6 @@ describe('the hub record', () => {
   });
 
   it('an acknowledgement recorded before its alert, or still in the backlog, prevents escalation', async () => {
-    const flash = (title: string): Body => ({
-      type: 'alert',
-      category: 'illegal-crossing',
-      precedence: 'FLASH',
-      title,
-      description: '',
-      location: { bcp: 'Kordai' },
-      subjects: [],
-      validFrom: Date.now(),
-      validUntil: Date.now() + 3_600_000,
-    });
     const escalated: string[] = [];
     const escalator = new Escalator(
       store,
