@@ -1,0 +1,173 @@
+// Scenario 1 (relay throughput) and 5 (hub lag): N linked pairs send as fast as acks allow, each
+// sender keeping WINDOW envelopes in flight; one receiving device per pair is online. On Liaison
+// everything is persisted (two inboxes and the hub stream per envelope) and a hub replica records
+// the channel as it runs; the record's recordedAt − acceptedAt is the hub lag.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseEntry } from '../../src/hub/record.js';
+import { HubStore } from '../../src/hub/store.js';
+import type { Target } from '../load/messages.js';
+import {
+  type Agent,
+  cpuSeconds,
+  REDIS_URL,
+  type Server,
+  share,
+  startBaseline,
+  startHub,
+  startLiaisonGateway,
+} from '../processes.js';
+import { dropPrefix, type Latency, latencyOf, round } from '../stats.js';
+import { pairOffice, pairReceiver, pairSender } from '../world.js';
+import { type Bench, deliveryCheck, mergeTallies, runPrefix, TARGETS } from './context.js';
+
+export const WINDOW = 4;
+
+export interface ThroughputRun {
+  readonly target: Target;
+  readonly pairs: number;
+  readonly accepted: number;
+  readonly refused: Record<string, number>;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly seconds: number;
+  readonly acceptedPerSecond: number;
+  readonly deliveredPerSecond: number;
+  /** CPU seconds the server process used per 1,000 accepted envelopes. */
+  readonly serverCpuMsPerEnvelope: number;
+  readonly hubLagMs?: Latency & { recorded: number; recordedOnce: boolean };
+}
+
+/** Collects pushed envelopes from the receiving agents until `expected` arrived or it stalls. */
+export async function collectReceived(agents: Agent[], expected: number) {
+  const items: [string, string, number][] = [];
+  let quietSince = Date.now();
+  while (items.length < expected && Date.now() - quietSince < 5_000) {
+    const before = items.length;
+    for (const agent of agents)
+      items.push(...(await agent.ask<'received'>({ type: 'received' })).items);
+    if (items.length > before) quietSince = Date.now();
+    else await sleep(100);
+  }
+  return items;
+}
+
+async function hubLag(prefix: string, accepted: Set<string>) {
+  const store = new HubStore(REDIS_URL, prefix);
+  try {
+    const deadline = Date.now() + 180_000;
+    while ((await store.length()) < accepted.size && Date.now() < deadline) await sleep(200);
+    const entries = (await store.allEntries()).map((s) => parseEntry(s).body);
+    const ids = entries.map((e) => e.id);
+    return {
+      ...latencyOf(entries.map((e) => e.recordedAt - e.acceptedAt)),
+      recorded: entries.length,
+      recordedOnce:
+        new Set(ids).size === ids.length &&
+        ids.length === accepted.size &&
+        ids.every((id) => accepted.has(id)),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+async function runOnce(bench: Bench, target: Target, pairs: number): Promise<ThroughputRun> {
+  const prefix = runPrefix('throughput');
+  const servers: Server[] = [];
+  try {
+    const server =
+      target === 'liaison'
+        ? await startLiaisonGateway(bench.paths, prefix, 'bench-throughput')
+        : await startBaseline(prefix);
+    servers.push(server);
+    if (target === 'liaison') servers.push(await startHub(bench.paths, prefix));
+    const ids = Array.from({ length: pairs }, (_, i) => i);
+    const connect = (agents: Agent[], devices: string[], receive: boolean) =>
+      Promise.all(
+        share(devices, agents.length).map((mine, a) =>
+          (agents[a] as Agent).ask<'connected'>({
+            type: 'connect',
+            target,
+            url: server.url,
+            devices: mine,
+            receive,
+            concurrency: 50,
+          }),
+        ),
+      );
+    await connect(bench.receivers, ids.map(pairReceiver), true);
+    await connect(bench.senders, ids.map(pairSender), false);
+
+    const cpuBefore = await cpuSeconds(server.pid);
+    const sent = await Promise.all(
+      bench.senders.map((agent) =>
+        agent.ask<'sent'>({ type: 'send', mode: 'window', window: WINDOW }),
+      ),
+    );
+    const cpuAfter = await cpuSeconds(server.pid);
+    const acceptedIds = sent.flatMap((s) => s.sentAt.map(([id]) => id));
+    const firstAt = Math.min(...sent.map((s) => s.firstAt));
+    const lastAckAt = Math.max(...sent.map((s) => s.lastAckAt));
+    const received = await collectReceived(bench.receivers, acceptedIds.length);
+    const lastReceivedAt = Math.max(firstAt, ...received.map(([, , at]) => at));
+    const { lost, duplicated } = deliveryCheck(
+      acceptedIds,
+      received.map(([id]) => id),
+    );
+    for (const agent of [...bench.senders, ...bench.receivers])
+      await agent.ask({ type: 'disconnect' });
+    const seconds = (lastAckAt - firstAt) / 1000;
+    return {
+      target,
+      pairs,
+      accepted: acceptedIds.length,
+      refused: mergeTallies(sent.map((s) => s.refused)),
+      delivered: received.length,
+      lost,
+      duplicated,
+      seconds: round(seconds, 2),
+      acceptedPerSecond: round(acceptedIds.length / seconds),
+      deliveredPerSecond: round(received.length / ((lastReceivedAt - firstAt) / 1000)),
+      serverCpuMsPerEnvelope: round(((cpuAfter - cpuBefore) * 1000) / acceptedIds.length, 3),
+      ...(target === 'liaison' ? { hubLagMs: await hubLag(prefix, new Set(acceptedIds)) } : {}),
+    };
+  } finally {
+    for (const server of servers.reverse()) await server.stop();
+    await dropPrefix(prefix);
+  }
+}
+
+/**
+ * Seals `envelopes` 1 KiB chats spread over `pairs` senders, then sends the same envelopes through
+ * the plain relay and through Liaison.
+ */
+export async function throughput(bench: Bench, pairs: number, envelopes: number) {
+  const perSender = Math.ceil(envelopes / pairs);
+  const ids = Array.from({ length: pairs }, (_, i) => i);
+  await Promise.all(
+    share(ids, bench.senders.length).map((mine, a) =>
+      (bench.senders[a] as Agent).ask<'sealed'>({
+        type: 'seal',
+        plan: mine.map((i) => ({ sender: pairSender(i), to: pairOffice(i), count: perSender })),
+      }),
+    ),
+  );
+  const runs: ThroughputRun[] = [];
+  for (const target of TARGETS) runs.push(await runOnce(bench, target, pairs));
+  for (const agent of bench.senders) await agent.ask({ type: 'forget' });
+  for (const run of runs) {
+    if (run.target !== 'liaison') continue;
+    if (run.lost > 0 || run.duplicated > 0 || Object.keys(run.refused).length > 0) {
+      bench.functionalErrors.push(
+        `throughput N=${pairs}: ${run.lost} lost, ${run.duplicated} duplicated, refused ${JSON.stringify(run.refused)}`,
+      );
+    }
+    if (run.hubLagMs && !run.hubLagMs.recordedOnce) {
+      bench.functionalErrors.push(
+        `throughput N=${pairs}: the hub recorded ${run.hubLagMs.recorded} of ${run.accepted} envelopes, not each exactly once`,
+      );
+    }
+  }
+  return runs;
+}
