@@ -68,9 +68,9 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
 /** Records pushed envelopes and acknowledges them in batches, as the SDK does. */
 function receiveOn(socket: Socket, deviceId: string) {
   let pending: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let scheduled = false;
   const flush = () => {
-    timer = undefined;
+    scheduled = false;
     if (pending === undefined) return;
     const upTo = pending;
     pending = undefined;
@@ -79,7 +79,10 @@ function receiveOn(socket: Socket, deviceId: string) {
   socket.on('envelope', (delivery: { offset: number; envelope: Envelope }) => {
     received.push([delivery.envelope.header.id, deviceId, now()]);
     pending = delivery.offset;
-    timer ??= setTimeout(flush, 50);
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(flush, 50);
+    }
   });
 }
 
