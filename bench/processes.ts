@@ -205,6 +205,8 @@ export class Agent {
 /** Splits `items` into `n` interleaved shares, one per agent. */
 export function share<T>(items: readonly T[], n: number): T[][] {
   const shares: T[][] = Array.from({ length: n }, () => []);
-  items.forEach((item, i) => shares[i % n]?.push(item));
+  items.forEach((item, i) => {
+    shares[i % n]?.push(item);
+  });
   return shares;
 }
