@@ -41,6 +41,7 @@ export function printThroughput(runs: readonly ThroughputRun[]) {
       'liaison delivered/s': l?.deliveredPerSecond,
       'ratio delivered': ratio(l?.deliveredPerSecond ?? 0, b?.deliveredPerSecond ?? 0),
       'server CPU ms/env b | l': `${b?.serverCpuMsPerEnvelope} | ${l?.serverCpuMsPerEnvelope}`,
+      'hub CPU ms/env': l?.hubCpuMsPerEnvelope,
       'lost | dup (liaison)': `${l?.lost} | ${l?.duplicated}`,
       'hub lag p50 | p99 ms': l?.hubLagMs ? `${l.hubLagMs.p50} | ${l.hubLagMs.p99}` : '-',
     })),

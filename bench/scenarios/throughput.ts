@@ -33,8 +33,10 @@ export interface ThroughputRun {
   readonly seconds: number;
   readonly acceptedPerSecond: number;
   readonly deliveredPerSecond: number;
-  /** CPU seconds the server process used per 1,000 accepted envelopes. */
+  /** CPU milliseconds the server process used per accepted envelope while sending. */
   readonly serverCpuMsPerEnvelope: number;
+  /** The same for the hub replica recording beside it (Liaison only). */
+  readonly hubCpuMsPerEnvelope?: number;
   readonly hubLagMs?: Latency & { recorded: number; recordedOnce: boolean };
 }
 
@@ -99,13 +101,16 @@ async function runOnce(bench: Bench, target: Target, pairs: number): Promise<Thr
     await connect(bench.receivers, ids.map(pairReceiver), true);
     await connect(bench.senders, ids.map(pairSender), false);
 
+    const hub = servers[1];
     const cpuBefore = await cpuSeconds(server.pid);
+    const hubCpuBefore = hub ? await cpuSeconds(hub.pid) : 0;
     const sent = await Promise.all(
       bench.senders.map((agent) =>
         agent.ask<'sent'>({ type: 'send', mode: 'window', window: WINDOW }),
       ),
     );
     const cpuAfter = await cpuSeconds(server.pid);
+    const hubCpuAfter = hub ? await cpuSeconds(hub.pid) : 0;
     const acceptedIds = sent.flatMap((s) => s.sentAt.map(([id]) => id));
     const firstAt = Math.min(...sent.map((s) => s.firstAt));
     const lastAckAt = Math.max(...sent.map((s) => s.lastAckAt));
@@ -130,6 +135,14 @@ async function runOnce(bench: Bench, target: Target, pairs: number): Promise<Thr
       acceptedPerSecond: round(acceptedIds.length / seconds),
       deliveredPerSecond: round(received.length / ((lastReceivedAt - firstAt) / 1000)),
       serverCpuMsPerEnvelope: round(((cpuAfter - cpuBefore) * 1000) / acceptedIds.length, 3),
+      ...(hub
+        ? {
+            hubCpuMsPerEnvelope: round(
+              ((hubCpuAfter - hubCpuBefore) * 1000) / acceptedIds.length,
+              3,
+            ),
+          }
+        : {}),
       ...(target === 'liaison' ? { hubLagMs: await hubLag(prefix, new Set(acceptedIds)) } : {}),
     };
   } finally {

@@ -53,6 +53,9 @@ export class Directory {
   /** Per link, the periods it existed: [created, removed) by the statements' issuedAt. */
   private readonly links = new Map<string, { since: number; until?: number }[]>();
   private readonly devices = new Map<string, DeviceRecord>();
+  /** Indexes, so the relay's per-envelope lookups cost the same with 10 offices or 10,000. */
+  private readonly devicesOfOffice = new Map<string, DeviceRecord[]>();
+  private readonly linksOfOffice = new Map<string, Set<string>>();
   /** Statement id → its signed payload, to tell a repeat from a different statement reusing an id. */
   private readonly statementIds = new Map<string, string>();
   private readonly log: Signed[] = [];
@@ -110,14 +113,8 @@ export class Directory {
 
   /** Offices linked to `officeId` now. */
   linkedOffices(officeId: string): string[] {
-    const linked: string[] = [];
-    for (const link of this.links.keys()) {
-      const [a, b] = link.split(' ') as [string, string];
-      if (!this.isLinked(a, b)) continue;
-      if (a === officeId) linked.push(b);
-      if (b === officeId) linked.push(a);
-    }
-    return linked.sort();
+    const candidates = [...(this.linksOfOffice.get(officeId) ?? [])];
+    return candidates.filter((other) => this.isLinked(officeId, other)).sort();
   }
 
   /**
@@ -152,8 +149,9 @@ export class Directory {
   /** The current, valid keys of every device of the given offices (the hub when `CARICC`). */
   currentKeys(officeIds: readonly string[], at: number): RecipientKey[] {
     const keys: RecipientKey[] = [];
-    for (const device of this.devices.values()) {
-      if (device.revoked || !officeIds.includes(device.officeId)) continue;
+    const devices = [...new Set(officeIds)].flatMap((o) => this.devicesOfOffice.get(o) ?? []);
+    for (const device of devices) {
+      if (device.revoked) continue;
       const key = device.keys.get(device.currentKeyId);
       if (!key || key.revoked || key.certificate.role === 'analyst') continue;
       if (at < key.certificate.notBefore || at > key.certificate.notAfter) continue;
@@ -234,6 +232,9 @@ export class Directory {
       case 'link.created': {
         const key = linkKey(...statement.offices);
         this.links.set(key, [...(this.links.get(key) ?? []), { since: statement.issuedAt }]);
+        const [a, b] = statement.offices;
+        this.linksOfOffice.set(a, (this.linksOfOffice.get(a) ?? new Set()).add(b));
+        this.linksOfOffice.set(b, (this.linksOfOffice.get(b) ?? new Set()).add(a));
         return;
       }
       case 'link.removed': {
@@ -245,13 +246,19 @@ export class Directory {
       }
       case 'device.enrolled': {
         if (!certificate) return;
-        this.devices.set(certificate.deviceId, {
+        const device: DeviceRecord = {
           deviceId: certificate.deviceId,
           officeId: certificate.officeId,
           keys: new Map([[certificate.keyId, { certificate, revoked: false }]]),
           currentKeyId: certificate.keyId,
           revoked: false,
-        });
+        };
+        this.devices.set(certificate.deviceId, device);
+        // check() refuses a second enrolment of a device, so each is listed once.
+        this.devicesOfOffice.set(device.officeId, [
+          ...(this.devicesOfOffice.get(device.officeId) ?? []),
+          device,
+        ]);
         return;
       }
       case 'device.key-rotated': {

@@ -26,10 +26,21 @@ export interface AcceptRequest {
   readonly devices: readonly string[];
   /** Routing metadata for the hub's record (no content). */
   readonly meta: string;
+  /**
+   * Fixed-window counters checked in the same step (one per addressed office pair): when one is
+   * over `max`, nothing is stored and the result says `rateLimited`. A repeat is not counted.
+   */
+  readonly rate: {
+    readonly keys: readonly string[];
+    readonly windowMs: number;
+    readonly max: number;
+  };
 }
 
 export interface AcceptResult {
   readonly duplicate: boolean;
+  /** True when a rate counter was over its limit: nothing was stored, seq and offsets are 0/empty. */
+  readonly rateLimited: boolean;
   readonly seq: number;
   readonly acceptedAt: number;
   /** Inbox offset per device; empty for a duplicate. */
@@ -47,7 +58,10 @@ export type Handler = (message: string) => void;
 
 export interface Engine {
   readonly kind: 'memory' | 'redis';
-  /** Stores an envelope once for every device; a repeated id returns the first result. */
+  /**
+   * Stores an envelope once for every device, then pushes `deliveryMessage(...)` on each device's
+   * channel; a repeated id returns the first result and pushes nothing.
+   */
   accept(request: AcceptRequest): Promise<AcceptResult>;
   /** The first acceptance of an envelope id, if it was accepted (and is within retention). */
   acceptedBefore(id: string): Promise<{ sender: string; seq: number; acceptedAt: number } | null>;
@@ -90,12 +104,15 @@ export function expiredGap(
   return { from: from + 1, to: Math.min(expiredUpTo, firstKept - 1), reason: 'expired' };
 }
 
+/** What `accept` publishes on a device's channel (the Redis engine builds the same text in Lua). */
+export const deliveryMessage = (offset: number, acceptedAt: number, envelope: string) =>
+  `{"type":"envelope","offset":${offset},"acceptedAt":${acceptedAt},"envelope":${envelope}}`;
+
 /** Channels between instances. */
 export const channels = {
   device: (deviceId: string) => `device:${deviceId}`,
   office: (officeId: string) => `office:${officeId}`,
   directory: 'directory',
-  hubLive: 'hub:live',
 } as const;
 
 /** An envelope id already accepted from another sender cannot be reused. */

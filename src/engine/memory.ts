@@ -6,7 +6,7 @@ import type {
   Handler,
   StoredItem,
 } from './engine.js';
-import { expiredGap, idTaken } from './engine.js';
+import { channels, deliveryMessage, expiredGap, idTaken } from './engine.js';
 
 /** Envelopes the in-memory hub feed keeps. */
 const MAX_HUB_FEED = 10_000;
@@ -58,6 +58,11 @@ export class MemoryEngine implements Engine {
       if (previous.sender !== request.sender) throw idTaken();
       return { ...previous.result, duplicate: true, offsets: {} };
     }
+    for (const key of request.rate.keys) {
+      if (this.count(key, request.rate.windowMs) > request.rate.max) {
+        return { duplicate: false, rateLimited: true, seq: 0, acceptedAt: 0, offsets: {} };
+      }
+    }
     const seq = (this.sequences.get(request.sender) ?? 0) + 1;
     this.sequences.set(request.sender, seq);
     const offsets: Record<string, number> = {};
@@ -79,7 +84,7 @@ export class MemoryEngine implements Engine {
     // One process keeps a bounded feed; the durable one is Redis's.
     if (this.hubStream.length > MAX_HUB_FEED)
       this.hubStream.splice(0, this.hubStream.length - MAX_HUB_FEED);
-    const result = { duplicate: false, seq, acceptedAt: now, offsets };
+    const result = { duplicate: false, rateLimited: false, seq, acceptedAt: now, offsets };
     this.accepted.set(request.id, {
       sender: request.sender,
       result,
@@ -87,6 +92,9 @@ export class MemoryEngine implements Engine {
     });
     if (this.accepted.size % 10_000 === 0) {
       for (const [id, entry] of this.accepted) if (entry.until <= now) this.accepted.delete(id);
+    }
+    for (const [device, offset] of Object.entries(offsets)) {
+      void this.publish(channels.device(device), deliveryMessage(offset, now, request.envelope));
     }
     return result;
   }
@@ -138,6 +146,11 @@ export class MemoryEngine implements Engine {
   }
 
   async hit(key: string, windowMs: number): Promise<number> {
+    return this.count(key, windowMs);
+  }
+
+  /** Synchronous, so `accept` checks and stores without yielding in between. */
+  private count(key: string, windowMs: number): number {
     const now = this.clock();
     const window = this.windows.get(key);
     if (!window || window.until <= now) {

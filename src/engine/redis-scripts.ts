@@ -26,22 +26,34 @@ do
 end`;
 
 /**
- * KEYS: accepted record, sender sequence, hub stream, then (inbox, meta) per device.
- * ARGV: id, sender, envelope, retentionMs, hub meta.
- * Returns {1, record} for a repeat, {0, record, offsets...} for a new envelope.
+ * KEYS: accepted record, sender sequence, hub stream, then one rate counter per addressed office,
+ * then (inbox, meta) per device.
+ * ARGV: id, sender, envelope, retentionMs, hub meta, rate window ms, rate limit, rate counters,
+ * then the push channel of each device (same order as the inboxes).
+ * Returns {1, record} for a repeat, {2} when a rate counter is over its limit (nothing stored),
+ * {0, record, offsets...} for a new envelope, which is then pushed on each device's channel.
+ * One round trip, one copy of the envelope on the wire: the hot path of the relay.
  */
 export const ACCEPT = `
 local previous = redis.call('GET', KEYS[1])
 if previous then return {1, previous} end
+local rates = tonumber(ARGV[8])
+for i = 1, rates do
+  local count = redis.call('INCR', KEYS[3 + i])
+  if count == 1 then redis.call('PEXPIRE', KEYS[3 + i], ARGV[6]) end
+  if count > tonumber(ARGV[7]) then return {2} end
+end
 ${NOW}
 local seq = redis.call('INCR', KEYS[2])
 local result = {0, ''}
-local devices = (#KEYS - 3) / 2
+local devices = (#KEYS - 3 - rates) / 2
 for i = 1, devices do
-  local inbox, meta = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+  local inbox, meta = KEYS[2 + rates + 2 * i], KEYS[3 + rates + 2 * i]
   ${trim('inbox', 'meta', 'ARGV[4]')}
   local offset = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('ZADD', inbox, offset, offset .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. now .. '|' .. ARGV[3])
+  -- deliveryMessage() in engine.ts, built here so the envelope crosses to Redis once.
+  redis.call('PUBLISH', ARGV[8 + i], '{"type":"envelope","offset":' .. offset .. ',"acceptedAt":' .. now .. ',"envelope":' .. ARGV[3] .. '}')
   result[2 + i] = offset
 end
 -- The hub's durable feed: the hub trims what it has recorded, never what it has not read.

@@ -7,7 +7,7 @@ import type {
   Handler,
   StoredItem,
 } from './engine.js';
-import { expiredGap, idTaken } from './engine.js';
+import { channels, expiredGap, idTaken } from './engine.js';
 import { ACCEPT, ACK, APPEND, FETCH, HIT, PRESENCE } from './redis-scripts.js';
 
 export interface RedisEngineOptions {
@@ -82,7 +82,9 @@ export class RedisEngine implements Engine {
   }
 
   async accept(request: AcceptRequest): Promise<AcceptResult> {
+    const { rate } = request;
     const keys = [`${this.p}acc:${request.id}`, `${this.p}seq:${request.sender}`, `${this.p}hub`];
+    for (const key of rate.keys) keys.push(`${this.p}hit:${key}`);
     for (const device of request.devices) keys.push(...this.inboxKeys(device));
     const reply = (await this.redis.accept(
       keys.length,
@@ -92,15 +94,27 @@ export class RedisEngine implements Engine {
       request.envelope,
       this.retentionMs,
       request.meta,
+      rate.windowMs,
+      rate.max,
+      rate.keys.length,
+      ...request.devices.map((device) => this.p + channels.device(device)),
     )) as [number, string, ...number[]];
-    const [repeat, record, ...offsetList] = reply;
+    const [status, record, ...offsetList] = reply;
+    if (status === 2)
+      return { duplicate: false, rateLimited: true, seq: 0, acceptedAt: 0, offsets: {} };
     const [sender, seq, acceptedAt] = record.split('|') as [string, string, string];
     if (sender !== request.sender) throw idTaken();
     const offsets: Record<string, number> = {};
     request.devices.forEach((device, i) => {
-      if (!repeat) offsets[device] = Number(offsetList[i]);
+      if (status === 0) offsets[device] = Number(offsetList[i]);
     });
-    return { duplicate: repeat === 1, seq: Number(seq), acceptedAt: Number(acceptedAt), offsets };
+    return {
+      duplicate: status === 1,
+      rateLimited: false,
+      seq: Number(seq),
+      acceptedAt: Number(acceptedAt),
+      offsets,
+    };
   }
 
   async acceptedBefore(id: string) {

@@ -2,7 +2,7 @@ import { Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
 import type { Directory } from '../directory/directory.js';
-import { channels, type Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
 import { MAX_CLOCK_SKEW_MS } from '../envelope/open.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import type { Session } from './auth.js';
@@ -26,8 +26,8 @@ export interface SendResult {
  * Accepts an envelope from an authenticated device: the sender is the session's device, never
  * the payload's say-so; the offices must be linked now; the keys must be wrapped for exactly the
  * current devices and the hub; the pair must be under its rate. The signature is left to the
- * recipients and the hub, which keeps this path cheap. Once stored, the envelope is pushed to
- * every recipient device's instance and to the hub's live feed.
+ * recipients and the hub, which keeps this path cheap. The engine stores it, counts the rate and
+ * pushes it to every recipient device's instance in one step; the hub reads the engine's stream.
  */
 export async function relayEnvelope(
   input: unknown,
@@ -64,14 +64,6 @@ export async function relayEnvelope(
       }
     }
     checkRecipients(envelope, directory, now);
-    for (const office of header.to) {
-      const hits = await engine.hit(`rate:${session.officeId}>${office}`, 60_000);
-      if (hits > context.rateLimitPerMinute) {
-        throw new LiaisonError('RATE_LIMITED', undefined, {
-          limitPerMinute: context.rateLimitPerMinute,
-        });
-      }
-    }
   } catch (error) {
     // A resend of an accepted envelope gets its first ack even if it would not pass today (a
     // later clock, a spent rate, a changed directory): the client lost the ack, not the envelope.
@@ -94,23 +86,23 @@ export async function relayEnvelope(
     createdAt: header.createdAt,
     size: Buffer.byteLength(text),
   });
+  // Stores, counts the pair's rate and pushes to every device's instance in one engine step.
   const result = await engine.accept({
     id: header.id,
     sender: session.deviceId,
     envelope: text,
     devices,
     meta,
+    rate: {
+      keys: header.to.map((office) => `rate:${session.officeId}>${office}`),
+      windowMs: 60_000,
+      max: context.rateLimitPerMinute,
+    },
   });
-  if (!result.duplicate) {
-    const pushes = Object.entries(result.offsets).map(([device, offset]) =>
-      engine.publish(
-        channels.device(device),
-        `{"type":"envelope","offset":${offset},"acceptedAt":${result.acceptedAt},"envelope":${text}}`,
-      ),
-    );
-    pushes.push(engine.publish(channels.hubLive, `{"meta":${meta},"envelope":${text}}`));
-    // Stored is accepted: a push that fails only delays delivery until the device fetches.
-    await Promise.allSettled(pushes);
+  if (result.rateLimited) {
+    throw new LiaisonError('RATE_LIMITED', undefined, {
+      limitPerMinute: context.rateLimitPerMinute,
+    });
   }
   return {
     id: header.id,

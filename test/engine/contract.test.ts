@@ -1,11 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/engine.js';
+import {
+  type AcceptRequest,
+  channels,
+  deliveryMessage,
+  type Engine,
+} from '../../src/engine/engine.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 
-const send = (engine: Engine, devices: string[], sender = 'KZ-KORDAI/desk-1', id = randomUUID()) =>
-  engine.accept({ id, sender, envelope: `{"id":"${id}","x":"a|b"}`, devices, meta: '{}' });
+const NO_LIMIT = { keys: [], windowMs: 60_000, max: 1 };
+
+const send = (
+  engine: Engine,
+  devices: string[],
+  sender = 'KZ-KORDAI/desk-1',
+  id = randomUUID(),
+  rate: AcceptRequest['rate'] = NO_LIMIT,
+) => engine.accept({ id, sender, envelope: `{"id":"${id}","x":"a|b"}`, devices, meta: '{}', rate });
 
 describe.each(ENGINES)('$name engine contract', ({ make }) => {
   let engine: Engine;
@@ -28,6 +40,45 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
     expect(page.items[0]?.sender).toBe('KZ-KORDAI/desk-1');
     expect(page.more).toBe(false);
     expect(page.gap).toBeNull();
+  });
+
+  it("pushes each stored envelope on its devices' channels, and nothing for a repeat", async () => {
+    engine = make();
+    const heard: string[] = [];
+    await engine.subscribe(channels.device('KG-AKZHOL/duty-1'), (m) => heard.push(m));
+    const id = randomUUID();
+    const first = await send(engine, ['KG-AKZHOL/desk-1', 'KG-AKZHOL/duty-1'], undefined, id);
+    await send(engine, ['KG-AKZHOL/desk-1', 'KG-AKZHOL/duty-1'], undefined, id);
+    await sleep(100);
+    const envelope = `{"id":"${id}","x":"a|b"}`;
+    expect(heard).toEqual([deliveryMessage(1, first.acceptedAt, envelope)]);
+    expect(JSON.parse(heard[0] ?? '')).toEqual({
+      type: 'envelope',
+      offset: 1,
+      acceptedAt: first.acceptedAt,
+      envelope: JSON.parse(envelope),
+    });
+  });
+
+  it('an office pair over its rate stores nothing; a repeat of an accepted id is not counted', async () => {
+    engine = make();
+    const rate = { keys: ['KZ-KORDAI>KG-AKZHOL'], windowMs: 60_000, max: 2 };
+    const id = randomUUID();
+    const first = await send(engine, ['KG-AKZHOL/desk-1'], undefined, id, rate);
+    const repeat = await send(engine, ['KG-AKZHOL/desk-1'], undefined, id, rate);
+    const second = await send(engine, ['KG-AKZHOL/desk-1'], undefined, undefined, rate);
+    const third = await send(engine, ['KG-AKZHOL/desk-1'], undefined, undefined, rate);
+    expect([first, repeat, second, third].map((r) => [r.duplicate, r.rateLimited])).toEqual([
+      [false, false],
+      [true, false],
+      [false, false],
+      [false, true],
+    ]);
+    expect(await engine.pending('KG-AKZHOL/desk-1')).toBe(2);
+    const other = { ...rate, keys: ['KZ-KORDAI>UZ-OYBEK'] };
+    expect((await send(engine, ['UZ-OYBEK/desk-1'], undefined, undefined, other)).rateLimited).toBe(
+      false,
+    );
   });
 
   it('a repeated id returns the first acceptance and stores nothing new', async () => {
