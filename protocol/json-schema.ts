@@ -37,6 +37,10 @@ export const PUBLISHED_SCHEMAS = {
   SubmitStatementsRequest: v1.SubmitStatementsRequest,
   SubmitStatementsResponse: v1.SubmitStatementsResponse,
   ErrorResponse: v1.ErrorResponse,
+  FeedSubscribeRequest: v1.FeedSubscribeRequest,
+  FeedSubscribeAck: v1.FeedSubscribeAck,
+  RecordEntry: v1.RecordEntry,
+  FeedEscalation: v1.FeedEscalation,
 } as const;
 
 /** The JSON Schema documents, by name, as they are written to disk. */

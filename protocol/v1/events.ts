@@ -8,9 +8,9 @@ export const Offset = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** Socket.IO handshake: `io(url, { auth: { token }, transports: ['websocket'] })`. */
 export const HandshakeAuth = z.strictObject({ token: z.string().min(1).max(4096) });
 
-/** Every ack is either `{ ok: true, ... }` or `{ ok: false, error }`. */
 const failure = z.strictObject({ ok: z.literal(false), error: WireError });
-const ackOf = <T extends z.ZodRawShape>(shape: T) =>
+/** Every ack is either `{ ok: true, ... }` or `{ ok: false, error }`. */
+export const ackOf = <T extends z.ZodRawShape>(shape: T) =>
   z.discriminatedUnion('ok', [z.strictObject({ ok: z.literal(true), ...shape }), failure]);
 
 // Client → server

@@ -1,3 +1,4 @@
+export * from './analyst.js';
 export * from './certificate.js';
 export * from './envelope.js';
 export * from './events.js';

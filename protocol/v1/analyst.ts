@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { EnvelopeKind, Precedence } from './envelope.js';
+import { ackOf, EscalationEvent } from './events.js';
+import { Body } from './payload.js';
+import { DeviceId, OfficeId, Timestamp, Uuid } from './primitives.js';
+
+// The hub's `/analyst` Socket.IO namespace (PROTOCOL.md §10a). The handshake is the gateway's
+// (`HandshakeAuth`), with an analyst's token for the hub's audience.
+
+/** What analysts narrow the record and the live feed by (also `GET /v1/record`'s query). */
+export const RecordFilter = z.strictObject({
+  office: OfficeId.optional().describe('sent by or to this office'),
+  link: z
+    .string()
+    .regex(/^[A-Z0-9-]+,[A-Z0-9-]+$/)
+    .optional()
+    .describe('two office ids, comma-separated: traffic between them either way'),
+  border: z
+    .string()
+    .regex(/^[A-Z]{2}-[A-Z]{2}$/)
+    .optional()
+    .describe('two country codes, e.g. KZ-KG: traffic across that border'),
+  kind: EnvelopeKind.optional(),
+  precedence: Precedence.optional(),
+  since: z.coerce.number().int().min(0).optional().describe('accepted at or after (ms)'),
+  until: z.coerce.number().int().min(0).optional().describe('accepted before (ms)'),
+});
+export type RecordFilter = z.infer<typeof RecordFilter>;
+
+/** `feed:subscribe` — the entries after `after` that match, then live ones. Numbers may be strings. */
+export const FeedSubscribeRequest = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  filter: RecordFilter.default({}),
+});
+
+/** A record entry whose metadata could not be read says `unknown` where a value is missing. */
+const orUnknown = <T extends z.ZodType>(schema: T) => z.union([schema, z.literal('unknown')]);
+
+/** One entry of the record as an analyst sees it: metadata, the verdict and, if it opened, the body. */
+export const RecordEntry = z.strictObject({
+  seq: z.int().min(1).describe('position in the record, from 1, without holes'),
+  recordedAt: Timestamp,
+  id: orUnknown(Uuid).describe('the envelope id'),
+  kind: orUnknown(EnvelopeKind),
+  precedence: Precedence.optional(),
+  sender: orUnknown(DeviceId),
+  from: orUnknown(OfficeId),
+  to: z.array(OfficeId),
+  createdAt: Timestamp,
+  acceptedAt: Timestamp,
+  streamId: z.string().optional().describe("the gateway's id of this acceptance"),
+  status: z.enum(['compliant', 'non-compliant']),
+  code: z
+    .string()
+    .regex(/^[A-Z_]+$/)
+    .optional()
+    .describe('why a non-compliant entry was refused'),
+  offendingOffice: orUnknown(OfficeId).optional().describe('the office to blame'),
+  hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .describe('this entry in the hash chain'),
+  body: Body.optional().describe('the opened payload of a compliant entry'),
+});
+export type RecordEntry = z.infer<typeof RecordEntry>;
+
+export const FeedSubscribeAck = ackOf({
+  entries: z.array(RecordEntry),
+  next: z.int().min(0).describe('the seq to pass as `after` to continue'),
+  more: z.boolean(),
+});
+
+/** `escalation` — the gateway's `alert:escalated`, plus who raised the alert. */
+export const FeedEscalation = EscalationEvent.extend({
+  type: z.literal('escalation'),
+  from: OfficeId.describe('the office that raised the alert'),
+});
+
+/** Event names of the `/analyst` namespace and their schemas, in one table. */
+export const ANALYST_CLIENT_EVENTS = {
+  'feed:subscribe': { request: FeedSubscribeRequest, ack: FeedSubscribeAck },
+} as const;
+
+export const ANALYST_SERVER_EVENTS = {
+  record: RecordEntry,
+  escalation: FeedEscalation,
+} as const;
