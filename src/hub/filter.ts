@@ -1,27 +1,8 @@
-import { z } from 'zod';
-import { EnvelopeKind, Precedence } from '../../protocol/v1/envelope.js';
-import { OfficeId } from '../../protocol/v1/primitives.js';
+// One definition of the filter, the protocol's (PROTOCOL.md §10a, protocol/v1/analyst.ts).
+import { RecordFilter } from '../../protocol/v1/analyst.js';
 import type { RecordBody } from './record.js';
 
-/** What analysts narrow the record and the live feed by. */
-export const RecordFilter = z.strictObject({
-  office: OfficeId.optional().describe('sent by or to this office'),
-  link: z
-    .string()
-    .regex(/^[A-Z0-9-]+,[A-Z0-9-]+$/)
-    .optional()
-    .describe('two office ids, comma-separated: traffic between them either way'),
-  border: z
-    .string()
-    .regex(/^[A-Z]{2}-[A-Z]{2}$/)
-    .optional()
-    .describe('two country codes, e.g. KZ-KG: traffic across that border'),
-  kind: EnvelopeKind.optional(),
-  precedence: Precedence.optional(),
-  since: z.coerce.number().int().min(0).optional().describe('accepted at or after (ms)'),
-  until: z.coerce.number().int().min(0).optional().describe('accepted before (ms)'),
-});
-export type RecordFilter = z.infer<typeof RecordFilter>;
+export { RecordFilter };
 
 const countryOf = (office: string) => office.slice(0, 2);
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import { ERRORS } from '../../protocol/errors.js';
+import { FeedSubscribeRequest } from '../../protocol/v1/analyst.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { channels } from '../engine/engine.js';
@@ -204,11 +205,7 @@ export async function startHub(
     socket.on('feed:subscribe', async (request: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return;
       try {
-        const {
-          after,
-          limit,
-          filter: wanted,
-        } = parse(Paging.extend({ filter: RecordFilter.default({}) }), request ?? {});
+        const { after, limit, filter: wanted } = parse(FeedSubscribeRequest, request ?? {});
         socket.data.filter = wanted;
         ack({ ok: true, ...(await reader.search(wanted, after, limit)) });
       } catch (error) {
