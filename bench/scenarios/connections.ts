@@ -17,7 +17,7 @@ import {
 } from '../processes.js';
 import { dropPrefix, redisCounters, round } from '../stats.js';
 import { idleDevices, idleOffice, idleSender } from '../world.js';
-import { type Bench, mergeTallies, runPrefix, TARGETS } from './context.js';
+import { type Bench, connectAll, mergeTallies, runPrefix, sealAll, TARGETS } from './context.js';
 import { WINDOW } from './throughput.js';
 
 export const QUEUED_PER_DEVICE = 20;
@@ -63,18 +63,13 @@ async function runOnce(
     const offices = Array.from({ length: bench.shape.idleOffices }, (_, j) => j);
     const devices = offices.flatMap(idleDevices);
     const started = performance.now();
-    const connected = await Promise.all(
-      share(devices, agents.length).map((mine, a) =>
-        (agents[a] as Agent).ask<'connected'>({
-          type: 'connect',
-          target,
-          url,
-          devices: mine,
-          receive: false,
-          concurrency: 25,
-        }),
-      ),
-    );
+    const connected = await connectAll(agents, {
+      target,
+      url,
+      devices,
+      receive: false,
+      concurrency: 25,
+    });
     const connectSeconds = (performance.now() - started) / 1000;
     await sleep(2000);
     const rssAfter = await residentBytes(server.pid);
@@ -86,18 +81,13 @@ async function runOnce(
     const sentIds = new Map<string, string[]>();
     if (target === 'liaison') {
       const senders = offices.slice(0, stormOffices).map(idleSender);
-      await Promise.all(
-        share(senders, bench.senders.length).map((mine, a) =>
-          (bench.senders[a] as Agent).ask({
-            type: 'connect',
-            target,
-            url,
-            devices: mine,
-            receive: false,
-            concurrency: 25,
-          }),
-        ),
-      );
+      await connectAll(bench.senders, {
+        target,
+        url,
+        devices: senders,
+        receive: false,
+        concurrency: 25,
+      });
       const sent = await Promise.all(
         bench.senders.map((agent) =>
           agent.ask<'sent'>({ type: 'send', mode: 'window', window: WINDOW }),
@@ -158,18 +148,11 @@ async function runOnce(
 /** Seals the storm's envelopes (20 per storm office), then runs the scenarios on both targets. */
 export async function connections(bench: Bench, stormOffices: number) {
   const offices = Array.from({ length: stormOffices }, (_, j) => j);
-  await Promise.all(
-    share(offices, bench.senders.length).map((mine, a) =>
-      (bench.senders[a] as Agent).ask<'sealed'>({
-        type: 'seal',
-        plan: mine.map((j) => ({
-          sender: idleSender(j),
-          to: idleOffice(j),
-          count: QUEUED_PER_DEVICE,
-        })),
-      }),
-    ),
-  );
+  await sealAll(bench.senders, offices, (j) => ({
+    sender: idleSender(j),
+    to: idleOffice(j),
+    count: QUEUED_PER_DEVICE,
+  }));
   const runs: ConnectionsRun[] = [];
   for (const target of TARGETS) runs.push(await runOnce(bench, target, stormOffices));
   for (const agent of bench.senders) await agent.ask({ type: 'forget' });

@@ -2,7 +2,7 @@
 // functional error (a lost or duplicated envelope), which fails the run whatever the timings.
 import { randomUUID } from 'node:crypto';
 import type { Target } from '../load/messages.js';
-import type { Agent } from '../processes.js';
+import { type Agent, share } from '../processes.js';
 import { tally } from '../stats.js';
 import type { WorldPaths, WorldShape } from '../world.js';
 
@@ -35,4 +35,42 @@ export function deliveryCheck(accepted: readonly string[], received: readonly st
   const lost = accepted.filter((id) => !counts.has(id)).length;
   const duplicated = [...counts.values()].filter((n) => n > 1).length;
   return { lost, duplicated };
+}
+
+/** Spreads devices over agents and connects them all; resolves with each agent's reply. */
+export function connectAll(
+  agents: readonly Agent[],
+  request: {
+    target: Target;
+    url: string;
+    devices: string[];
+    receive: boolean;
+    concurrency?: number;
+  },
+) {
+  return Promise.all(
+    share(request.devices, agents.length).map((mine, a) =>
+      (agents[a] as Agent).ask<'connected'>({
+        type: 'connect',
+        target: request.target,
+        url: request.url,
+        devices: mine,
+        receive: request.receive,
+        concurrency: request.concurrency ?? 50,
+      }),
+    ),
+  );
+}
+
+/** Has the sending agents seal, each for its share of `items`, what `plan` says for each. */
+export function sealAll<T>(
+  senders: readonly Agent[],
+  items: readonly T[],
+  plan: (item: T) => { sender: string; to: string; count: number },
+) {
+  return Promise.all(
+    share(items, senders.length).map((mine, a) =>
+      (senders[a] as Agent).ask<'sealed'>({ type: 'seal', plan: mine.map(plan) }),
+    ),
+  );
 }

@@ -3,16 +3,18 @@
 // (Liaison's per-device channels; the baseline's Socket.IO Redis adapter). The clock is the
 // machine's, read in the sending and the receiving process.
 import type { Target } from '../load/messages.js';
-import {
-  type Agent,
-  type Server,
-  share,
-  startBaseline,
-  startLiaisonGateway,
-} from '../processes.js';
+import { type Server, startBaseline, startLiaisonGateway } from '../processes.js';
 import { dropPrefix, type Latency, latencyOf, round } from '../stats.js';
 import { pairOffice, pairReceiver, pairSender } from '../world.js';
-import { type Bench, deliveryCheck, mergeTallies, runPrefix, TARGETS } from './context.js';
+import {
+  type Bench,
+  connectAll,
+  deliveryCheck,
+  mergeTallies,
+  runPrefix,
+  sealAll,
+  TARGETS,
+} from './context.js';
 import { collectReceived } from './throughput.js';
 
 export interface LatencyRun {
@@ -42,21 +44,18 @@ async function runOnce(
     const b = await start('bench-latency-b');
     servers.push(b);
     const ids = Array.from({ length: pairs }, (_, i) => i);
-    const connect = (agents: Agent[], url: string, devices: string[], receive: boolean) =>
-      Promise.all(
-        share(devices, agents.length).map((mine, i) =>
-          (agents[i] as Agent).ask<'connected'>({
-            type: 'connect',
-            target,
-            url,
-            devices: mine,
-            receive,
-            concurrency: 50,
-          }),
-        ),
-      );
-    await connect(bench.receivers, b.url, ids.map(pairReceiver), true);
-    await connect(bench.senders, a.url, ids.map(pairSender), false);
+    await connectAll(bench.receivers, {
+      target,
+      url: b.url,
+      devices: ids.map(pairReceiver),
+      receive: true,
+    });
+    await connectAll(bench.senders, {
+      target,
+      url: a.url,
+      devices: ids.map(pairSender),
+      receive: false,
+    });
     const sent = await Promise.all(
       bench.senders.map((agent) =>
         agent.ask<'sent'>({
@@ -99,14 +98,11 @@ async function runOnce(
 export async function latency(bench: Bench, pairs: number, perSecond: number, seconds: number) {
   const perSender = Math.ceil((perSecond * seconds) / pairs);
   const ids = Array.from({ length: pairs }, (_, i) => i);
-  await Promise.all(
-    share(ids, bench.senders.length).map((mine, a) =>
-      (bench.senders[a] as Agent).ask<'sealed'>({
-        type: 'seal',
-        plan: mine.map((i) => ({ sender: pairSender(i), to: pairOffice(i), count: perSender })),
-      }),
-    ),
-  );
+  await sealAll(bench.senders, ids, (i) => ({
+    sender: pairSender(i),
+    to: pairOffice(i),
+    count: perSender,
+  }));
   const runs: LatencyRun[] = [];
   for (const target of TARGETS) runs.push(await runOnce(bench, target, pairs, perSecond));
   for (const agent of bench.senders) await agent.ask({ type: 'forget' });

@@ -11,14 +11,21 @@ import {
   cpuSeconds,
   REDIS_URL,
   type Server,
-  share,
   startBaseline,
   startHub,
   startLiaisonGateway,
 } from '../processes.js';
 import { dropPrefix, type Latency, latencyOf, round } from '../stats.js';
 import { pairOffice, pairReceiver, pairSender } from '../world.js';
-import { type Bench, deliveryCheck, mergeTallies, runPrefix, TARGETS } from './context.js';
+import {
+  type Bench,
+  connectAll,
+  deliveryCheck,
+  mergeTallies,
+  runPrefix,
+  sealAll,
+  TARGETS,
+} from './context.js';
 
 export const WINDOW = 4;
 
@@ -85,21 +92,14 @@ async function runOnce(bench: Bench, target: Target, pairs: number): Promise<Thr
     servers.push(server);
     if (target === 'liaison') servers.push(await startHub(bench.paths, prefix));
     const ids = Array.from({ length: pairs }, (_, i) => i);
-    const connect = (agents: Agent[], devices: string[], receive: boolean) =>
-      Promise.all(
-        share(devices, agents.length).map((mine, a) =>
-          (agents[a] as Agent).ask<'connected'>({
-            type: 'connect',
-            target,
-            url: server.url,
-            devices: mine,
-            receive,
-            concurrency: 50,
-          }),
-        ),
-      );
-    await connect(bench.receivers, ids.map(pairReceiver), true);
-    await connect(bench.senders, ids.map(pairSender), false);
+    const { url } = server;
+    await connectAll(bench.receivers, {
+      target,
+      url,
+      devices: ids.map(pairReceiver),
+      receive: true,
+    });
+    await connectAll(bench.senders, { target, url, devices: ids.map(pairSender), receive: false });
 
     const hub = servers[1];
     const cpuBefore = await cpuSeconds(server.pid);
@@ -158,14 +158,11 @@ async function runOnce(bench: Bench, target: Target, pairs: number): Promise<Thr
 export async function throughput(bench: Bench, pairs: number, envelopes: number) {
   const perSender = Math.ceil(envelopes / pairs);
   const ids = Array.from({ length: pairs }, (_, i) => i);
-  await Promise.all(
-    share(ids, bench.senders.length).map((mine, a) =>
-      (bench.senders[a] as Agent).ask<'sealed'>({
-        type: 'seal',
-        plan: mine.map((i) => ({ sender: pairSender(i), to: pairOffice(i), count: perSender })),
-      }),
-    ),
-  );
+  await sealAll(bench.senders, ids, (i) => ({
+    sender: pairSender(i),
+    to: pairOffice(i),
+    count: perSender,
+  }));
   const runs: ThroughputRun[] = [];
   for (const target of TARGETS) runs.push(await runOnce(bench, target, pairs));
   for (const agent of bench.senders) await agent.ask({ type: 'forget' });
