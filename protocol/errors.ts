@@ -28,6 +28,14 @@ export const ERRORS = {
   SIGNATURE_INVALID: { status: 400, message: 'The envelope signature does not verify' },
   NOT_A_RECIPIENT: { status: 403, message: 'This device key is not among the recipients' },
   HUB_NOT_RECIPIENT: { status: 400, message: 'The envelope does not wrap its key for the hub' },
+  KEY_COMMITMENT_MISMATCH: {
+    status: 400,
+    message: 'The unwrapped content key does not match the key commitment in the header',
+  },
+  HUB_KEY_MISMATCH: {
+    status: 400,
+    message: 'The key wrapped for the hub is not the content key the recipients got',
+  },
   DECRYPT_FAILED: { status: 400, message: 'The envelope could not be decrypted' },
   INNER_SENDER_MISMATCH: {
     status: 400,

@@ -133,7 +133,8 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       { sender: kordai, to: ['KG-AKZHOL'], body, recipients, id, createdAt: VECTOR_TIME },
       entropy,
     );
-    const [contentKey, nonce, ...ephemeralSeeds] = entropy.drawn;
+    const [contentKey = '', nonce] = entropy.drawn;
+    const key = Buffer.from(contentKey, 'base64url');
     const header = headerBytes(envelope.header);
     return {
       description: `A ${body.type} from KZ-KORDAI/desk-1 to KG-AKZHOL, wrapped for its two devices and the hub`,
@@ -150,11 +151,15 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       ),
       contentKey,
       nonce,
-      ephemeral: envelope.recipients.map((r, i) => {
-        const seed = Buffer.from(ephemeralSeeds[i] as string, 'base64url');
+      keyCommitmentInputHex: hex(encode(['liaison/v2/key-commitment', id, key])),
+      // Each wrap's ephemeral key pair is made from a seed derived from the content key (§7.2).
+      ephemeral: envelope.recipients.map((r) => {
+        const seedInput = encode(['liaison/v2/wrap', id, r.deviceId, r.keyId]);
+        const seed = sodium.crypto_generichash(32, seedInput, key);
         return {
           deviceId: r.deviceId,
-          seed: ephemeralSeeds[i],
+          seedInputHex: hex(seedInput),
+          seed: toBase64Url(seed),
           publicKey: toBase64Url(sodium.crypto_box_seed_keypair(seed).publicKey),
         };
       }),

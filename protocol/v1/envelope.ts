@@ -25,19 +25,25 @@ export type Precedence = z.infer<typeof Precedence>;
 /** Who signed the envelope: the device and the key id of the certificate used. */
 export const SenderRef = z.strictObject({ deviceId: DeviceId, keyId: KeyId });
 
+/** The envelope header's protocol version (PROTOCOL.md §1). */
+export const ENVELOPE_VERSION = 2;
+
 /**
  * The visible header: what the gateway needs to route and prioritise, nothing more. It is the
  * AEAD associated data and is covered by the signature.
  */
 export const EnvelopeHeader = z
   .strictObject({
-    v: z.literal(1),
+    v: z.literal(ENVELOPE_VERSION),
     id: Uuid,
     kind: EnvelopeKind,
     precedence: Precedence.optional().describe('present exactly when kind is alert'),
     sender: SenderRef,
     to: z.array(OfficeId).min(1).max(8),
     createdAt: Timestamp,
+    keyCommitment: base64UrlOf(32).describe(
+      'BLAKE2b-256 commitment to the content key: every reader opens with the same key or refuses',
+    ),
   })
   .refine((h) => (h.kind === 'alert') === (h.precedence !== undefined), {
     message: 'precedence is present exactly when kind is alert',

@@ -45,14 +45,20 @@ export function openSigned(
   } catch {
     throw new LiaisonError(codes.invalid, 'payload is not UTF-8 JSON');
   }
-  rejectOtherVersions(json);
+  rejectOtherVersions(json, 1);
   return json;
 }
 
-/** Throws UNSUPPORTED_VERSION for an object that declares a protocol version other than 1. */
-export function rejectOtherVersions(value: unknown): void {
+/**
+ * Throws UNSUPPORTED_VERSION for an object that declares a protocol version other than
+ * `supported` (signed objects are at 1; envelope headers have their own, `ENVELOPE_VERSION`).
+ */
+export function rejectOtherVersions(value: unknown, supported: number): void {
   const v = (value as { v?: unknown } | null)?.v;
-  if (typeof v === 'number' && v !== 1) {
-    throw new LiaisonError('UNSUPPORTED_VERSION', undefined, { version: v, supported: [1] });
+  if (typeof v === 'number' && v !== supported) {
+    throw new LiaisonError('UNSUPPORTED_VERSION', undefined, {
+      version: v,
+      supported: [supported],
+    });
   }
 }

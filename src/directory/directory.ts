@@ -135,15 +135,17 @@ export class Directory {
   }
 
   /**
-   * Whether a key was a hub key that senders had to wrap for at time `at`: certified for the hub,
-   * valid then and not yet rotated out. Revocation does not matter here: a sender who wrapped for
-   * the hub key of the day did right, even if that key was compromised later.
+   * The certificate of a key that was a hub key senders had to wrap for at time `at`: certified
+   * for the hub, valid then and not yet rotated out; undefined otherwise. Revocation does not
+   * matter here: a sender who wrapped for the hub key of the day did right, even if that key was
+   * compromised later.
    */
-  wasHubKey(deviceId: string, keyId: string, at: number): boolean {
+  hubKeyAt(deviceId: string, keyId: string, at: number): Certificate | undefined {
     const key = this.devices.get(deviceId)?.keys.get(keyId);
-    if (key?.certificate.role !== 'hub') return false;
-    if (key.rotatedAt !== undefined && at >= key.rotatedAt) return false;
-    return key.certificate.notBefore <= at && at <= key.certificate.notAfter;
+    if (key?.certificate.role !== 'hub') return undefined;
+    if (key.rotatedAt !== undefined && at >= key.rotatedAt) return undefined;
+    const { notBefore, notAfter } = key.certificate;
+    return notBefore <= at && at <= notAfter ? key.certificate : undefined;
   }
 
   /** The current, valid keys of every device of the given offices (the hub when `CARICC`). */

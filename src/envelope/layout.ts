@@ -8,7 +8,7 @@ import { fromBase64Url } from '../crypto/sodium.js';
  */
 export function headerBytes(header: EnvelopeHeader): Uint8Array {
   return encode([
-    'liaison/v1/header',
+    'liaison/v2/header',
     header.v,
     header.id,
     header.kind,
@@ -17,6 +17,7 @@ export function headerBytes(header: EnvelopeHeader): Uint8Array {
     header.sender.keyId,
     header.to,
     header.createdAt,
+    fromBase64Url(header.keyCommitment),
   ]);
 }
 
@@ -28,7 +29,7 @@ export function signatureInput(
   recipients: readonly WrappedKey[],
 ): Uint8Array {
   return encode([
-    'liaison/v1/envelope',
+    'liaison/v2/envelope',
     header,
     nonce,
     ciphertext,

@@ -1,4 +1,9 @@
-import { Envelope, type EnvelopeHeader } from '../../protocol/v1/envelope.js';
+import {
+  ENVELOPE_VERSION,
+  Envelope,
+  type EnvelopeHeader,
+  type WrappedKey,
+} from '../../protocol/v1/envelope.js';
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Certificate } from '../crypto/certificate.js';
@@ -8,6 +13,7 @@ import { fromBase64Url, fromUtf8, ready, sodium } from '../crypto/sodium.js';
 import type { Directory } from '../directory/directory.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
+import { matchesCommitment, wrapContentKey } from './wrap.js';
 
 /** How far in the future an envelope's creation time may lie (clocks drift). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -17,6 +23,8 @@ export interface VerifiedEnvelope {
   readonly sender: Certificate;
   /** The canonical header bytes, kept for decryption. */
   readonly headerBytes: Uint8Array;
+  /** The wrapped keys for the hub, with the hub certificate each was wrapped for. */
+  readonly hubKeys: readonly { entry: WrappedKey; certificate: Certificate }[];
 }
 
 export interface OpenedEnvelope {
@@ -38,7 +46,7 @@ export async function verifyEnvelope(
   now: number = Date.now(),
 ): Promise<VerifiedEnvelope> {
   await ready;
-  rejectOtherVersions((input as { header?: unknown } | null)?.header);
+  rejectOtherVersions((input as { header?: unknown } | null)?.header, ENVELOPE_VERSION);
   const parsed = Envelope.safeParse(input);
   if (!parsed.success) {
     throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
@@ -79,12 +87,12 @@ export async function verifyEnvelope(
     throw new LiaisonError('SIGNATURE_INVALID');
   }
 
-  if (
-    !envelope.recipients.some((r) => directory.wasHubKey(r.deviceId, r.keyId, header.createdAt))
-  ) {
-    throw new LiaisonError('HUB_NOT_RECIPIENT');
-  }
-  return { envelope, sender, headerBytes: ad };
+  const hubKeys = envelope.recipients.flatMap((r) => {
+    const certificate = directory.hubKeyAt(r.deviceId, r.keyId, header.createdAt);
+    return certificate ? [{ entry: r, certificate }] : [];
+  });
+  if (hubKeys.length === 0) throw new LiaisonError('HUB_NOT_RECIPIENT');
+  return { envelope, sender, headerBytes: ad, hubKeys };
 }
 
 /**
@@ -113,23 +121,33 @@ export async function openEnvelope(
     throw new LiaisonError('NOT_A_RECIPIENT');
   }
 
-  let plaintextBytes: Uint8Array;
+  let contentKey: Uint8Array;
   try {
-    const contentKey = sodium.crypto_box_seal_open(
+    contentKey = sodium.crypto_box_seal_open(
       fromBase64Url(entry.wrappedKey),
       recipient.encryptionPublicKey,
       recipient.encryptionSecretKey,
     );
-    plaintextBytes = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-      null,
-      fromBase64Url(envelope.ciphertext),
-      verified.headerBytes,
-      fromBase64Url(envelope.nonce),
-      contentKey,
-    );
-    sodium.memzero(contentKey);
   } catch {
     throw new LiaisonError('DECRYPT_FAILED');
+  }
+  let plaintextBytes: Uint8Array;
+  try {
+    if (!matchesCommitment(header.id, contentKey, fromBase64Url(header.keyCommitment))) {
+      throw new LiaisonError('KEY_COMMITMENT_MISMATCH');
+    }
+    // Only what CARICC can read may be read: a recipient rebuilds the hub's wrap from its own key.
+    if (ownOffice !== HUB_OFFICE_ID) {
+      for (const { entry: hubEntry, certificate } of verified.hubKeys) {
+        const expected = wrapContentKey(contentKey, header.id, certificate);
+        if (!sodium.memcmp(expected, fromBase64Url(hubEntry.wrappedKey))) {
+          throw new LiaisonError('HUB_KEY_MISMATCH', undefined, { deviceId: hubEntry.deviceId });
+        }
+      }
+    }
+    plaintextBytes = decrypt(envelope, verified.headerBytes, contentKey);
+  } finally {
+    sodium.memzero(contentKey);
   }
 
   const plaintext = parsePlaintext(plaintextBytes);
@@ -144,6 +162,20 @@ export async function openEnvelope(
     throw new LiaisonError('PAYLOAD_INVALID', 'payload kind or precedence differs from the header');
   }
   return { header, sender, body };
+}
+
+function decrypt(envelope: Envelope, ad: Uint8Array, contentKey: Uint8Array): Uint8Array {
+  try {
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      fromBase64Url(envelope.ciphertext),
+      ad,
+      fromBase64Url(envelope.nonce),
+      contentKey,
+    );
+  } catch {
+    throw new LiaisonError('DECRYPT_FAILED');
+  }
 }
 
 function parsePlaintext(bytes: Uint8Array): Plaintext {

@@ -1,16 +1,16 @@
 import type { EnvelopeHeader, WrappedKey } from '../../protocol/v1/envelope.js';
-import { Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
+import { ENVELOPE_VERSION, Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { ready, sodium, toBase64Url, utf8 } from '../crypto/sodium.js';
 import type { RecipientKey } from '../directory/directory.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
+import { keyCommitment, wrapContentKey } from './wrap.js';
 
 /**
- * Where the random bytes come from. Only test vectors replace it; with it replaced, content keys
- * are wrapped by building libsodium's sealed box from its parts with a chosen ephemeral key, which
- * crypto_box_seal_open opens the same way.
+ * Where the random bytes come from (the content key, then the nonce). Only test vectors replace it;
+ * everything else in an envelope follows from those two and the sender's key.
  */
 export interface Entropy {
   randomBytes(length: number): Uint8Array;
@@ -36,18 +36,10 @@ export interface SealRequest {
 export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Promise<Envelope> {
   await ready;
   const random = (n: number) => (entropy ? entropy.randomBytes(n) : sodium.randombytes_buf(n));
-  const header: EnvelopeHeader = {
-    v: 1,
-    id: request.id ?? crypto.randomUUID(),
-    kind: request.body.type,
-    ...(request.body.type === 'alert' ? { precedence: request.body.precedence } : {}),
-    sender: { deviceId: request.sender.deviceId, keyId: request.sender.keyId },
-    to: [...request.to],
-    createdAt: request.createdAt ?? Date.now(),
-  };
+  const id = request.id ?? crypto.randomUUID();
   const plaintext: Plaintext = {
     v: 1,
-    envelopeId: header.id,
+    envelopeId: id,
     sender: request.sender.deviceId,
     body: request.body,
   };
@@ -58,6 +50,16 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
 
   const contentKey = random(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
   const nonce = random(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  const header: EnvelopeHeader = {
+    v: ENVELOPE_VERSION,
+    id,
+    kind: request.body.type,
+    ...(request.body.type === 'alert' ? { precedence: request.body.precedence } : {}),
+    sender: { deviceId: request.sender.deviceId, keyId: request.sender.keyId },
+    to: [...request.to],
+    createdAt: request.createdAt ?? Date.now(),
+    keyCommitment: toBase64Url(keyCommitment(id, contentKey)),
+  };
   const ad = headerBytes(header);
   const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
     utf8(JSON.stringify(plaintext)),
@@ -69,11 +71,7 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
   const recipients: WrappedKey[] = request.recipients.map((r) => ({
     deviceId: r.deviceId,
     keyId: r.keyId,
-    wrappedKey: toBase64Url(
-      entropy
-        ? sealWithEphemeral(contentKey, r.encryptionPublicKey, random(sodium.crypto_box_SEEDBYTES))
-        : sodium.crypto_box_seal(contentKey, r.encryptionPublicKey),
-    ),
+    wrappedKey: toBase64Url(wrapContentKey(contentKey, id, r)),
   }));
   sodium.memzero(contentKey);
   const signature = sodium.crypto_sign_detached(
@@ -93,20 +91,4 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
     throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
   }
   return valid.data;
-}
-
-/**
- * crypto_box_seal with a given ephemeral key: `epk || crypto_box(m, BLAKE2b-192(epk || pk), pk, esk)`.
- * Deterministic, for test vectors only.
- */
-function sealWithEphemeral(
-  message: Uint8Array,
-  publicKey: Uint8Array,
-  seed: Uint8Array,
-): Uint8Array {
-  const ephemeral = sodium.crypto_box_seed_keypair(seed);
-  const nonceInput = new Uint8Array([...ephemeral.publicKey, ...publicKey]);
-  const nonce = sodium.crypto_generichash(sodium.crypto_box_NONCEBYTES, nonceInput, null);
-  const boxed = sodium.crypto_box_easy(message, nonce, publicKey, ephemeral.privateKey);
-  return new Uint8Array([...ephemeral.publicKey, ...boxed]);
 }

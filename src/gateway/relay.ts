@@ -1,4 +1,4 @@
-import { Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
+import { ENVELOPE_VERSION, Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
 import type { Directory } from '../directory/directory.js';
@@ -39,7 +39,7 @@ export async function relayEnvelope(
   if (Buffer.byteLength(text) > MAX_ENVELOPE_BYTES) {
     throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
   }
-  rejectOtherVersions((input as { header?: unknown } | null)?.header);
+  rejectOtherVersions((input as { header?: unknown } | null)?.header, ENVELOPE_VERSION);
   const parsed = Envelope.safeParse(input);
   if (!parsed.success)
     throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));

@@ -215,8 +215,8 @@ describe('malformed input is refused, never a crash', () => {
   });
 
   it('an envelope of another protocol version is refused as unsupported', async () => {
-    const v2 = { ...chat, header: { ...chat.header, v: 2 } };
-    expect(await refusal(v2)).toBe('UNSUPPORTED_VERSION');
+    const v3 = { ...chat, header: { ...chat.header, v: 3 } };
+    expect(await refusal(v3)).toBe('UNSUPPORTED_VERSION');
   });
 
   it('an envelope with two wrapped keys for one device is refused', async () => {

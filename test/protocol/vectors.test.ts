@@ -76,11 +76,33 @@ describe('protocol test vectors', () => {
         );
         const pair = sodium.crypto_box_seed_keypair(fromBase64Url(device.encryptionSeed));
         const wrapped = fromBase64Url(recipient.wrappedKey);
-        // The sealed box starts with the ephemeral public key the vector names.
-        expect(sodium.to_base64(wrapped.subarray(0, 32), 7)).toBe(vector.ephemeral[i].publicKey);
         const contentKey = sodium.crypto_box_seal_open(wrapped, pair.publicKey, pair.privateKey);
         expect(sodium.to_base64(contentKey, 7)).toBe(vector.contentKey);
+        // Anyone with the content key rebuilds the wrap byte for byte from the derived seed.
+        const ephemeral = vector.ephemeral[i];
+        const seedInput = sodium.from_hex(ephemeral.seedInputHex);
+        const seed = sodium.crypto_generichash(32, seedInput, contentKey);
+        expect(sodium.to_base64(seed, 7)).toBe(ephemeral.seed);
+        const esk = sodium.crypto_box_seed_keypair(seed);
+        expect(sodium.to_base64(esk.publicKey, 7)).toBe(ephemeral.publicKey);
+        const boxNonce = sodium.crypto_generichash(
+          24,
+          new Uint8Array([...esk.publicKey, ...pair.publicKey]),
+          null,
+        );
+        const rebuilt = new Uint8Array([
+          ...esk.publicKey,
+          ...sodium.crypto_box_easy(contentKey, boxNonce, pair.publicKey, esk.privateKey),
+        ]);
+        expect(sodium.to_hex(rebuilt)).toBe(sodium.to_hex(wrapped));
       }
+      // The header commits to the content key.
+      const commitment = sodium.crypto_generichash(
+        32,
+        sodium.from_hex(vector.keyCommitmentInputHex),
+        null,
+      );
+      expect(sodium.to_base64(commitment, 7)).toBe(envelope.header.keyCommitment);
       const plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
         null,
         fromBase64Url(envelope.ciphertext),

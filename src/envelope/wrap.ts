@@ -1,0 +1,53 @@
+import { encode } from '../crypto/encoding.js';
+import { sodium } from '../crypto/sodium.js';
+
+// How the content key reaches each reader (PROTOCOL.md §7, "Key commitment and wrapping"). The
+// header commits to the key, and each wrap is a sealed box whose ephemeral key is derived from the
+// content key: anyone who holds the key can rebuild any wrap, so a recipient can check that the
+// hub was given the very key it was given itself, and a forged wrap is refused by all.
+
+/** BLAKE2b-256(encode(["liaison/v2/key-commitment", envelopeId, contentKey])). */
+export function keyCommitment(envelopeId: string, contentKey: Uint8Array): Uint8Array {
+  return sodium.crypto_generichash(
+    32,
+    encode(['liaison/v2/key-commitment', envelopeId, contentKey]),
+    null,
+  );
+}
+
+/** True when `contentKey` is the key the header commits to (constant-time comparison). */
+export function matchesCommitment(
+  envelopeId: string,
+  contentKey: Uint8Array,
+  commitment: Uint8Array,
+): boolean {
+  return sodium.memcmp(keyCommitment(envelopeId, contentKey), commitment);
+}
+
+/**
+ * crypto_box_seal of the content key to one recipient key, with the ephemeral key pair made from
+ * `BLAKE2b-256(encode(["liaison/v2/wrap", envelopeId, deviceId, keyId]), key = contentKey)`:
+ * `epk || crypto_box(contentKey, BLAKE2b-192(epk || pk), pk, esk)`. crypto_box_seal_open opens it.
+ */
+export function wrapContentKey(
+  contentKey: Uint8Array,
+  envelopeId: string,
+  recipient: { deviceId: string; keyId: string; encryptionPublicKey: Uint8Array },
+): Uint8Array {
+  const seed = sodium.crypto_generichash(
+    sodium.crypto_box_SEEDBYTES,
+    encode(['liaison/v2/wrap', envelopeId, recipient.deviceId, recipient.keyId]),
+    contentKey,
+  );
+  const ephemeral = sodium.crypto_box_seed_keypair(seed);
+  const publicKey = recipient.encryptionPublicKey;
+  const nonce = sodium.crypto_generichash(
+    sodium.crypto_box_NONCEBYTES,
+    new Uint8Array([...ephemeral.publicKey, ...publicKey]),
+    null,
+  );
+  const boxed = sodium.crypto_box_easy(contentKey, nonce, publicKey, ephemeral.privateKey);
+  sodium.memzero(ephemeral.privateKey);
+  sodium.memzero(seed);
+  return new Uint8Array([...ephemeral.publicKey, ...boxed]);
+}
