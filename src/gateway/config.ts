@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, parseEnv, portVariable } from './env.js';
+import { ConfigError, parseEnv, portVariable } from '../runtime/env.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -48,8 +48,6 @@ export interface GatewayConfig {
   readonly instanceId: string;
   readonly shutdownGraceMs: number;
 }
-
-export { ConfigError };
 
 /**
  * Reads the gateway's settings from environment variables (README §Configuration).

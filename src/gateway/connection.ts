@@ -10,8 +10,8 @@ import {
 } from '../../protocol/v1/events.js';
 import { channels, type Engine } from '../engine/engine.js';
 import { issuesOf, LiaisonError } from '../errors.js';
+import type { DirectorySync } from '../runtime/directory-sync.js';
 import { authenticate, type Session } from './auth.js';
-import type { DirectorySync } from './directory-sync.js';
 import type { Metrics } from './metrics.js';
 import { relayEnvelope } from './relay.js';
 

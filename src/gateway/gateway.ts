@@ -7,9 +7,9 @@ import type { Signed } from '../../protocol/v1/certificate.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
+import { DirectorySync } from '../runtime/directory-sync.js';
 import { authenticate, handshakeToken } from './auth.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
-import { DirectorySync } from './directory-sync.js';
 import { registerRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { DirectoryQuery, SubmitStatementsRequest } from '../../protocol/v1/http.js';
 import type { Engine } from '../engine/engine.js';
 import { issuesOf, LiaisonError } from '../errors.js';
-import type { DirectorySync } from './directory-sync.js';
+import type { DirectorySync } from '../runtime/directory-sync.js';
 import type { Metrics } from './metrics.js';
 
 /** The HTTP side of the gateway: the directory, health, readiness and metrics. */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseEnv, portVariable } from '../gateway/env.js';
+import { parseEnv, portVariable } from '../runtime/env.js';
 
 const MINUTE_MS = 60_000;
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { pinAuthority } from '../crypto/certificate.js';
 import { RedisEngine } from '../engine/redis.js';
-import { createLogger } from '../gateway/logger.js';
 import { readDeviceKey } from '../keystore/keyfile.js';
+import { createLogger } from '../runtime/logger.js';
 import type { HubConfig } from './config.js';
 import { type Hub, startHub } from './service.js';
 import { HubStore } from './store.js';

@@ -10,7 +10,7 @@ import type { DeviceKeys } from '../crypto/keys.js';
 import { channels } from '../engine/engine.js';
 import type { RedisEngine } from '../engine/redis.js';
 import { issuesOf, LiaisonError } from '../errors.js';
-import { DirectorySync } from '../gateway/directory-sync.js';
+import { DirectorySync } from '../runtime/directory-sync.js';
 import { authenticateAnalyst, bearer, Paging, StatsQuery } from './analysts.js';
 import { type Escalation, Escalator } from './escalator.js';
 import { matches, RecordFilter } from './filter.js';

@@ -10,7 +10,7 @@ import { LiaisonError } from '../errors.js';
 const REFRESH_EVERY_MS = 2_000;
 
 /**
- * The gateway's copy of the directory, kept in step with the log every instance shares. The
+ * A server's copy of the directory, kept in step with the log every instance shares. The
  * gateway stores and serves authority-signed statements; it can refuse them but never make one.
  */
 export class DirectorySync {
