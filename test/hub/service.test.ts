@@ -57,7 +57,9 @@ describe('the CARICC hub service', () => {
     validUntil: Date.now() + 3_600_000,
   });
   const settled = async (count: number) => {
-    await expect.poll(async () => (await store.length()) >= count, { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(async () => (await store.record.length()) >= count, { timeout: 5_000 })
+      .toBe(true);
   };
 
   beforeAll(async () => {
