@@ -1,4 +1,5 @@
 import { Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
+import type { HubStreamMeta } from '../../protocol/v1/hub-stream.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
 import type { Directory } from '../directory/directory.js';
@@ -77,7 +78,7 @@ export async function relayEnvelope(
   const devices = envelope.recipients
     .map((r) => r.deviceId)
     .filter((d) => officeOfDevice(d) !== HUB_OFFICE_ID);
-  const meta = JSON.stringify({
+  const meta: HubStreamMeta = {
     id: header.id,
     kind: header.kind,
     precedence: header.precedence,
@@ -86,14 +87,14 @@ export async function relayEnvelope(
     to: header.to,
     createdAt: header.createdAt,
     size: Buffer.byteLength(text),
-  });
+  };
   // Stores, counts the pair's rate and pushes to every device's instance in one engine step.
   const result = await inboxes.accept({
     id: header.id,
     sender: session.deviceId,
     envelope: text,
     devices,
-    meta,
+    meta: JSON.stringify(meta),
     rate: {
       keys: header.to.map((office) => pairRate(session.officeId, office)),
       windowMs: 60_000,
