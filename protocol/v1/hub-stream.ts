@@ -4,7 +4,7 @@ import { DeviceId, OfficeId, Timestamp, Uuid } from './primitives.js';
 
 // Between the gateway and the hub, through Redis (not a client message): for every envelope it
 // accepts, the gateway appends one item to the hub stream in the same step that stores it; hub
-// replicas read the stream with a consumer group and record each item (PROTOCOL.md §10).
+// replicas read the stream with a consumer group and record each item. Clients never see it.
 
 /** The routing metadata of an accepted envelope, as the gateway stamps it (no content). */
 export const HubStreamMeta = z.strictObject({
