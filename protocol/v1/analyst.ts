@@ -28,6 +28,23 @@ export const RecordFilter = z.strictObject({
 });
 export type RecordFilter = z.infer<typeof RecordFilter>;
 
+/** `GET /v1/record`'s paging (beside the `RecordFilter` fields). Numbers may be strings. */
+export const RecordPaging = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** `GET /v1/stats`'s query: the range [since, until) and how long counts as silent. */
+export const StatsQuery = z.strictObject({
+  since: z.coerce.number().int().min(0).default(0),
+  until: z.coerce.number().int().min(0).optional(),
+  silentHours: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24),
+});
+
 /** `feed:subscribe` — the entries after `after` that match, then live ones. Numbers may be strings. */
 export const FeedSubscribeRequest = z.object({
   after: z.coerce.number().int().min(0).default(0),

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { RecordFilter } from '../../protocol/v1/analyst.js';
+import { RecordFilter, RecordPaging, StatsQuery } from '../../protocol/v1/analyst.js';
 import type { Session } from '../runtime/auth.js';
 import { bearer } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { parse } from '../runtime/wire.js';
 import type { AlertBook } from './alert-book.js';
-import { Paging, StatsQuery } from './queries.js';
 import type { RecordReader } from './reader.js';
 import { verifyChain } from './record.js';
 import type { RecordLog } from './record-log.js';
@@ -37,7 +36,7 @@ export const recordRoutes: FastifyPluginAsync<RecordRoutesOptions> = async (app,
   app.get('/v1/record', async (request) => {
     await analyst(request.headers.authorization);
     const { after, limit, ...rest } = request.query as Record<string, string>;
-    const paging = parse(Paging, { after, limit });
+    const paging = parse(RecordPaging, { after, limit });
     const filter = parse(RecordFilter, rest);
     return reader.search(filter, paging.after, paging.limit);
   });
