@@ -37,14 +37,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
       deadlines: config.deadlines,
       retentionMs: config.retentionMs,
     },
-    { engine, store, hubKeys, authority, logger },
+    { engine, store, hubKeys, authority, logger, owned: [store, connection] },
   );
-  return {
-    hub,
-    stop: async () => {
-      await hub.close();
-      engine.pubsub.clear();
-      await Promise.all([store.close(), connection.close()]);
-    },
-  };
+  return { hub, stop: () => hub.close() };
 }

@@ -55,6 +55,8 @@ export async function startHub(
     hubKeys: DeviceKeys;
     authority: PinnedAuthority;
     logger: Logger;
+    /** Connections the hub owns: quit in `onClose`, after everything that uses them stopped. */
+    owned?: readonly { close(): Promise<void> }[];
   },
 ): Promise<Hub> {
   const { engine, store, hubKeys, logger } = deps;
@@ -105,6 +107,25 @@ export async function startHub(
     loggerInstance: logger as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   answerErrorsOnTheWire(app);
+  recorder.start();
+  escalator.start();
+  const retention = setInterval(() => {
+    Promise.all([
+      trimRecord(store.record, Date.now() - options.retentionMs),
+      store.stream.trimStream(GROUP),
+    ]).catch((error) => logger.error({ err: error }, 'trimming failed'));
+  }, RETENTION_EVERY_MS);
+  retention.unref();
+  // onClose hooks run last-registered first: this one, registered before the plugins, runs after
+  // theirs (the feed leaves its channels), then stops the background work and quits Redis.
+  app.addHook('onClose', async () => {
+    escalator.stop();
+    clearInterval(retention);
+    await recorder.stop();
+    await sync.stop();
+    await Promise.all((deps.owned ?? []).map((connection) => connection.close()));
+  });
+
   await app.register(recordRoutes, {
     record: store.record,
     alerts: store.alerts,
@@ -119,23 +140,6 @@ export async function startHub(
     group: GROUP,
   });
   await app.register(liveFeed, { reader, sync, pubsub: engine.pubsub, analyst });
-
-  recorder.start();
-  escalator.start();
-  const retention = setInterval(() => {
-    Promise.all([
-      trimRecord(store.record, Date.now() - options.retentionMs),
-      store.stream.trimStream(GROUP),
-    ]).catch((error) => logger.error({ err: error }, 'trimming failed'));
-  }, RETENTION_EVERY_MS);
-  retention.unref();
-  // After the feed's sockets (preClose) and the server have closed: the background work.
-  app.addHook('onClose', async () => {
-    escalator.stop();
-    clearInterval(retention);
-    await recorder.stop();
-    await sync.stop();
-  });
 
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;
