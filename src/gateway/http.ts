@@ -3,6 +3,7 @@ import { DirectoryQuery, SubmitStatementsRequest } from '../../protocol/v1/http.
 import type { Engine } from '../engine/engine.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
+import { scrape } from '../runtime/metrics.js';
 import { parse } from '../runtime/wire.js';
 import type { Metrics } from './metrics.js';
 
@@ -62,7 +63,6 @@ export function registerRoutes(
     );
     metrics.pendingTotal.set(depths.reduce((sum, n) => sum + n, 0));
     metrics.pendingMax.set(Math.max(0, ...depths));
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return scrape(metrics.registry, reply);
   });
 }

@@ -1,29 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { metricSet, scrape } from '../runtime/metrics.js';
 import type { RecordLog } from './record-log.js';
 import type { StreamConsumer } from './stream-consumer.js';
 
 /** The hub's Prometheus metrics: how far behind the record runs. Content never appears here. */
 export function createHubMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'liaison_hub_' });
+  const m = metricSet('liaison_hub_');
   return {
-    registry,
-    recorded: new Counter({
-      name: 'liaison_hub_recorded_total',
-      help: 'Entries this replica appended',
-      registers: [registry],
-    }),
-    lagSeconds: new Gauge({
-      name: 'liaison_hub_lag_seconds',
-      help: 'Age of the oldest accepted envelope not yet recorded (0 when up to date)',
-      registers: [registry],
-    }),
-    recordLength: new Gauge({
-      name: 'liaison_hub_record_entries',
-      help: 'Entries kept in the record',
-      registers: [registry],
-    }),
+    registry: m.registry,
+    recorded: m.counter('liaison_hub_recorded_total', 'Entries this replica appended'),
+    lagSeconds: m.gauge(
+      'liaison_hub_lag_seconds',
+      'Age of the oldest accepted envelope not yet recorded (0 when up to date)',
+    ),
+    recordLength: m.gauge('liaison_hub_record_entries', 'Entries kept in the record'),
   };
 }
 
@@ -42,7 +32,6 @@ export const metricsRoute: FastifyPluginAsync<{
       frontier === undefined ? 0 : Math.max(0, (Date.now() - frontier) / 1000),
     );
     metrics.recordLength.set(await record.length());
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return scrape(metrics.registry, reply);
   });
 };
