@@ -49,7 +49,7 @@ for i = 1, devices do
   ${trim('inbox', 'meta', 'ARGV[4]')}
   local offset = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('ZADD', inbox, offset, offset .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. now .. '|' .. ARGV[3])
-  -- deliveryMessage() in engine.ts, built here so the envelope crosses to Redis once.
+  -- deliveryMessage() in inboxes.ts, built here so the envelope crosses to Redis once.
   redis.call('PUBLISH', ARGV[8 + i], '{"type":"envelope","offset":' .. offset .. ',"acceptedAt":' .. now .. ',"envelope":' .. ARGV[3] .. '}')
   result[2 + i] = offset
 end
