@@ -65,8 +65,8 @@ async function hubLag(prefix: string, accepted: Set<string>) {
   const store = new HubStore(REDIS_URL, prefix);
   try {
     const deadline = Date.now() + 180_000;
-    while ((await store.length()) < accepted.size && Date.now() < deadline) await sleep(200);
-    const entries = (await store.allEntries()).map((s) => parseEntry(s).body);
+    while ((await store.record.length()) < accepted.size && Date.now() < deadline) await sleep(200);
+    const entries = (await store.record.allEntries()).map((s) => parseEntry(s).body);
     const ids = entries.map((e) => e.id);
     return {
       ...latencyOf(entries.map((e) => e.recordedAt - e.acceptedAt)),

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { EnvelopeKind, Precedence } from './envelope.js';
 import { ackOf, EscalationEvent } from './events.js';
 import { Body } from './payload.js';
-import { DeviceId, OfficeId, Timestamp, Uuid } from './primitives.js';
+import { OfficeId } from './primitives.js';
+import { RecordBody } from './record.js';
 
 // The hub's `/analyst` Socket.IO namespace (PROTOCOL.md §10a). The handshake is the gateway's
 // (`HandshakeAuth`), with an analyst's token for the hub's audience.
@@ -27,6 +28,23 @@ export const RecordFilter = z.strictObject({
 });
 export type RecordFilter = z.infer<typeof RecordFilter>;
 
+/** `GET /v1/record`'s paging (beside the `RecordFilter` fields). Numbers may be strings. */
+export const RecordPaging = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** `GET /v1/stats`'s query: the range [since, until) and how long counts as silent. */
+export const StatsQuery = z.strictObject({
+  since: z.coerce.number().int().min(0).default(0),
+  until: z.coerce.number().int().min(0).optional(),
+  silentHours: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24),
+});
+
 /** `feed:subscribe` — the entries after `after` that match, then live ones. Numbers may be strings. */
 export const FeedSubscribeRequest = z.object({
   after: z.coerce.number().int().min(0).default(0),
@@ -34,29 +52,8 @@ export const FeedSubscribeRequest = z.object({
   filter: RecordFilter.default({}),
 });
 
-/** A record entry whose metadata could not be read says `unknown` where a value is missing. */
-const orUnknown = <T extends z.ZodType>(schema: T) => z.union([schema, z.literal('unknown')]);
-
 /** One entry of the record as an analyst sees it: metadata, the verdict and, if it opened, the body. */
-export const RecordEntry = z.strictObject({
-  seq: z.int().min(1).describe('position in the record, from 1, without holes'),
-  recordedAt: Timestamp,
-  id: orUnknown(Uuid).describe('the envelope id'),
-  kind: orUnknown(EnvelopeKind),
-  precedence: Precedence.optional(),
-  sender: orUnknown(DeviceId),
-  from: orUnknown(OfficeId),
-  to: z.array(OfficeId),
-  createdAt: Timestamp,
-  acceptedAt: Timestamp,
-  streamId: z.string().optional().describe("the gateway's id of this acceptance"),
-  status: z.enum(['compliant', 'non-compliant']),
-  code: z
-    .string()
-    .regex(/^[A-Z_]+$/)
-    .optional()
-    .describe('why a non-compliant entry was refused'),
-  offendingOffice: orUnknown(OfficeId).optional().describe('the office to blame'),
+export const RecordEntry = RecordBody.omit({ prev: true, envelope: true }).extend({
   hash: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
@@ -76,6 +73,7 @@ export const FeedEscalation = EscalationEvent.extend({
   type: z.literal('escalation'),
   from: OfficeId.describe('the office that raised the alert'),
 });
+export type FeedEscalation = z.infer<typeof FeedEscalation>;
 
 /** Event names of the `/analyst` namespace and their schemas, in one table. */
 export const ANALYST_CLIENT_EVENTS = {

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../gateway/config.js';
+import { loadConfig } from '../gateway/config.js';
 import { runGateway } from '../gateway/main.js';
 import { loadHubConfig } from '../hub/config.js';
 import { runHub } from '../hub/main.js';
 import { generateDevKeySet, keySetPaths } from '../keystore/devset.js';
 import { exists } from '../keystore/files.js';
+import { ConfigError } from '../runtime/env.js';
 
 /** `liaison gateway [--dev]`: runs until SIGTERM/SIGINT. */
 export async function gatewayCommand(argv: string[], print: (line: string) => void) {

@@ -16,9 +16,9 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
   const config = loadHubConfig(process.env);
   if (command === 'verify') {
     const store = new HubStore(config.redisUrl, config.redisPrefix);
-    const all = await store.allEntries();
-    const base = await store.base();
-    const head = await store.head();
+    const all = await store.record.allEntries();
+    const base = await store.record.base();
+    const head = await store.record.head();
     await store.close();
     const report = verifyChain(all, base, head);
     if (report.ok) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
-import { ConfigError } from '../gateway/config.js';
+import { ConfigError } from '../runtime/env.js';
 import { chatCommand } from './chat.js';
 import { demoCommand } from './demo.js';
 import { gatewayCommand } from './gateway.js';

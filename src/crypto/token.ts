@@ -6,7 +6,6 @@ import {
   TokenClaims as TokenClaimsSchema,
   TokenHeader,
 } from '../../protocol/v1/token.js';
-import type { Directory } from '../directory/directory.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import type { Certificate } from './certificate.js';
 import type { DeviceKeys } from './keys.js';
@@ -67,6 +66,14 @@ export function signingKeyOf(device: DeviceKeys) {
   );
 }
 
+/**
+ * Where a token's key is looked up: the certificate of a device key usable at a time, or the
+ * reason it is not (a LiaisonError). The directory is one; crypto does not need to know it.
+ */
+export interface KeyLookup {
+  usableKey(deviceId: string, keyId: string, at: number): Certificate;
+}
+
 export interface VerifiedToken {
   readonly claims: TokenClaims;
   readonly certificate: Certificate;
@@ -79,7 +86,7 @@ export interface VerifiedToken {
  */
 export async function verifyClientToken(
   token: string,
-  directory: Directory,
+  directory: KeyLookup,
   options: { audience: string; now?: number },
 ): Promise<VerifiedToken> {
   await ready;

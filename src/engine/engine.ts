@@ -1,120 +1,26 @@
-import { LiaisonError } from '../errors.js';
+import type { Counters } from './counters.js';
+import type { DirectoryLog } from './directory-log.js';
+import type { Inboxes } from './inboxes.js';
+import type { Presence } from './presence.js';
+import type { PubSub } from './pubsub.js';
+import type { ReplayGuard } from './replay-guard.js';
 
 /**
- * The engine is everything a gateway shares with its siblings: durable inboxes, idempotent
- * acceptance, the directory log, token replay and rate counters, and pub/sub between instances.
- * Two implementations with one contract: `MemoryEngine` (one process, the quick start) and
- * `RedisEngine` (several instances). The same contract tests run against both.
+ * Everything a gateway shares with its siblings, as narrow parts: durable inboxes with idempotent
+ * acceptance, the directory log, the token replay guard, rate counters, presence and pub/sub.
+ * Each part has an in-memory and a Redis implementation with one contract (the same tests run
+ * against both); a server takes only the parts it uses (the hub: directory log, replay guard,
+ * pub/sub). `MemoryEngine` is one process (the quick start), `RedisEngine` several instances.
  */
-
-/** One envelope as stored in a device's inbox. `envelope` is the JSON text as accepted. */
-export interface StoredItem {
-  readonly offset: number;
-  readonly acceptedAt: number;
-  readonly id: string;
-  readonly sender: string;
-  readonly envelope: string;
-}
-
-export interface AcceptRequest {
-  readonly id: string;
-  /** Sending device, stamped from the authenticated session. */
-  readonly sender: string;
-  /** The envelope's JSON text, stored and relayed as is. */
-  readonly envelope: string;
-  /** Every device that gets a copy in its inbox (not the hub: it reads the hub stream). */
-  readonly devices: readonly string[];
-  /** Routing metadata for the hub's record (no content). */
-  readonly meta: string;
-  /**
-   * Fixed-window counters checked in the same step (one per addressed office pair): when one is
-   * over `max`, nothing is stored and the result says `rateLimited`. A repeat is not counted.
-   */
-  readonly rate: {
-    readonly keys: readonly string[];
-    readonly windowMs: number;
-    readonly max: number;
-  };
-}
-
-export interface AcceptResult {
-  readonly duplicate: boolean;
-  /** True when a rate counter was over its limit: nothing was stored, seq and offsets are 0/empty. */
-  readonly rateLimited: boolean;
-  readonly seq: number;
-  readonly acceptedAt: number;
-  /** Inbox offset per device; empty for a duplicate. */
-  readonly offsets: Readonly<Record<string, number>>;
-}
-
-export interface FetchResult {
-  readonly items: StoredItem[];
-  readonly more: boolean;
-  /** Offsets that were stored but can no longer be delivered; never silent. */
-  readonly gap: { from: number; to: number; reason: 'expired' | 'trimmed' } | null;
-}
-
-export type Handler = (message: string) => void;
-
 export interface Engine {
   readonly kind: 'memory' | 'redis';
-  /**
-   * Stores an envelope once for every device, then pushes `deliveryMessage(...)` on each device's
-   * channel; a repeated id returns the first result and pushes nothing.
-   */
-  accept(request: AcceptRequest): Promise<AcceptResult>;
-  /** The first acceptance of an envelope id, if it was accepted (and is within retention). */
-  acceptedBefore(id: string): Promise<{ sender: string; seq: number; acceptedAt: number } | null>;
-  /** Items after `after`, at most `limit`, in order; expired items are dropped and reported. */
-  fetch(device: string, after: number, limit: number): Promise<FetchResult>;
-  /** Removes everything up to `upTo`; returns what was removed (for delivered receipts). */
-  ack(device: string, upTo: number): Promise<{ id: string; sender: string }[]>;
-  /** How many items wait in a device's inbox. */
-  pending(device: string): Promise<number>;
-  /** Deletes a device's inbox (device revoked or removed). */
-  dropInbox(device: string): Promise<void>;
-  /** True the first time a key is claimed; remembered until `expiresAt` (ms). */
-  claimOnce(key: string, expiresAt: number): Promise<boolean>;
-  /** Counts a hit in a fixed window; returns the count so far in this window. */
-  hit(key: string, windowMs: number): Promise<number>;
-  /** Appends to the directory log if it still has `expectedVersion` entries; returns success. */
-  appendStatements(expectedVersion: number, statements: readonly string[]): Promise<boolean>;
-  readStatements(after: number): Promise<string[]>;
-  /** Marks a connection of an office alive until `expiresAt`; returns live connections. */
-  touchPresence(office: string, connection: string, expiresAt: number): Promise<number>;
-  dropPresence(office: string, connection: string): Promise<number>;
-  publish(channel: string, message: string): Promise<void>;
-  subscribe(channel: string, handler: Handler): Promise<void>;
-  unsubscribe(channel: string, handler: Handler): Promise<void>;
+  readonly inboxes: Inboxes;
+  readonly directoryLog: DirectoryLog;
+  readonly replayGuard: ReplayGuard;
+  readonly counters: Counters;
+  readonly presence: Presence;
+  readonly pubsub: PubSub;
   /** Throws when the engine cannot serve (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
-
-/**
- * The hole a fetch must report: offsets after `from` that expired before the first item still
- * kept (`firstKept`), or null when there is none.
- */
-export function expiredGap(
-  expiredUpTo: number,
-  from: number,
-  firstKept: number,
-): FetchResult['gap'] {
-  if (expiredUpTo <= from || firstKept <= from + 1) return null;
-  return { from: from + 1, to: Math.min(expiredUpTo, firstKept - 1), reason: 'expired' };
-}
-
-/** What `accept` publishes on a device's channel (the Redis engine builds the same text in Lua). */
-export const deliveryMessage = (offset: number, acceptedAt: number, envelope: string) =>
-  `{"type":"envelope","offset":${offset},"acceptedAt":${acceptedAt},"envelope":${envelope}}`;
-
-/** Channels between instances. */
-export const channels = {
-  device: (deviceId: string) => `device:${deviceId}`,
-  office: (officeId: string) => `office:${officeId}`,
-  directory: 'directory',
-} as const;
-
-/** An envelope id already accepted from another sender cannot be reused. */
-export const idTaken = () =>
-  new LiaisonError('VALIDATION_FAILED', 'envelope id already used by another sender');

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, parseEnv, portVariable } from './env.js';
+import { ConfigError, parseEnv, portVariable, sharedVariables } from '../runtime/env.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -20,15 +20,13 @@ const GatewayEnv = z.object({
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
       .optional(),
   ),
-  REDIS_PREFIX: z.string().min(1).max(100).default('liaison:'),
   GATEWAY_AUDIENCE: z.string().min(1).max(200).default('liaison-gateway'),
-  AUTHORITY_FILE: z.string().min(1).default('keys/dev/authority.pub.json'),
   DIRECTORY_FILE: optionalString,
   RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...sharedVariables,
   INSTANCE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
@@ -48,8 +46,6 @@ export interface GatewayConfig {
   readonly instanceId: string;
   readonly shutdownGraceMs: number;
 }
-
-export { ConfigError };
 
 /**
  * Reads the gateway's settings from environment variables (README §Configuration).

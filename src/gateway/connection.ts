@@ -1,17 +1,18 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
-import { ERRORS } from '../../protocol/errors.js';
 import {
   type ClosingEvent,
   FetchRequest,
   InboxAckRequest,
   RefreshRequest,
 } from '../../protocol/v1/events.js';
-import { channels, type Engine } from '../engine/engine.js';
-import { issuesOf, LiaisonError } from '../errors.js';
-import { authenticate, type Session } from './auth.js';
-import type { DirectorySync } from './directory-sync.js';
+import type { Engine } from '../engine/engine.js';
+import { channels } from '../engine/keyspace.js';
+import { LiaisonError } from '../errors.js';
+import { authenticate, type Session } from '../runtime/auth.js';
+import type { DirectorySync } from '../runtime/directory-sync.js';
+import { type Ack, answer, parse } from '../runtime/wire.js';
 import type { Metrics } from './metrics.js';
 import { relayEnvelope } from './relay.js';
 
@@ -44,14 +45,10 @@ export function closeSession(socket: Socket, code: Closing['code'], reconnectAft
   socket.disconnect(true);
 }
 
-const wireError = (error: unknown) =>
-  error instanceof LiaisonError
-    ? error.toWire()
-    : { code: 'INTERNAL' as const, message: ERRORS.INTERNAL.message };
-
 /** Wires one authenticated socket: pushes, presence, the four client events, expiry, cleanup. */
 export async function attachConnection(socket: Socket, session: Session, context: GatewayContext) {
-  const { engine, sync, metrics, logger } = context;
+  const { sync, metrics, logger } = context;
+  const { inboxes, presence, pubsub } = context.engine;
   const log = logger.child({ device: session.deviceId, connection: socket.id });
   const deviceChannel = channels.device(session.deviceId);
   const officeChannel = channels.office(session.officeId);
@@ -96,7 +93,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     await Promise.all(
       sync.directory
         .linkedOffices(session.officeId)
-        .map((o) => engine.publish(channels.office(o), message)),
+        .map((o) => pubsub.publish(channels.office(o), message)),
     );
   };
   let heartbeat: NodeJS.Timeout | undefined;
@@ -109,14 +106,14 @@ export async function attachConnection(socket: Socket, session: Session, context
       closeSession(socket, 'DEVICE_REVOKED');
       return;
     }
-    await engine.subscribe(deviceChannel, onDeviceMessage);
-    await engine.subscribe(officeChannel, onOfficeMessage);
+    await pubsub.subscribe(deviceChannel, onDeviceMessage);
+    await pubsub.subscribe(officeChannel, onOfficeMessage);
     // Another instance may hold an older connection of this device: it closes it on this message.
-    await engine.publish(deviceChannel, JSON.stringify({ type: 'replace', connection: socket.id }));
+    await pubsub.publish(deviceChannel, JSON.stringify({ type: 'replace', connection: socket.id }));
     // Gone while we were setting up (replaced, or the client left): leave no presence behind.
     if (socket.disconnected) return;
 
-    const live = await engine.touchPresence(
+    const live = await presence.touchPresence(
       session.officeId,
       socket.id,
       Date.now() + PRESENCE_TTL_MS,
@@ -124,12 +121,12 @@ export async function attachConnection(socket: Socket, session: Session, context
     if (live === 1) await announce(true);
     for (const office of sync.directory.linkedOffices(session.officeId)) {
       // Dropping a connection that is not there only counts the live ones.
-      const count = await engine.dropPresence(office, '');
+      const count = await presence.dropPresence(office, '');
       socket.emit('presence', { officeId: office, online: count > 0, at: Date.now() });
     }
     if (socket.disconnected) return;
     heartbeat = setInterval(() => {
-      engine
+      presence
         .touchPresence(session.officeId, socket.id, Date.now() + PRESENCE_TTL_MS)
         .catch(() => {});
     }, HEARTBEAT_MS);
@@ -157,20 +154,17 @@ export async function attachConnection(socket: Socket, session: Session, context
       }
       context.inFlight.count++;
       try {
-        await ready;
-        let input: unknown = request;
-        if (schema) {
-          const parsed = schema.safeParse(request);
-          if (!parsed.success)
-            throw new LiaisonError('VALIDATION_FAILED', undefined, issuesOf(parsed.error));
-          input = parsed.data;
-        }
-        ack({ ok: true, ...(await run(input as z.infer<S>)) });
-      } catch (error) {
-        const wire = wireError(error);
-        if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
-        metrics.refused.inc({ code: wire.code });
-        ack({ ok: false, error: wire });
+        await answer(
+          ack as Ack,
+          async () => {
+            await ready;
+            return run(schema ? parse(schema, request) : (request as z.infer<S>));
+          },
+          (error, wire) => {
+            if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
+            metrics.refused.inc({ code: wire.code });
+          },
+        );
       } finally {
         if (--context.inFlight.count === 0)
           for (const done of context.inFlight.drained.splice(0)) done();
@@ -182,7 +176,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     const stop = metrics.sendSeconds.startTimer();
     const result = await relayEnvelope(input, session, {
       directory: sync.directory,
-      engine,
+      inboxes,
       rateLimitPerMinute: context.rateLimitPerMinute,
     });
     stop();
@@ -196,7 +190,7 @@ export async function attachConnection(socket: Socket, session: Session, context
   });
 
   handle('inbox:fetch', FetchRequest, async ({ after, limit }) => {
-    const page = await engine.fetch(session.deviceId, after, limit);
+    const page = await inboxes.fetch(session.deviceId, after, limit);
     metrics.fetchedItems.observe(page.items.length);
     const items = page.items.map((item) => ({
       offset: item.offset,
@@ -207,12 +201,12 @@ export async function attachConnection(socket: Socket, session: Session, context
   });
 
   handle('inbox:ack', InboxAckRequest, async ({ upTo }) => {
-    const removed = await engine.ack(session.deviceId, upTo);
+    const removed = await inboxes.ack(session.deviceId, upTo);
     metrics.delivered.inc(removed.length);
     const at = Date.now();
     await Promise.all(
       removed.map(({ id, sender }) =>
-        engine.publish(
+        pubsub.publish(
           channels.device(sender),
           JSON.stringify({ type: 'status', id, deviceId: session.deviceId, at }),
         ),
@@ -222,7 +216,12 @@ export async function attachConnection(socket: Socket, session: Session, context
   });
 
   handle('token:refresh', RefreshRequest, async ({ token }) => {
-    const fresh = await authenticate(token, sync.directory, engine, context.audience);
+    const fresh = await authenticate(token, {
+      role: 'device',
+      audience: context.audience,
+      directory: sync.directory,
+      replayGuard: context.engine.replayGuard,
+    });
     if (fresh.deviceId !== session.deviceId)
       throw new LiaisonError('FORBIDDEN', 'token of another device');
     session.expiresAt = fresh.expiresAt;
@@ -255,9 +254,9 @@ export async function attachConnection(socket: Socket, session: Session, context
       // Undo only what setup did, after it did it (a socket can go while setup still runs).
       await ready.catch(() => undefined);
       clearInterval(heartbeat);
-      await engine.unsubscribe(deviceChannel, onDeviceMessage);
-      await engine.unsubscribe(officeChannel, onOfficeMessage);
-      const left = await engine.dropPresence(session.officeId, socket.id);
+      await pubsub.unsubscribe(deviceChannel, onDeviceMessage);
+      await pubsub.unsubscribe(officeChannel, onOfficeMessage);
+      const left = await presence.dropPresence(session.officeId, socket.id);
       if (left === 0) await announce(false);
     })().catch((error) => log.warn({ err: error }, 'cleanup after disconnect failed'));
   });

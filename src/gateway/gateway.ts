@@ -7,9 +7,9 @@ import type { Signed } from '../../protocol/v1/certificate.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
-import { authenticate, handshakeToken } from './auth.js';
+import { authenticate, handshakeToken, socketAuthentication } from '../runtime/auth.js';
+import { DirectorySync } from '../runtime/directory-sync.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
-import { DirectorySync } from './directory-sync.js';
 import { registerRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
 
@@ -45,7 +45,7 @@ export async function startGateway(
 ): Promise<Gateway> {
   const { engine, logger } = deps;
   const metrics = createMetrics();
-  const sync = new DirectorySync(engine, deps.authority);
+  const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);
   await sync.start();
   if (options.bootstrap && sync.directory.version === 0) {
     const version = await sync.submit(options.bootstrap);
@@ -86,22 +86,24 @@ export async function startGateway(
     localDevices: () => context.sockets.keys(),
   });
 
-  io.use((socket, next) => {
-    (async () => {
-      if (closing) throw new LiaisonError('UNAVAILABLE', 'the gateway is shutting down');
-      await sync.refresh();
-      const token = handshakeToken(socket.handshake.auth);
-      socket.data.session = await authenticate(token, sync.directory, engine, options.audience);
-    })().then(
-      () => next(),
-      (error: unknown) => {
-        const refusal = error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
-        if (refusal.code === 'INTERNAL') logger.error({ err: error }, 'handshake failed');
-        metrics.refused.inc({ code: refusal.code });
-        next(Object.assign(new Error(refusal.message), { data: refusal.toWire() }));
+  io.use(
+    socketAuthentication(
+      async (socket) => {
+        if (closing) throw new LiaisonError('UNAVAILABLE', 'the gateway is shutting down');
+        await sync.refresh();
+        return authenticate(handshakeToken(socket.handshake.auth), {
+          role: 'device',
+          audience: options.audience,
+          directory: sync.directory,
+          replayGuard: engine.replayGuard,
+        });
       },
-    );
-  });
+      (refusal, cause) => {
+        if (refusal.code === 'INTERNAL') logger.error({ err: cause }, 'handshake failed');
+        metrics.refused.inc({ code: refusal.code });
+      },
+    ),
+  );
   io.on('connection', (socket) => {
     attachConnection(socket, socket.data.session, context).catch((error) => {
       logger.error({ err: error }, 'could not set up a connection');
@@ -114,7 +116,7 @@ export async function startGateway(
   sync.onStatement((statement) => {
     if (statement.kind !== 'device.revoked') return;
     if (statement.keyId === undefined) {
-      engine.dropInbox(statement.deviceId).catch((error) => {
+      engine.inboxes.dropInbox(statement.deviceId).catch((error) => {
         logger.warn({ err: error, device: statement.deviceId }, 'could not drop the inbox');
       });
     }

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { DirectoryQuery, SubmitStatementsRequest } from '../../protocol/v1/http.js';
 import type { Engine } from '../engine/engine.js';
-import { issuesOf, LiaisonError } from '../errors.js';
-import type { DirectorySync } from './directory-sync.js';
+import type { DirectorySync } from '../runtime/directory-sync.js';
+import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
+import { scrape } from '../runtime/metrics.js';
+import { parse } from '../runtime/wire.js';
 import type { Metrics } from './metrics.js';
 
 /** The HTTP side of the gateway: the directory, health, readiness and metrics. */
@@ -19,30 +21,16 @@ export function registerRoutes(
 ) {
   const { sync, engine, metrics } = deps;
 
-  app.setErrorHandler((error, _request, reply) => {
-    const liaison =
-      error instanceof LiaisonError
-        ? error
-        : (error as { statusCode?: number }).statusCode === 413
-          ? new LiaisonError('PAYLOAD_TOO_LARGE')
-          : (error as { statusCode?: number }).statusCode === 400
-            ? new LiaisonError('VALIDATION_FAILED', 'the body is not JSON')
-            : new LiaisonError('INTERNAL');
-    if (liaison.code === 'INTERNAL') app.log.error({ err: error }, 'request failed');
-    metrics.refused.inc({ code: liaison.code });
-    void reply.status(liaison.status).send({ error: liaison.toWire() });
-  });
-  app.setNotFoundHandler((_request, reply) => {
-    void reply.status(404).send({ error: new LiaisonError('NOT_FOUND').toWire() });
+  answerErrorsOnTheWire(app, {
+    onRefused: (code) => metrics.refused.inc({ code }),
+    notFound: true,
   });
 
   app.get('/v1/directory', async (request) => {
-    const query = DirectoryQuery.safeParse(request.query);
-    if (!query.success)
-      throw new LiaisonError('VALIDATION_FAILED', undefined, issuesOf(query.error));
+    const query = parse(DirectoryQuery, request.query);
     await sync.refresh();
     const { directory } = sync;
-    const after = Math.min(query.data.after, directory.version);
+    const after = Math.min(query.after, directory.version);
     return {
       authority: directory.authority.keyId,
       version: directory.version,
@@ -53,9 +41,8 @@ export function registerRoutes(
   });
 
   app.post('/v1/directory/statements', async (request) => {
-    const body = SubmitStatementsRequest.safeParse(request.body);
-    if (!body.success) throw new LiaisonError('VALIDATION_FAILED', undefined, issuesOf(body.error));
-    return { version: await sync.submit(body.data.statements) };
+    const body = parse(SubmitStatementsRequest, request.body);
+    return { version: await sync.submit(body.statements) };
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -71,10 +58,11 @@ export function registerRoutes(
   });
 
   app.get('/metrics', async (_request, reply) => {
-    const depths = await Promise.all([...deps.localDevices()].map((d) => engine.pending(d)));
+    const depths = await Promise.all(
+      [...deps.localDevices()].map((d) => engine.inboxes.pending(d)),
+    );
     metrics.pendingTotal.set(depths.reduce((sum, n) => sum + n, 0));
     metrics.pendingMax.set(Math.max(0, ...depths));
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return scrape(metrics.registry, reply);
   });
 }

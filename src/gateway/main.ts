@@ -4,9 +4,9 @@ import type { Engine } from '../engine/engine.js';
 import { MemoryEngine } from '../engine/memory.js';
 import { RedisEngine } from '../engine/redis.js';
 import { DirectoryFile } from '../keystore/directory-file.js';
+import { createLogger } from '../runtime/logger.js';
 import type { GatewayConfig } from './config.js';
 import { type Gateway, startGateway } from './gateway.js';
-import { createLogger } from './logger.js';
 
 /**
  * Runs a gateway from its configuration until SIGTERM or SIGINT, then shuts down gracefully.

@@ -1,55 +1,44 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { metricSet } from '../runtime/metrics.js';
 
 /** The gateway's Prometheus metrics, one registry per gateway instance. */
 export function createMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'liaison_' });
+  const m = metricSet('liaison_');
   return {
-    registry,
-    connections: new Gauge({
-      name: 'liaison_connections',
-      help: 'Authenticated device connections on this instance',
-      registers: [registry],
-    }),
-    accepted: new Counter({
-      name: 'liaison_envelopes_accepted_total',
-      help: 'Envelopes accepted (stored), duplicates excluded',
-      labelNames: ['kind'],
-      registers: [registry],
-    }),
-    delivered: new Counter({
-      name: 'liaison_envelopes_delivered_total',
-      help: 'Inbox items acknowledged by their device',
-      registers: [registry],
-    }),
-    refused: new Counter({
-      name: 'liaison_refused_total',
-      help: 'Requests and connections refused, by error code',
-      labelNames: ['code'],
-      registers: [registry],
-    }),
-    sendSeconds: new Histogram({
-      name: 'liaison_send_duration_seconds',
-      help: 'From envelope:send received to its ack',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers: [registry],
-    }),
-    pendingTotal: new Gauge({
-      name: 'liaison_inbox_pending',
-      help: 'Items waiting in the inboxes of devices connected to this instance (at scrape)',
-      registers: [registry],
-    }),
-    pendingMax: new Gauge({
-      name: 'liaison_inbox_pending_max',
-      help: 'Deepest inbox among devices connected to this instance (at scrape)',
-      registers: [registry],
-    }),
-    fetchedItems: new Histogram({
-      name: 'liaison_inbox_fetch_items',
-      help: 'Items returned per inbox:fetch (backlog a device catches up on)',
-      buckets: [0, 1, 10, 50, 100, 250, 500],
-      registers: [registry],
-    }),
+    registry: m.registry,
+    connections: m.gauge(
+      'liaison_connections',
+      'Authenticated device connections on this instance',
+    ),
+    accepted: m.counter(
+      'liaison_envelopes_accepted_total',
+      'Envelopes accepted (stored), duplicates excluded',
+      ['kind'],
+    ),
+    delivered: m.counter(
+      'liaison_envelopes_delivered_total',
+      'Inbox items acknowledged by their device',
+    ),
+    refused: m.counter('liaison_refused_total', 'Requests and connections refused, by error code', [
+      'code',
+    ]),
+    sendSeconds: m.histogram(
+      'liaison_send_duration_seconds',
+      'From envelope:send received to its ack',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ),
+    pendingTotal: m.gauge(
+      'liaison_inbox_pending',
+      'Items waiting in the inboxes of devices connected to this instance (at scrape)',
+    ),
+    pendingMax: m.gauge(
+      'liaison_inbox_pending_max',
+      'Deepest inbox among devices connected to this instance (at scrape)',
+    ),
+    fetchedItems: m.histogram(
+      'liaison_inbox_fetch_items',
+      'Items returned per inbox:fetch (backlog a device catches up on)',
+      [0, 1, 10, 50, 100, 250, 500],
+    ),
   };
 }
 

@@ -1,16 +1,18 @@
 import { ENVELOPE_VERSION, Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
+import type { HubStreamMeta } from '../../protocol/v1/hub-stream.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
 import type { Directory } from '../directory/directory.js';
-import type { Engine } from '../engine/engine.js';
+import type { Inboxes } from '../engine/inboxes.js';
+import { pairRate } from '../engine/keyspace.js';
 import { MAX_CLOCK_SKEW_MS } from '../envelope/open.js';
 import { issuesOf, LiaisonError } from '../errors.js';
-import type { Session } from './auth.js';
+import type { Session } from '../runtime/auth.js';
 import { checkRecipients } from './recipients.js';
 
 export interface RelayContext {
   readonly directory: Directory;
-  readonly engine: Engine;
+  readonly inboxes: Inboxes;
   readonly rateLimitPerMinute: number;
 }
 
@@ -45,7 +47,7 @@ export async function relayEnvelope(
     throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
   const envelope = parsed.data;
   const { header } = envelope;
-  const { directory, engine } = context;
+  const { directory, inboxes } = context;
 
   if (header.sender.deviceId !== session.deviceId) throw new LiaisonError('SENDER_MISMATCH');
   try {
@@ -67,7 +69,7 @@ export async function relayEnvelope(
   } catch (error) {
     // A resend of an accepted envelope gets its first ack even if it would not pass today (a
     // later clock, a spent rate, a changed directory): the client lost the ack, not the envelope.
-    const previous = await engine.acceptedBefore(header.id);
+    const previous = await inboxes.acceptedBefore(header.id);
     if (previous?.sender !== session.deviceId) throw error;
     const { seq, acceptedAt } = previous;
     return { id: header.id, seq, acceptedAt, duplicate: true, kind: header.kind };
@@ -76,7 +78,7 @@ export async function relayEnvelope(
   const devices = envelope.recipients
     .map((r) => r.deviceId)
     .filter((d) => officeOfDevice(d) !== HUB_OFFICE_ID);
-  const meta = JSON.stringify({
+  const meta: HubStreamMeta = {
     id: header.id,
     kind: header.kind,
     precedence: header.precedence,
@@ -85,16 +87,16 @@ export async function relayEnvelope(
     to: header.to,
     createdAt: header.createdAt,
     size: Buffer.byteLength(text),
-  });
+  };
   // Stores, counts the pair's rate and pushes to every device's instance in one engine step.
-  const result = await engine.accept({
+  const result = await inboxes.accept({
     id: header.id,
     sender: session.deviceId,
     envelope: text,
     devices,
-    meta,
+    meta: JSON.stringify(meta),
     rate: {
-      keys: header.to.map((office) => `rate:${session.officeId}>${office}`),
+      keys: header.to.map((office) => pairRate(session.officeId, office)),
       windowMs: 60_000,
       max: context.rateLimitPerMinute,
     },

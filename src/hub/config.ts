@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseEnv, portVariable } from '../gateway/env.js';
+import { parseEnv, portVariable, sharedVariables } from '../runtime/env.js';
 
 const MINUTE_MS = 60_000;
 
@@ -8,8 +8,6 @@ const HubEnv = z.object({
   HUB_HOST: z.string().min(1).default('127.0.0.1'),
   HUB_PORT: portVariable(8090),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'the hub needs Redis: redis://host:port'),
-  REDIS_PREFIX: z.string().min(1).max(100).default('liaison:'),
-  AUTHORITY_FILE: z.string().min(1).default('keys/dev/authority.pub.json'),
   HUB_KEY_FILE: z.string().min(1).default('keys/dev/devices/CARICC/hub.key'),
   HUB_AUDIENCE: z.string().min(1).max(200).default('liaison-hub'),
   ESCALATE_FLASH_MINUTES: z.coerce
@@ -24,7 +22,7 @@ const HubEnv = z.object({
     .default(30),
   HUB_RETENTION_DAYS: z.coerce.number().positive().max(36500).default(365),
   HUB_CONSUMER: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...sharedVariables,
 });
 
 export interface HubConfig {

@@ -1,15 +1,5 @@
-import type { HubStore } from './store.js';
-
-export interface Escalation {
-  readonly type: 'escalation';
-  readonly alertId: string;
-  readonly precedence: string;
-  /** The office that raised the alert and the offices that have not acknowledged it. */
-  readonly from: string;
-  readonly to: string[];
-  readonly acceptedAt: number;
-  readonly escalatedAt: number;
-}
+import type { FeedEscalation } from '../../protocol/v1/analyst.js';
+import type { AlertBook } from './alert-book.js';
 
 /**
  * Escalates FLASH and IMMEDIATE alerts whose acknowledgement is overdue. The due times live in
@@ -20,37 +10,38 @@ export class Escalator {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: HubStore,
-    private readonly notify: (escalation: Escalation) => Promise<void>,
+    private readonly alerts: AlertBook,
+    private readonly notify: (escalation: FeedEscalation) => Promise<void>,
     private readonly onError: (error: unknown) => void,
-    /** Acceptance time of the oldest envelope not yet recorded, if any (see HubStore.frontier). */
+    /** Acceptance time of the oldest envelope not yet recorded, if any (StreamConsumer.frontier). */
     private readonly frontier: () => Promise<number | undefined> = async () => undefined,
   ) {}
 
   /** Escalates everything due at `now`; returns what it escalated. */
-  async tick(now: number = Date.now()): Promise<Escalation[]> {
-    const escalated: Escalation[] = [];
+  async tick(now: number = Date.now()): Promise<FeedEscalation[]> {
+    const escalated: FeedEscalation[] = [];
     // Deadlines are judged against what has been recorded: an acknowledgement still in the
     // backlog may have been sent in time.
     const frontier = await this.frontier();
     const judgedAt = frontier === undefined ? now : Math.min(now, frontier);
-    for (const id of await this.store.claimDue(judgedAt)) {
-      const alert = await this.store.alert(id);
+    for (const id of await this.alerts.claimDue(judgedAt)) {
+      const alert = await this.alerts.alert(id);
       if (!alert || alert.ackedAt !== undefined || alert.escalatedAt !== undefined) {
-        await this.store.escalated(id, alert?.escalatedAt ?? now);
+        await this.alerts.escalated(id, alert?.escalatedAt ?? now);
         continue;
       }
-      const escalation: Escalation = {
+      const escalation: FeedEscalation = {
         type: 'escalation',
         alertId: id,
-        precedence: alert.precedence,
+        // Only FLASH and IMMEDIATE alerts go on the clock (recorder.ts).
+        precedence: alert.precedence as FeedEscalation['precedence'],
         from: alert.from,
         to: alert.to.split(','),
         acceptedAt: alert.acceptedAt,
         escalatedAt: now,
       };
       await this.notify(escalation);
-      await this.store.escalated(id, now);
+      await this.alerts.escalated(id, now);
       escalated.push(escalation);
     }
     return escalated;

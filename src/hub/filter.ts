@@ -1,6 +1,6 @@
 // One definition of the filter, the protocol's (PROTOCOL.md §10a, protocol/v1/analyst.ts).
 import { RecordFilter } from '../../protocol/v1/analyst.js';
-import type { RecordBody } from './record.js';
+import type { RecordBody } from '../../protocol/v1/record.js';
 
 export { RecordFilter };
 

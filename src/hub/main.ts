@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { pinAuthority } from '../crypto/certificate.js';
-import { RedisEngine } from '../engine/redis.js';
-import { createLogger } from '../gateway/logger.js';
+import { RedisConnection } from '../engine/redis/connection.js';
+import { RedisDirectoryLog } from '../engine/redis/directory-log.js';
+import { RedisPubSub } from '../engine/redis/pubsub.js';
+import { RedisReplayGuard } from '../engine/redis/replay-guard.js';
 import { readDeviceKey } from '../keystore/keyfile.js';
+import { createLogger } from '../runtime/logger.js';
 import type { HubConfig } from './config.js';
 import { type Hub, startHub } from './service.js';
 import { HubStore } from './store.js';
@@ -12,13 +15,17 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
   const logger = createLogger(config.logLevel, `hub-${config.consumer}`);
   const onError = (error: Error) => logger.warn({ err: error }, 'redis connection trouble');
   const store = new HubStore(config.redisUrl, config.redisPrefix, onError, config.retentionMs);
-  // The hub uses the engine for the directory, token replay and pub/sub; it accepts nothing.
-  const engine = new RedisEngine({
+  // Of the engine, the hub takes the directory log, the replay guard and pub/sub; it accepts nothing.
+  const connection = new RedisConnection({
     url: config.redisUrl,
     prefix: config.redisPrefix,
-    retentionMs: 1,
     onError,
   });
+  const engine = {
+    directoryLog: new RedisDirectoryLog(connection),
+    replayGuard: new RedisReplayGuard(connection),
+    pubsub: new RedisPubSub(connection),
+  };
   const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
   const hubKeys = (await readDeviceKey(config.hubKeyFile)).keys;
   const hub = await startHub(
@@ -30,13 +37,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
       deadlines: config.deadlines,
       retentionMs: config.retentionMs,
     },
-    { engine, store, hubKeys, authority, logger },
+    { engine, store, hubKeys, authority, logger, owned: [store, connection] },
   );
-  return {
-    hub,
-    stop: async () => {
-      await hub.close();
-      await Promise.all([store.close(), engine.close()]);
-    },
-  };
+  return { hub, stop: () => hub.close() };
 }

@@ -1,26 +1,24 @@
-import type { Body } from '../../protocol/v1/payload.js';
+import type { RecordEntry } from '../../protocol/v1/analyst.js';
+import type { RecordBody } from '../../protocol/v1/record.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
 import { openEnvelope } from '../envelope/open.js';
 import { matches, type RecordFilter } from './filter.js';
-import { parseEntry, type RecordBody } from './record.js';
-import type { HubStore } from './store.js';
-
-/** An entry as an authenticated analyst sees it: metadata, verdict and, if it opened, the content. */
-export type AnalystEntry = Omit<RecordBody, 'envelope' | 'prev'> & { hash: string; body?: Body };
+import { parseEntry } from './record.js';
+import type { RecordLog } from './record-log.js';
 
 const SCAN_CHUNK = 500;
 
 /** Reads the record for analysts, opening each compliant envelope with the hub's key on demand. */
 export class RecordReader {
   constructor(
-    private readonly store: HubStore,
+    private readonly record: RecordLog,
     private readonly hubKeys: DeviceKeys,
     private readonly directory: () => Directory,
   ) {}
 
   /** Opens an entry for an analyst (content is decrypted in the hub process, never stored). */
-  async view(stored: string): Promise<AnalystEntry> {
+  async view(stored: string): Promise<RecordEntry> {
     const { hash, body: entry } = parseEntry(stored);
     const { envelope, prev: _prev, ...rest } = entry;
     if (entry.status !== 'compliant') return { ...rest, hash };
@@ -40,11 +38,11 @@ export class RecordReader {
 
   /** Entries with seq > `after` that match, at most `limit`; `next` is where to continue. */
   async search(filter: RecordFilter, after: number, limit: number) {
-    const found: AnalystEntry[] = [];
+    const found: RecordEntry[] = [];
     let position = after;
-    const end = (await this.store.head()).seq;
+    const end = (await this.record.head()).seq;
     while (position < end && found.length < limit) {
-      const chunk = await this.store.entries(position, SCAN_CHUNK);
+      const chunk = await this.record.entries(position, SCAN_CHUNK);
       if (chunk.length === 0) break;
       for (const stored of chunk) {
         const entry = parseEntry(stored).body;
@@ -63,7 +61,7 @@ export class RecordReader {
   ): AsyncGenerator<{ stored: string; entry: RecordBody }> {
     let position = 0;
     for (;;) {
-      const chunk = await this.store.entries(position, SCAN_CHUNK);
+      const chunk = await this.record.entries(position, SCAN_CHUNK);
       if (chunk.length === 0) return;
       for (const stored of chunk) {
         const entry = parseEntry(stored).body;

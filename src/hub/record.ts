@@ -1,31 +1,6 @@
+import type { RecordBody } from '../../protocol/v1/record.js';
 import { encode } from '../crypto/encoding.js';
 import { sodium, utf8 } from '../crypto/sodium.js';
-
-/** What the hub writes for each envelope: routing metadata, the envelope as accepted, the verdict. */
-export interface RecordBody {
-  /** Position in the record, from 1, without holes. */
-  readonly seq: number;
-  /** Hash of the previous entry (hex), or 64 zeros for the first. */
-  readonly prev: string;
-  readonly recordedAt: number;
-  /** The envelope id. */
-  readonly id: string;
-  readonly kind: string;
-  readonly precedence?: string;
-  readonly sender: string;
-  readonly from: string;
-  readonly to: readonly string[];
-  readonly createdAt: number;
-  readonly acceptedAt: number;
-  /** The gateway's stream id of this acceptance (what recording is idempotent by). */
-  readonly streamId?: string;
-  /** `compliant`, or `non-compliant` with the code that refused it and the office to blame. */
-  readonly status: 'compliant' | 'non-compliant';
-  readonly code?: string;
-  readonly offendingOffice?: string;
-  /** The envelope's JSON text exactly as the gateway accepted it (ciphertext only). */
-  readonly envelope: string;
-}
 
 export const GENESIS = '0'.repeat(64);
 

@@ -1,10 +1,12 @@
+import { type HubStreamItem, HubStreamMeta } from '../../protocol/v1/hub-stream.js';
 import type { Body } from '../../protocol/v1/payload.js';
+import type { RecordBody } from '../../protocol/v1/record.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
 import { openEnvelope } from '../envelope/open.js';
 import { isLiaisonError } from '../errors.js';
-import { entryHash, formatEntry, type RecordBody } from './record.js';
-import type { HubStore, StreamItem } from './store.js';
+import { entryHash, formatEntry } from './record.js';
+import type { HubStore } from './store.js';
 
 /** How long an alert of each precedence may wait for its acknowledgement before escalation. */
 export interface Deadlines {
@@ -21,15 +23,8 @@ export interface RecorderOptions {
   readonly onRecorded?: (stored: string, entry: RecordBody) => void;
 }
 
-interface Meta {
-  id?: string;
-  kind?: string;
-  precedence?: string;
-  sender?: string;
-  from?: string;
-  to?: string[];
-  createdAt?: number;
-}
+/** Metadata as read from an item: what an unreadable one lacks is recorded as `unknown`. */
+type Meta = Partial<HubStreamMeta>;
 
 /** The time the gateway accepted an item: the milliseconds part of its stream id. */
 const acceptedAtOf = (streamId: string) => Number(streamId.slice(0, streamId.indexOf('-')));
@@ -42,7 +37,7 @@ const acceptedAtOf = (streamId: string) => Number(streamId.slice(0, streamId.ind
  * records twice. Returns how many entries it appended.
  */
 export async function recordBatch(
-  items: readonly StreamItem[],
+  items: readonly HubStreamItem[],
   options: RecorderOptions,
 ): Promise<number> {
   const { store } = options;
@@ -50,7 +45,7 @@ export async function recordBatch(
   // its retention is recorded again rather than hidden from CARICC.
   const verdicts = new Map<
     string,
-    { item: StreamItem; meta: Meta; body?: Body; verdict: Verdict }
+    { item: HubStreamItem; meta: Meta; body?: Body; verdict: Verdict }
   >();
   for (const item of items) {
     const meta = parseMeta(item.meta);
@@ -73,10 +68,10 @@ export async function recordBatch(
   }
 
   for (;;) {
-    const done = await store.recorded([...verdicts.keys()]);
+    const done = await store.record.recorded([...verdicts.keys()]);
     const pending = [...verdicts].filter(([id]) => !done.has(id));
     if (pending.length === 0) return 0;
-    const head = await store.head();
+    const head = await store.record.head();
     let prev = head.hash;
     const entries: { id: string; stored: string; entry: RecordBody; body?: Body }[] = [];
     for (const [streamId, { item, meta, body, verdict }] of pending) {
@@ -105,7 +100,7 @@ export async function recordBatch(
         ...(body ? { body } : {}),
       });
     }
-    if ((await store.append(head.seq, prev, entries)) === 'conflict') continue;
+    if ((await store.record.append(head.seq, prev, entries)) === 'conflict') continue;
     for (const { stored, entry } of entries) options.onRecorded?.(stored, entry);
     return entries.length;
   }
@@ -114,7 +109,7 @@ export async function recordBatch(
 type Verdict = Pick<RecordBody, 'status' | 'code' | 'offendingOffice'>;
 
 async function judge(
-  item: StreamItem,
+  item: HubStreamItem,
   meta: Meta,
   options: RecorderOptions,
 ): Promise<{ body?: Body; verdict: Verdict }> {
@@ -139,10 +134,10 @@ const UNREADABLE: Verdict = {
   offendingOffice: 'unknown',
 };
 
-function parseMeta(text: string): Meta | undefined {
+function parseMeta(text: string): HubStreamMeta | undefined {
   try {
-    const meta = JSON.parse(text);
-    return meta && typeof meta === 'object' ? (meta as Meta) : undefined;
+    const meta = HubStreamMeta.safeParse(JSON.parse(text));
+    return meta.success ? meta.data : undefined;
   } catch {
     return undefined;
   }
@@ -159,7 +154,7 @@ async function trackAlerts(
       body.precedence === 'FLASH' || body.precedence === 'IMMEDIATE'
         ? deadlines[body.precedence]
         : undefined;
-    await store.trackAlert(
+    await store.alerts.trackAlert(
       {
         id: entry.id,
         from: entry.from,
@@ -170,11 +165,11 @@ async function trackAlerts(
       deadline === undefined ? undefined : entry.acceptedAt + deadline,
     );
   } else if (body.type === 'alert-ack') {
-    const alert = await store.alert(body.alertId);
+    const alert = await store.alerts.alert(body.alertId);
     // Only the receiving office acknowledges an alert. An ack recorded before its alert (another
     // replica, another batch) is kept, and the alert then never goes on the escalation clock.
     if (!alert?.to || alert.to.split(',').includes(entry.from)) {
-      await store.acknowledgeAlert(body.alertId, entry.from, entry.acceptedAt);
+      await store.alerts.acknowledgeAlert(body.alertId, entry.from, entry.acceptedAt);
     }
   }
 }
@@ -198,10 +193,16 @@ export class Recorder {
   /** Records what is waiting now; returns how many items it handled. */
   async drain(blockMs = 0): Promise<number> {
     const { store, group, consumer } = this.options;
-    const items = await store.read(group, consumer, 100, blockMs, this.options.staleMs ?? 30_000);
+    const items = await store.stream.read(
+      group,
+      consumer,
+      100,
+      blockMs,
+      this.options.staleMs ?? 30_000,
+    );
     if (items.length > 0) await this.options.refresh();
     await recordBatch(items, this.options);
-    await store.ackStreamMany(
+    await store.stream.ackStreamMany(
       group,
       items.map((item) => item.streamId),
     );

@@ -1,24 +1,21 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { Server } from 'socket.io';
-import { ERRORS } from '../../protocol/errors.js';
-import { FeedSubscribeRequest } from '../../protocol/v1/analyst.js';
+import type { FeedEscalation } from '../../protocol/v1/analyst.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
-import { channels } from '../engine/engine.js';
-import type { RedisEngine } from '../engine/redis.js';
-import { issuesOf, LiaisonError } from '../errors.js';
-import { DirectorySync } from '../gateway/directory-sync.js';
-import { authenticateAnalyst, bearer, Paging, StatsQuery } from './analysts.js';
-import { type Escalation, Escalator } from './escalator.js';
-import { matches, RecordFilter } from './filter.js';
+import type { Engine } from '../engine/engine.js';
+import { channels } from '../engine/keyspace.js';
+import { authenticate } from '../runtime/auth.js';
+import { DirectorySync } from '../runtime/directory-sync.js';
+import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
+import { Escalator } from './escalator.js';
+import { liveFeed } from './feed.js';
+import { createHubMetrics, metricsRoute } from './metrics.js';
 import { RecordReader } from './reader.js';
-import { parseEntry, verifyChain } from './record.js';
 import { type Deadlines, Recorder } from './recorder.js';
 import { trimRecord } from './retention.js';
-import { computeStatistics } from './stats.js';
+import { recordRoutes } from './routes.js';
 import type { HubStore } from './store.js';
 
 export interface HubOptions {
@@ -31,6 +28,9 @@ export interface HubOptions {
   readonly retentionMs: number;
 }
 
+/** What the hub shares with the gateways: it reads the directory log, guards token replay, talks. */
+export type HubEngine = Pick<Engine, 'directoryLog' | 'replayGuard' | 'pubsub'>;
+
 export interface Hub {
   readonly url: string;
   readonly recorder: Recorder;
@@ -39,32 +39,33 @@ export interface Hub {
 }
 
 const GROUP = 'hub';
-/** Escalations and new entries cross hub replicas on these channels. */
-const RECORDED = 'hub:recorded';
-const ESCALATIONS = 'hub:escalations';
+const RETENTION_EVERY_MS = 10_000;
 
 /**
  * Starts a hub replica: it records every accepted envelope (sharing the work with other replicas
  * through a consumer group), escalates overdue alerts, and serves analysts over HTTP and the
- * `/analyst` Socket.IO namespace. The engine gives it the directory, token replay protection and
- * pub/sub; the store gives it the stream and the record.
+ * `/analyst` Socket.IO namespace. The engine's parts give it the directory, token replay
+ * protection and pub/sub; the store gives it the stream, the record and the alert book.
  */
 export async function startHub(
   options: HubOptions,
   deps: {
-    engine: RedisEngine;
+    engine: HubEngine;
     store: HubStore;
     hubKeys: DeviceKeys;
     authority: PinnedAuthority;
     logger: Logger;
+    /** Connections the hub owns: quit in `onClose`, after everything that uses them stopped. */
+    owned?: readonly { close(): Promise<void> }[];
   },
 ): Promise<Hub> {
   const { engine, store, hubKeys, logger } = deps;
-  const sync = new DirectorySync(engine, deps.authority);
+  const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);
   await sync.start();
-  await store.ensureGroup(GROUP);
+  await store.stream.ensureGroup(GROUP);
   const directory = () => sync.directory;
-  const reader = new RecordReader(store, hubKeys, directory);
+  const reader = new RecordReader(store.record, hubKeys, directory);
+  const metrics = createHubMetrics();
 
   const recorder = new Recorder({
     store,
@@ -76,202 +77,73 @@ export async function startHub(
     refresh: () => sync.refresh(),
     onError: (error) => logger.error({ err: error }, 'recording failed; retrying'),
     onRecorded: (stored) => {
-      recordedTotal.inc();
-      void engine.publish(RECORDED, stored).catch(() => undefined);
+      metrics.recorded.inc();
+      void engine.pubsub.publish(channels.recorded, stored).catch(() => undefined);
     },
   });
   const escalator = new Escalator(
-    store,
-    async (escalation: Escalation) => {
+    store.alerts,
+    async (escalation: FeedEscalation) => {
       logger.warn(
         { alert: escalation.alertId, precedence: escalation.precedence, from: escalation.from },
         'alert escalated',
       );
       const message = JSON.stringify(escalation);
-      await engine.publish(channels.office(escalation.from), message);
-      await engine.publish(ESCALATIONS, message);
+      await engine.pubsub.publish(channels.office(escalation.from), message);
+      await engine.pubsub.publish(channels.escalations, message);
     },
     (error) => logger.error({ err: error }, 'escalation failed'),
-    () => store.frontier(GROUP),
+    () => store.stream.frontier(GROUP),
   );
+  const analyst = (token: string | undefined) =>
+    authenticate(token, {
+      role: 'analyst',
+      audience: options.audience,
+      directory: sync.directory,
+      replayGuard: engine.replayGuard,
+    });
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
-  app.setErrorHandler((error, _request, reply) => {
-    const liaison = error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
-    if (liaison.code === 'INTERNAL') logger.error({ err: error }, 'request failed');
-    void reply.status(liaison.status).send({ error: liaison.toWire() });
-  });
-  const analyst = (authorization: string | undefined) =>
-    authenticateAnalyst(bearer(authorization), sync.directory, engine, options.audience);
-  const parse = <T>(
-    schema: {
-      safeParse(
-        v: unknown,
-      ):
-        | { success: true; data: T }
-        | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
-    },
-    value: unknown,
-  ): T => {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success)
-      throw new LiaisonError('VALIDATION_FAILED', undefined, issuesOf(parsed.error));
-    return parsed.data;
-  };
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await engine.ping();
-      return { status: 'ready', recorded: await store.length() };
-    } catch {
-      return reply.status(503).send({ status: 'redis unreachable' });
-    }
-  });
-  // Operators watch how far behind the record runs; content never appears here.
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'liaison_hub_' });
-  const recordedTotal = new Counter({
-    name: 'liaison_hub_recorded_total',
-    help: 'Entries this replica appended',
-    registers: [registry],
-  });
-  const lagSeconds = new Gauge({
-    name: 'liaison_hub_lag_seconds',
-    help: 'Age of the oldest accepted envelope not yet recorded (0 when up to date)',
-    registers: [registry],
-  });
-  const recordLength = new Gauge({
-    name: 'liaison_hub_record_entries',
-    help: 'Entries kept in the record',
-    registers: [registry],
-  });
-  app.get('/metrics', async (_request, reply) => {
-    const frontier = await store.frontier(GROUP);
-    lagSeconds.set(frontier === undefined ? 0 : Math.max(0, (Date.now() - frontier) / 1000));
-    recordLength.set(await store.length());
-    void reply.header('content-type', registry.contentType);
-    return registry.metrics();
-  });
-
-  app.get('/v1/record', async (request) => {
-    await analyst(request.headers.authorization);
-    const { after, limit, ...rest } = request.query as Record<string, string>;
-    const paging = parse(Paging, { after, limit });
-    const filter = parse(RecordFilter, rest);
-    return reader.search(filter, paging.after, paging.limit);
-  });
-  app.get('/v1/record/verify', async (request) => {
-    await analyst(request.headers.authorization);
-    const all = await store.allEntries();
-    return verifyChain(all, await store.base(), await store.head());
-  });
-  app.get('/v1/stats', async (request) => {
-    await analyst(request.headers.authorization);
-    const query = parse(StatsQuery, request.query);
-    return computeStatistics(reader, store, sync.directory, {
-      since: query.since,
-      until: query.until ?? Date.now(),
-      silentMs: query.silentHours * 3_600_000,
-    });
-  });
-
-  // The live feed: catch up from a position, then every new entry and escalation that matches.
-  const io = new Server(app.server, {
-    transports: ['websocket'],
-    serveClient: false,
-    maxHttpBufferSize: 64 * 1024,
-  });
-  const feed = io.of('/analyst');
-  feed.use((socket, next) => {
-    analyst(`Bearer ${(socket.handshake.auth as { token?: string })?.token ?? ''}`).then(
-      (session) => {
-        socket.data.session = session;
-        next();
-      },
-      (error: unknown) => {
-        const refusal = error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
-        next(Object.assign(new Error(refusal.message), { data: refusal.toWire() }));
-      },
-    );
-  });
-  feed.on('connection', (socket) => {
-    const expiry = setTimeout(
-      () => socket.disconnect(true),
-      socket.data.session.expiresAt - Date.now(),
-    );
-    socket.on('feed:subscribe', async (request: unknown, ack: unknown) => {
-      if (typeof ack !== 'function') return;
-      try {
-        const { after, limit, filter: wanted } = parse(FeedSubscribeRequest, request ?? {});
-        socket.data.filter = wanted;
-        ack({ ok: true, ...(await reader.search(wanted, after, limit)) });
-      } catch (error) {
-        const wire =
-          error instanceof LiaisonError
-            ? error.toWire()
-            : { code: 'INTERNAL', message: ERRORS.INTERNAL.message };
-        ack({ ok: false, error: wire });
-      }
-    });
-    socket.on('disconnect', () => clearTimeout(expiry));
-  });
-  // Each new entry is parsed and opened once, then sent to every analyst whose filter it matches.
-  const onRecorded = (stored: string) => {
-    const entry = parseEntry(stored).body;
-    const audience = [...feed.sockets.values()].filter(
-      (socket) => socket.data.filter && matches(entry, socket.data.filter),
-    );
-    if (audience.length === 0) return;
-    reader.view(stored).then(
-      (view) => {
-        for (const socket of audience) socket.emit('record', view);
-      },
-      () => undefined,
-    );
-  };
-  // A revoked analyst loses the feed at once, like a revoked office device loses the relay.
-  sync.onStatement((statement) => {
-    if (statement.kind !== 'device.revoked') return;
-    for (const socket of feed.sockets.values()) {
-      if (socket.data.session?.deviceId === statement.deviceId) socket.disconnect(true);
-    }
-  });
-  const onEscalation = (message: string) => feed.emit('escalation', JSON.parse(message));
-  await engine.subscribe(RECORDED, onRecorded);
-  await engine.subscribe(ESCALATIONS, onEscalation);
-
-  app.addHook('preClose', async () => {
-    await new Promise<void>((done) => io.close(() => done()));
-  });
+  answerErrorsOnTheWire(app);
   recorder.start();
   escalator.start();
   const retention = setInterval(() => {
     Promise.all([
-      trimRecord(store, Date.now() - options.retentionMs),
-      store.trimStream(GROUP),
+      trimRecord(store.record, Date.now() - options.retentionMs),
+      store.stream.trimStream(GROUP),
     ]).catch((error) => logger.error({ err: error }, 'trimming failed'));
-  }, 10_000);
+  }, RETENTION_EVERY_MS);
   retention.unref();
+  // onClose hooks run last-registered first: this one, registered before the plugins, runs after
+  // theirs (the feed leaves its channels), then stops the background work and quits Redis.
+  app.addHook('onClose', async () => {
+    escalator.stop();
+    clearInterval(retention);
+    await recorder.stop();
+    await sync.stop();
+    await Promise.all((deps.owned ?? []).map((connection) => connection.close()));
+  });
+
+  await app.register(recordRoutes, {
+    record: store.record,
+    alerts: store.alerts,
+    reader,
+    sync,
+    analyst,
+  });
+  await app.register(metricsRoute, {
+    metrics,
+    record: store.record,
+    stream: store.stream,
+    group: GROUP,
+  });
+  await app.register(liveFeed, { reader, sync, pubsub: engine.pubsub, analyst });
+
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://${options.host}:${port}`;
   logger.info({ url, consumer: options.consumer }, 'hub listening');
-
-  return {
-    url,
-    recorder,
-    escalator,
-    async close() {
-      escalator.stop();
-      clearInterval(retention);
-      await recorder.stop();
-      await engine.unsubscribe(RECORDED, onRecorded);
-      await engine.unsubscribe(ESCALATIONS, onEscalation);
-      await app.close();
-      await sync.stop();
-    },
-  };
+  return { url, recorder, escalator, close: () => app.close() };
 }

@@ -1,6 +1,6 @@
 import type { Directory } from '../directory/directory.js';
+import type { AlertBook } from './alert-book.js';
 import type { RecordReader } from './reader.js';
-import type { HubStore } from './store.js';
 
 export interface Statistics {
   /** Per link (offices in ascending order) and UTC day: envelopes and alerts. */
@@ -23,7 +23,7 @@ const median = (values: number[]) => {
 /** The figures analysts ask for, computed from the record over [since, until). */
 export async function computeStatistics(
   reader: RecordReader,
-  store: HubStore,
+  alerts: AlertBook,
   directory: Directory,
   range: { since: number; until: number; silentMs: number },
 ): Promise<Statistics> {
@@ -46,7 +46,7 @@ export async function computeStatistics(
       const view = await reader.view(stored);
       if (view.body?.type === 'alert')
         categories[view.body.category] = (categories[view.body.category] ?? 0) + 1;
-      const alert = await store.alert(entry.id);
+      const alert = await alerts.alert(entry.id);
       if (alert?.ackedAt !== undefined && alert.ackedBy) {
         ackTimes.set(alert.ackedBy, [
           ...(ackTimes.get(alert.ackedBy) ?? []),

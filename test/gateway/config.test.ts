@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/gateway/config.js';
+import { loadConfig } from '../../src/gateway/config.js';
+import { ConfigError } from '../../src/runtime/env.js';
 
 describe('gateway configuration', () => {
   it('has defaults that run the quick start on the in-memory engine', () => {

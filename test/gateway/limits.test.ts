@@ -37,7 +37,7 @@ describe.each(ENGINES)('limits and shutdown on the $name engine', ({ make }) => 
       codes.push(ack.ok ? 'OK' : (ack.error?.code ?? '?'));
     }
     expect(codes).toEqual(['OK', 'OK', 'OK', 'RATE_LIMITED', 'RATE_LIMITED']);
-    const inbox = await engine.fetch('KG-AKZHOL/desk-1', 0, 100);
+    const inbox = await engine.inboxes.fetch('KG-AKZHOL/desk-1', 0, 100);
     expect(inbox.items).toHaveLength(3);
   });
 
@@ -50,7 +50,7 @@ describe.each(ENGINES)('limits and shutdown on the $name engine', ({ make }) => 
       envelope,
     );
     expect(over.error?.code).toBe('RATE_LIMITED');
-    const accepted = (await engine.fetch('KG-AKZHOL/desk-1', 0, 100)).items[0];
+    const accepted = (await engine.inboxes.fetch('KG-AKZHOL/desk-1', 0, 100)).items[0];
     const first = JSON.parse(accepted?.envelope ?? '{}');
     const resend = await request<{ ok: boolean; duplicate: boolean; seq: number }>(
       socket,

@@ -235,6 +235,8 @@ describe.each(ENGINES)('relay on the $name engine', ({ make }) => {
       const socket = await connect(gateway, device(world, 'UZ-OYBEK/desk-1'));
       socket.close();
     }
-    await expect.poll(() => engine.dropPresence('UZ-OYBEK', ''), { timeout: 3_000 }).toBe(0);
+    await expect
+      .poll(() => engine.presence.dropPresence('UZ-OYBEK', ''), { timeout: 3_000 })
+      .toBe(0);
   });
 });

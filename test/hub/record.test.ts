@@ -60,14 +60,14 @@ describe('the hub record', () => {
     expect(await request(socket, 'envelope:send', envelope)).toMatchObject({ ok: true });
     return envelope;
   };
-  const record = async () => (await store.entries(0, 10_000)).map(parseEntry);
+  const record = async () => (await store.record.entries(0, 10_000)).map(parseEntry);
 
   beforeAll(async () => {
     world = await buildWorld(Date.now());
     engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 60_000 });
     gateway = await startTestGateway(engine, world);
     store = new HubStore(REDIS_URL, prefix);
-    await store.ensureGroup('hub');
+    await store.stream.ensureGroup('hub');
     redis = new Redis(REDIS_URL);
     kordai = await connect(gateway, device(world, 'KZ-KORDAI/desk-1'));
     akzhol = await connect(gateway, device(world, 'KG-AKZHOL/desk-1'));
@@ -105,7 +105,7 @@ describe('the hub record', () => {
     for (let i = 0; i < 30; i++)
       ids.add((await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', chat(`shared ${i}`))).header.id);
     // A replica that takes a batch and dies before recording it: its items stay pending.
-    await store.read('hub', 'dying-replica', 10, 0, 60_000);
+    await store.stream.read('hub', 'dying-replica', 10, 0, 60_000);
     const a = recorder('replica-a', 50);
     const b = recorder('replica-b', 50);
     await Promise.all([a.drain(), b.drain()]);
@@ -179,7 +179,7 @@ describe('the hub record', () => {
     const escalators = [1, 2].map(
       () =>
         new Escalator(
-          store,
+          store.alerts,
           async (e) => void notified.push(e.alertId),
           (error) => {
             throw error;
@@ -190,7 +190,7 @@ describe('the hub record', () => {
     const late = Date.now() + 1_000;
     await Promise.all(escalators.map((e) => e.tick(late)));
     expect(notified).toEqual([ignored.header.id]);
-    expect((await store.alert(answered.header.id))?.ackedBy).toBe('KG-AKZHOL');
+    expect((await store.alerts.alert(answered.header.id))?.ackedBy).toBe('KG-AKZHOL');
   });
 
   it('an envelope id accepted again later is recorded again, not hidden as a repeat', async () => {
@@ -217,12 +217,12 @@ describe('the hub record', () => {
   it('an acknowledgement recorded before its alert, or still in the backlog, prevents escalation', async () => {
     const escalated: string[] = [];
     const escalator = new Escalator(
-      store,
+      store.alerts,
       async (e) => void escalated.push(e.alertId),
       (error) => {
         throw error;
       },
-      () => store.frontier('hub'),
+      () => store.stream.frontier('hub'),
     );
 
     // Out of order: the ack reaches the record first.
@@ -231,7 +231,7 @@ describe('the hub record', () => {
       type: 'alert-ack',
       alertId: first.header.id,
     });
-    const items = await store.read('hub', 'ordering', 10, 0, 60_000);
+    const items = await store.stream.read('hub', 'ordering', 10, 0, 60_000);
     const options = {
       store,
       directory: () => world.directory,
@@ -240,7 +240,7 @@ describe('the hub record', () => {
     };
     await recordBatch([items[1] as (typeof items)[number]], options);
     await recordBatch([items[0] as (typeof items)[number]], options);
-    await store.ackStreamMany(
+    await store.stream.ackStreamMany(
       'hub',
       items.map((i) => i.streamId),
     );
@@ -261,22 +261,30 @@ describe('the hub record', () => {
   it('entries cut off the end of the record are caught against its head', async () => {
     const key = `${prefix}record`;
     const last = (await redis.rpop(key)) as string;
-    const report = verifyChain(await store.allEntries(), await store.base(), await store.head());
+    const report = verifyChain(
+      await store.record.allEntries(),
+      await store.record.base(),
+      await store.record.head(),
+    );
     await redis.rpush(key, last);
     expect(report.ok).toBe(false);
     expect(report.broken?.reason).toMatch(/ends before its head/);
-    expect(verifyChain(await store.allEntries(), await store.base(), await store.head()).ok).toBe(
-      true,
-    );
+    expect(
+      verifyChain(
+        await store.record.allEntries(),
+        await store.record.base(),
+        await store.record.head(),
+      ).ok,
+    ).toBe(true);
   });
 
   it('retention drops the oldest entries and what is kept still verifies from the new base', async () => {
     const before = await record();
     const cutoff = (before[4] as (typeof before)[number]).body.acceptedAt;
     const expected = before.filter((e) => e.body.acceptedAt >= cutoff);
-    expect(await trimRecord(store, cutoff)).toBe(before.length - expected.length);
-    const base = await store.base();
-    const kept = await store.allEntries();
+    expect(await trimRecord(store.record, cutoff)).toBe(before.length - expected.length);
+    const base = await store.record.base();
+    const kept = await store.record.allEntries();
     expect(kept.map((s) => parseEntry(s).body.seq)).toEqual(expected.map((e) => e.body.seq));
     expect(base.seq).toBe((expected[0]?.body.seq ?? 1) - 1);
     expect(verifyChain(kept, base).ok).toBe(true);
@@ -284,6 +292,8 @@ describe('the hub record', () => {
     // What retention dropped is forgotten everywhere: no id bookkeeping outlives its entry.
     const ids = await redis.hkeys(`${prefix}record:ids`);
     expect(ids).toHaveLength(kept.length);
-    expect(parseEntry((await store.entries(base.seq, 1))[0] as string).body.seq).toBe(base.seq + 1);
+    expect(parseEntry((await store.record.entries(base.seq, 1))[0] as string).body.seq).toBe(
+      base.seq + 1,
+    );
   });
 });

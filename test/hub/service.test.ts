@@ -13,7 +13,15 @@ import type { Gateway } from '../../src/gateway/gateway.js';
 import { type Hub, startHub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
-import { chat, connect, next, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import {
+  AUDIENCE,
+  chat,
+  connect,
+  next,
+  request,
+  seal,
+  startTestGateway,
+} from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 const HUB_AUDIENCE = 'liaison-test-hub';
@@ -57,7 +65,9 @@ describe('the CARICC hub service', () => {
     validUntil: Date.now() + 3_600_000,
   });
   const settled = async (count: number) => {
-    await expect.poll(async () => (await store.length()) >= count, { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(async () => (await store.record.length()) >= count, { timeout: 5_000 })
+      .toBe(true);
   };
 
   beforeAll(async () => {
@@ -127,6 +137,22 @@ describe('the CARICC hub service', () => {
     expect(metrics).toContain('liaison_hub_lag_seconds');
     expect(metrics).toMatch(/liaison_hub_recorded_total \d+/);
     expect(metrics).not.toContain('Convoy');
+  });
+
+  it("an analyst's token opens the hub once, and a token for the gateway never does", async () => {
+    const once = await token(analyst());
+    const headers = { authorization: `Bearer ${once}` };
+    expect((await fetch(`${hub.url}/v1/record/verify`, { headers })).status).toBe(200);
+    const again = await fetch(`${hub.url}/v1/record/verify`, { headers });
+    expect(again.status).toBe(401);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('TOKEN_REPLAYED');
+    const forGateway = await createClientToken(analyst(), { audience: AUDIENCE });
+    const elsewhere = await fetch(`${hub.url}/v1/record/verify`, {
+      headers: { authorization: `Bearer ${forGateway}` },
+    });
+    expect(((await elsewhere.json()) as { error: { code: string } }).error.code).toBe(
+      'TOKEN_AUDIENCE',
+    );
   });
 
   it('streams new entries live to an analyst, filtered, after a catch-up', async () => {

@@ -12,6 +12,15 @@ export const portVariable = (fallback: number) =>
     .transform(Number)
     .pipe(z.number().int().min(0).max(65535));
 
+/** Settings both servers read the same way. */
+export const sharedVariables = {
+  /** Prefix of every Redis key and channel: servers with the same prefix share a deployment. */
+  REDIS_PREFIX: z.string().min(1).max(100).default('liaison:'),
+  /** The authority's public key, which every server pins. */
+  AUTHORITY_FILE: z.string().min(1).default('keys/dev/authority.pub.json'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
 /** Parses environment variables with a schema, or throws a ConfigError listing every bad one. */
 export function parseEnv<S extends z.ZodType>(
   schema: S,

@@ -3,14 +3,16 @@ import type { StatementPayload } from '../../protocol/v1/statement.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { verifyStatement } from '../crypto/statement.js';
 import { Directory } from '../directory/directory.js';
-import { channels, type Engine } from '../engine/engine.js';
+import type { DirectoryLog } from '../engine/directory-log.js';
+import { channels } from '../engine/keyspace.js';
+import type { PubSub } from '../engine/pubsub.js';
 import { LiaisonError } from '../errors.js';
 
 /** Longest an instance may lag behind the shared directory log. */
 const REFRESH_EVERY_MS = 2_000;
 
 /**
- * The gateway's copy of the directory, kept in step with the log every instance shares. The
+ * A server's copy of the directory, kept in step with the log every instance shares. The
  * gateway stores and serves authority-signed statements; it can refuse them but never make one.
  */
 export class DirectorySync {
@@ -23,7 +25,8 @@ export class DirectorySync {
   };
 
   constructor(
-    private readonly engine: Engine,
+    private readonly log: DirectoryLog,
+    private readonly pubsub: PubSub,
     private readonly authority: PinnedAuthority,
   ) {
     this.directory = new Directory(authority);
@@ -31,7 +34,7 @@ export class DirectorySync {
 
   /** Loads the shared log, then follows changes other instances announce. */
   async start(): Promise<void> {
-    await this.engine.subscribe(channels.directory, this.onMessage);
+    await this.pubsub.subscribe(channels.directory, this.onMessage);
     await this.refresh();
     // Pub/sub drops messages while a connection is re-established; polling the log's length
     // bounds how long an instance can miss a revocation.
@@ -41,7 +44,7 @@ export class DirectorySync {
 
   async stop(): Promise<void> {
     clearInterval(this.poll);
-    await this.engine.unsubscribe(channels.directory, this.onMessage);
+    await this.pubsub.unsubscribe(channels.directory, this.onMessage);
   }
 
   /** Called for every statement applied after start (revocations cut sessions). */
@@ -52,7 +55,7 @@ export class DirectorySync {
   /** Applies what the shared log has beyond our version; serialised so none is applied twice. */
   refresh(): Promise<void> {
     const next = this.refreshing.then(async () => {
-      const fresh = await this.engine.readStatements(this.directory.version);
+      const fresh = await this.log.readStatements(this.directory.version);
       for (const text of fresh) {
         const signed = Signed.parse(JSON.parse(text));
         this.directory.apply(signed);
@@ -78,12 +81,12 @@ export class DirectorySync {
       const fresh = statements.filter((s) => scratch.apply(s));
       if (fresh.length === 0) return base;
       if (
-        await this.engine.appendStatements(
+        await this.log.appendStatements(
           base,
           fresh.map((s) => JSON.stringify(s)),
         )
       ) {
-        await this.engine.publish(channels.directory, String(base + fresh.length));
+        await this.pubsub.publish(channels.directory, String(base + fresh.length));
         await this.refresh();
         return this.directory.version;
       }

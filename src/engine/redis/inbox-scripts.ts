@@ -1,9 +1,6 @@
 // Lua run inside Redis, so that each step that must be atomic is one round trip and cannot be
 // half-done when a gateway dies. Inbox members are `offset|id|sender|acceptedAt|envelope`.
-
-/** Milliseconds from Redis's own clock, the same for every gateway instance. */
-const NOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+import { NOW } from './lua.js';
 
 /**
  * Drops items past retention from the head of an inbox and remembers the highest offset dropped,
@@ -52,7 +49,7 @@ for i = 1, devices do
   ${trim('inbox', 'meta', 'ARGV[4]')}
   local offset = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('ZADD', inbox, offset, offset .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. now .. '|' .. ARGV[3])
-  -- deliveryMessage() in engine.ts, built here so the envelope crosses to Redis once.
+  -- deliveryMessage() in inboxes.ts, built here so the envelope crosses to Redis once.
   redis.call('PUBLISH', ARGV[8 + i], '{"type":"envelope","offset":' .. offset .. ',"acceptedAt":' .. now .. ',"envelope":' .. ARGV[3] .. '}')
   result[2 + i] = offset
 end
@@ -94,32 +91,4 @@ local acked = tonumber(redis.call('HGET', KEYS[2], 'acked') or '0')
 local upTo = math.min(tonumber(ARGV[1]), nextOffset)
 if upTo > acked then redis.call('HSET', KEYS[2], 'acked', upTo) end
 return out
-`;
-
-/** KEYS: counter. ARGV: windowMs. A fixed window that starts with its first hit. */
-export const HIT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count
-`;
-
-/** KEYS: log. ARGV: expected length, statements... Appends only if nobody appended meanwhile. */
-export const APPEND = `
-if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
-for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-return 1
-`;
-
-/** KEYS: presence set. ARGV: connection, expiresAt (0 to remove). Returns live connections. */
-export const PRESENCE = `
-${NOW}
-if tonumber(ARGV[2]) > 0 then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-else
-  redis.call('ZREM', KEYS[1], ARGV[1])
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if #last == 2 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
-return redis.call('ZCARD', KEYS[1])
 `;

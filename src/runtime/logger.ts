@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 
 /**
- * The gateway's structured logger. Tokens and envelopes never reach a log line: the code does not
+ * The servers' structured logger (gateway and hub). Tokens and envelopes never reach a log line: the code does not
  * log them, and redaction catches them should an object that holds one be logged by mistake.
  */
 export function createLogger(level: string, instance: string) {

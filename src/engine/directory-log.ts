@@ -1,0 +1,22 @@
+/** The shared, append-only log of signed directory statements (JSON texts), in order. */
+export interface DirectoryLog {
+  /** Appends if the log still has `expectedVersion` entries; returns success. */
+  appendStatements(expectedVersion: number, statements: readonly string[]): Promise<boolean>;
+  /** The statements after the first `after`. */
+  readStatements(after: number): Promise<string[]>;
+}
+
+/** The directory log of one process. */
+export class MemoryDirectoryLog implements DirectoryLog {
+  private readonly statements: string[] = [];
+
+  async appendStatements(expectedVersion: number, statements: readonly string[]) {
+    if (this.statements.length !== expectedVersion) return false;
+    this.statements.push(...statements);
+    return true;
+  }
+
+  async readStatements(after: number): Promise<string[]> {
+    return this.statements.slice(after);
+  }
+}

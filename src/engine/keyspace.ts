@@ -1,0 +1,57 @@
+/**
+ * Every Redis key and pub/sub channel Liaison uses, named in one place. The gateway, the hub and
+ * the engine's Redis implementations all take their names from here, so two servers that share a
+ * prefix share exactly these keys and nothing else.
+ */
+
+/** Pub/sub channels between server instances (the Redis implementations add the prefix). */
+export const channels = {
+  /** Pushes and receipts for one device, and "a newer connection replaced you". */
+  device: (deviceId: string) => `device:${deviceId}`,
+  /** Presence of a linked office and escalations of this office's alerts. */
+  office: (officeId: string) => `office:${officeId}`,
+  /** "The directory log grew": every instance refreshes its copy. */
+  directory: 'directory',
+  /** A hub replica appended a record entry (the analysts' live feed on every replica). */
+  recorded: 'hub:recorded',
+  /** A hub replica escalated an overdue alert. */
+  escalations: 'hub:escalations',
+} as const;
+
+/** The replay guard's claim of a token id, remembered until the token expires. */
+export const tokenClaim = (jti: string) => `jti:${jti}`;
+
+/** The rate counter of what `from` sends to `to`. */
+export const pairRate = (from: string, to: string) => `rate:${from}>${to}`;
+
+/** The full Redis names under one deployment's prefix. */
+export function keyspace(prefix: string) {
+  return Object.freeze({
+    prefix,
+    channel: (name: string) => `${prefix}${name}`,
+    // The relay (engine)
+    /** First acceptance of an envelope id: `sender|seq|acceptedAt`. */
+    accepted: (id: string) => `${prefix}acc:${id}`,
+    /** A sender's last sequence number. */
+    sequence: (sender: string) => `${prefix}seq:${sender}`,
+    inbox: (device: string) => `${prefix}inbox:${device}`,
+    /** An inbox's offsets: next, acked, expired. */
+    inboxMeta: (device: string) => `${prefix}inboxmeta:${device}`,
+    counter: (key: string) => `${prefix}hit:${key}`,
+    claim: (key: string) => `${prefix}claim:${key}`,
+    directory: `${prefix}directory`,
+    presence: (office: string) => `${prefix}presence:${office}`,
+    /** What the gateway accepted, for the hub to record (a stream with a consumer group). */
+    hubStream: `${prefix}hub`,
+    // The hub
+    record: `${prefix}record`,
+    recordHead: `${prefix}record:head`,
+    recordBase: `${prefix}record:base`,
+    /** Stream ids already recorded, so recording is idempotent. */
+    recordIds: `${prefix}record:ids`,
+    escalationDue: `${prefix}escalation:due`,
+    alert: (id: string) => `${prefix}alert:${id}`,
+  });
+}
+
+export type Keyspace = ReturnType<typeof keyspace>;

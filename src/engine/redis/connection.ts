@@ -1,0 +1,84 @@
+import { Redis } from 'ioredis';
+import { type Keyspace, keyspace } from '../keyspace.js';
+
+export interface RedisConnectionOptions {
+  readonly url: string;
+  /** Prefix of every key and channel, so deployments (and test files) never collide. */
+  readonly prefix: string;
+  /** Connection trouble (ioredis reconnects by itself and queues commands meanwhile). */
+  readonly onError?: (error: Error) => void;
+  /** Batch commands issued in the same tick into one write (the relay's hot path). Default on. */
+  readonly autoPipelining?: boolean;
+}
+
+type Run = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * One deployment's Redis as the parts of the engine (and the hub's stores) share it: a command
+ * connection, a subscriber connection made on first use, and the keyspace under the prefix.
+ */
+export class RedisConnection {
+  readonly redis: Redis;
+  readonly keys: Keyspace;
+  private subscriberConnection: Redis | undefined;
+
+  constructor(private readonly options: RedisConnectionOptions) {
+    this.keys = keyspace(options.prefix);
+    this.redis = new Redis(options.url, {
+      lazyConnect: false,
+      enableAutoPipelining: options.autoPipelining ?? true,
+    });
+    this.redis.on('error', options.onError ?? (() => {}));
+  }
+
+  /** A connection in subscriber mode (it can do nothing else), made on first use. */
+  get subscriber(): Redis {
+    if (!this.subscriberConnection) {
+      this.subscriberConnection = new Redis(this.options.url);
+      this.subscriberConnection.on('error', this.options.onError ?? (() => {}));
+    }
+    return this.subscriberConnection;
+  }
+
+  /** A connection of its own, for commands that block (XREADGROUP BLOCK); the caller quits it. */
+  duplicate(): Redis {
+    const connection = new Redis(this.options.url);
+    connection.on('error', this.options.onError ?? (() => {}));
+    return connection;
+  }
+
+  /**
+   * Defines a Lua script on the command connection and returns what runs it (EVALSHA, EVAL on a
+   * miss). Without `numberOfKeys`, the caller passes the key count first.
+   */
+  script(name: string, lua: string, numberOfKeys?: number): Run {
+    const command = `liaison_${name}`;
+    this.redis.defineCommand(command, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+    const commands = this.redis as unknown as Record<string, Run>;
+    return (...args) => (commands[command] as Run).apply(this.redis, args);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.redis.quit(), this.subscriberConnection?.quit()]);
+  }
+
+  /** Deletes every key of this prefix (tests clean up with it). */
+  async destroy(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${this.options.prefix}*`,
+        'COUNT',
+        500,
+      );
+      if (keys.length > 0) await this.redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}

@@ -1,0 +1,128 @@
+import {
+  type AcceptRequest,
+  type AcceptResult,
+  expiredGap,
+  type FetchResult,
+  type Inboxes,
+  idTaken,
+  type StoredItem,
+} from '../inboxes.js';
+import { channels } from '../keyspace.js';
+import type { RedisConnection } from './connection.js';
+import { ACCEPT, ACK, FETCH } from './inbox-scripts.js';
+
+/** Parses an inbox member `offset|id|sender|acceptedAt|envelope`. */
+function parseItem(member: string): StoredItem {
+  const fields: string[] = [];
+  let at = 0;
+  for (let i = 0; i < 4; i++) {
+    const bar = member.indexOf('|', at);
+    fields.push(member.slice(at, bar));
+    at = bar + 1;
+  }
+  const [offset, id, sender, acceptedAt] = fields as [string, string, string, string];
+  return {
+    offset: Number(offset),
+    id,
+    sender,
+    acceptedAt: Number(acceptedAt),
+    envelope: member.slice(at),
+  };
+}
+
+/**
+ * The inboxes in Redis, shared by every gateway instance. Each step that must be atomic is a Lua
+ * script (inbox-scripts.ts); accepting an envelope is one round trip.
+ */
+export class RedisInboxes implements Inboxes {
+  private readonly scripts;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly retentionMs: number,
+  ) {
+    this.scripts = {
+      accept: connection.script('accept', ACCEPT),
+      fetch: connection.script('fetch', FETCH, 2),
+      ack: connection.script('ack', ACK, 2),
+    };
+  }
+
+  async accept(request: AcceptRequest): Promise<AcceptResult> {
+    const { rate } = request;
+    const k = this.connection.keys;
+    const keys = [k.accepted(request.id), k.sequence(request.sender), k.hubStream];
+    for (const key of rate.keys) keys.push(k.counter(key));
+    for (const device of request.devices) keys.push(...this.inboxKeys(device));
+    const reply = (await this.scripts.accept(
+      keys.length,
+      ...keys,
+      request.id,
+      request.sender,
+      request.envelope,
+      this.retentionMs,
+      request.meta,
+      rate.windowMs,
+      rate.max,
+      rate.keys.length,
+      ...request.devices.map((device) => k.channel(channels.device(device))),
+    )) as [number, string, ...number[]];
+    const [status, record, ...offsetList] = reply;
+    if (status === 2)
+      return { duplicate: false, rateLimited: true, seq: 0, acceptedAt: 0, offsets: {} };
+    const [sender, seq, acceptedAt] = record.split('|') as [string, string, string];
+    if (sender !== request.sender) throw idTaken();
+    const offsets: Record<string, number> = {};
+    request.devices.forEach((device, i) => {
+      if (status === 0) offsets[device] = Number(offsetList[i]);
+    });
+    return {
+      duplicate: status === 1,
+      rateLimited: false,
+      seq: Number(seq),
+      acceptedAt: Number(acceptedAt),
+      offsets,
+    };
+  }
+
+  async acceptedBefore(id: string) {
+    const record = await this.connection.redis.get(this.connection.keys.accepted(id));
+    if (!record) return null;
+    const [sender, seq, acceptedAt] = record.split('|') as [string, string, string];
+    return { sender, seq: Number(seq), acceptedAt: Number(acceptedAt) };
+  }
+
+  async fetch(device: string, after: number, limit: number): Promise<FetchResult> {
+    const [expired, from, next, members] = (await this.scripts.fetch(
+      ...this.inboxKeys(device),
+      after,
+      limit,
+      this.retentionMs,
+    )) as [number, number, number, string[]];
+    const all = members.map(parseItem);
+    const items = all.slice(0, limit);
+    const firstKept = all[0]?.offset ?? next + 1;
+    return { items, more: all.length > limit, gap: expiredGap(expired, from, firstKept) };
+  }
+
+  async ack(device: string, upTo: number) {
+    const flat = (await this.scripts.ack(...this.inboxKeys(device), upTo)) as string[];
+    const removed: { id: string; sender: string }[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      removed.push({ id: flat[i] as string, sender: flat[i + 1] as string });
+    }
+    return removed;
+  }
+
+  async pending(device: string): Promise<number> {
+    return this.connection.redis.zcard(this.connection.keys.inbox(device));
+  }
+
+  async dropInbox(device: string): Promise<void> {
+    await this.connection.redis.del(...this.inboxKeys(device));
+  }
+
+  private inboxKeys(device: string): [string, string] {
+    return [this.connection.keys.inbox(device), this.connection.keys.inboxMeta(device)];
+  }
+}

@@ -1,0 +1,57 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { RecordFilter, RecordPaging, StatsQuery } from '../../protocol/v1/analyst.js';
+import type { Session } from '../runtime/auth.js';
+import { bearer } from '../runtime/auth.js';
+import type { DirectorySync } from '../runtime/directory-sync.js';
+import { parse } from '../runtime/wire.js';
+import type { AlertBook } from './alert-book.js';
+import type { RecordReader } from './reader.js';
+import { verifyChain } from './record.js';
+import type { RecordLog } from './record-log.js';
+import { computeStatistics } from './stats.js';
+
+export interface RecordRoutesOptions {
+  readonly record: RecordLog;
+  readonly alerts: AlertBook;
+  readonly reader: RecordReader;
+  readonly sync: DirectorySync;
+  /** The analyst's door: a token for the hub's audience, of an analyst device. */
+  readonly analyst: (token: string | undefined) => Promise<Session>;
+}
+
+/** The hub's HTTP side: health, readiness, and the record for analysts (search, verify, stats). */
+export const recordRoutes: FastifyPluginAsync<RecordRoutesOptions> = async (app, options) => {
+  const { record, alerts, reader, sync } = options;
+  const analyst = (authorization: string | undefined) => options.analyst(bearer(authorization));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      return { status: 'ready', recorded: await record.length() };
+    } catch {
+      return reply.status(503).send({ status: 'redis unreachable' });
+    }
+  });
+
+  app.get('/v1/record', async (request) => {
+    await analyst(request.headers.authorization);
+    const { after, limit, ...rest } = request.query as Record<string, string>;
+    const paging = parse(RecordPaging, { after, limit });
+    const filter = parse(RecordFilter, rest);
+    return reader.search(filter, paging.after, paging.limit);
+  });
+  app.get('/v1/record/verify', async (request) => {
+    await analyst(request.headers.authorization);
+    const all = await record.allEntries();
+    return verifyChain(all, await record.base(), await record.head());
+  });
+  app.get('/v1/stats', async (request) => {
+    await analyst(request.headers.authorization);
+    const query = parse(StatsQuery, request.query);
+    return computeStatistics(reader, alerts, sync.directory, {
+      since: query.since,
+      until: query.until ?? Date.now(),
+      silentMs: query.silentHours * 3_600_000,
+    });
+  });
+};
