@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { Signed } from './certificate.js';
-import { Country, DeviceId, KeyId, OfficeId, Timestamp, Uuid } from './primitives.js';
+import { base64UrlOf, Country, DeviceId, KeyId, OfficeId, Timestamp, Uuid } from './primitives.js';
+
+/** BLAKE2b-256 of a statement (PROTOCOL.md §5.2, _The directory log_); 32 zero bytes before the first. */
+export const StatementHash = base64UrlOf(32);
 
 const common = {
   v: z.literal(1),
@@ -8,6 +11,8 @@ const common = {
   id: Uuid,
   issuedAt: Timestamp,
   issuer: KeyId,
+  seq: z.int().min(1).describe('position in the directory log, from 1, without holes'),
+  prev: StatementHash.describe('hash of the statement at seq − 1 (32 zero bytes for seq 1)'),
 };
 
 /** Two distinct offices, in ascending order, so a link has one spelling. */
@@ -71,3 +76,18 @@ export const StatementPayload = z.discriminatedUnion('kind', [
 ]);
 export type StatementPayload = z.infer<typeof StatementPayload>;
 export type StatementKind = StatementPayload['kind'];
+
+/**
+ * The authority's signed word on how far the directory log goes: its version (the last seq), the
+ * hash of that statement, and until when a client may rely on it without a newer head.
+ */
+export const DirectoryHeadPayload = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('liaison.directory-head'),
+  issuer: KeyId,
+  version: z.int().min(0),
+  hash: StatementHash.describe('hash of the statement at `version` (32 zero bytes for 0)'),
+  issuedAt: Timestamp,
+  expiresAt: Timestamp,
+});
+export type DirectoryHeadPayload = z.infer<typeof DirectoryHeadPayload>;

@@ -1,13 +1,20 @@
 import type { Signed } from '../../protocol/v1/certificate.js';
 import { HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
-import type { StatementPayload } from '../../protocol/v1/statement.js';
+import type { DirectoryHeadPayload, StatementPayload } from '../../protocol/v1/statement.js';
 import {
   type Certificate,
   checkValidity,
   type PinnedAuthority,
   verifyCertificate,
 } from '../crypto/certificate.js';
-import { verifyStatement } from '../crypto/statement.js';
+import {
+  advance,
+  EMPTY_LOG,
+  type LogPosition,
+  statementHash,
+  verifyDirectoryHead,
+  verifyStatement,
+} from '../crypto/statement.js';
 import { LiaisonError } from '../errors.js';
 
 export interface Office {
@@ -40,6 +47,9 @@ export interface RecipientKey {
   readonly encryptionPublicKey: Uint8Array;
 }
 
+/** How far in the future a directory head's issue time may lie (clocks drift). */
+const MAX_HEAD_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 const linkKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
 
 /**
@@ -56,9 +66,11 @@ export class Directory {
   /** Indexes, so the relay's per-envelope lookups cost the same with 10 offices or 10,000. */
   private readonly devicesOfOffice = new Map<string, DeviceRecord[]>();
   private readonly linksOfOffice = new Map<string, Set<string>>();
-  /** Statement id → its signed payload, to tell a repeat from a different statement reusing an id. */
-  private readonly statementIds = new Map<string, string>();
+  /** Statement ids applied: an id is used once in the whole log. */
+  private readonly statementIds = new Set<string>();
   private readonly log: Signed[] = [];
+  /** Hash of every statement, by position (index 0 is seq 1). */
+  private readonly hashes: string[] = [];
 
   constructor(authority: PinnedAuthority) {
     this.authority = authority;
@@ -69,26 +81,85 @@ export class Directory {
     return this.log.length;
   }
 
+  /** Where the log ends: the version and the hash of the last statement. */
+  get head(): LogPosition {
+    const hash = this.hashes.at(-1);
+    return hash === undefined ? EMPTY_LOG : { version: this.log.length, hash };
+  }
+
+  /** The log position at an earlier version (to compare with a head naming that version). */
+  positionAt(version: number): LogPosition | undefined {
+    if (version === 0) return EMPTY_LOG;
+    const hash = this.hashes[version - 1];
+    return hash === undefined ? undefined : { version, hash };
+  }
+
   /** The statements applied, in order (what a gateway serves). */
   statements(after = 0): readonly Signed[] {
     return this.log.slice(after);
   }
 
   /**
-   * Verifies a statement and applies it. Returns false when the same statement was applied
-   * before (statements are idempotent by id); throws a LiaisonError when it is not signed by the
-   * authority or contradicts the directory.
+   * Verifies a statement and applies it as the next entry of the log. Returns false when that
+   * very statement is already in the log (a repeat); throws a LiaisonError when it is not signed
+   * by the authority, does not follow the log (STATEMENT_OUT_OF_ORDER: another statement holds
+   * its seq, or it skips one, or its prev is not the hash before it), or contradicts the directory.
    */
   apply(signed: Signed): boolean {
     const statement = verifyStatement(signed, this.authority);
-    const seen = this.statementIds.get(statement.id);
-    if (seen === signed.payload) return false;
-    if (seen !== undefined) throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
+    if (statement.seq <= this.log.length) {
+      if (this.hashes[statement.seq - 1] === statementHash(signed)) return false;
+      throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'another statement holds this seq', {
+        seq: statement.seq,
+      });
+    }
+    const head = this.head;
+    if (statement.seq !== head.version + 1 || statement.prev !== head.hash) {
+      throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'statement does not follow the log', {
+        seq: statement.seq,
+        version: head.version,
+      });
+    }
+    if (this.statementIds.has(statement.id))
+      throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
     const certificate = this.check(statement);
     this.record(statement, certificate);
-    this.statementIds.set(statement.id, signed.payload);
+    this.statementIds.add(statement.id);
     this.log.push(signed);
+    this.hashes.push(advance(head, signed).hash);
     return true;
+  }
+
+  /**
+   * Checks a signed directory head against this directory at `now`: signed by the pinned
+   * authority, not expired, and naming exactly the log this directory holds. Returns its content.
+   * A head of a later version means statements are missing here (fetch them, then check again).
+   */
+  checkHead(signed: Signed, now: number): DirectoryHeadPayload {
+    const head = verifyDirectoryHead(signed, this.authority);
+    if (head.expiresAt <= now) {
+      throw new LiaisonError('DIRECTORY_HEAD_EXPIRED', undefined, { expiresAt: head.expiresAt });
+    }
+    if (head.issuedAt > now + MAX_HEAD_CLOCK_SKEW_MS) {
+      throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'directory head issued in the future');
+    }
+    const ours = this.positionAt(head.version);
+    if (ours === undefined) {
+      throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'statements up to the head are missing', {
+        version: this.version,
+        head: head.version,
+      });
+    }
+    if (ours.hash !== head.hash) {
+      throw new LiaisonError('DIRECTORY_FORK', undefined, { version: head.version });
+    }
+    if (head.version !== this.version) {
+      throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'the head does not cover every statement', {
+        version: this.version,
+        head: head.version,
+      });
+    }
+    return head;
   }
 
   /** Applies statements in order; stops at the first bad one. */
