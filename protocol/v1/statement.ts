@@ -56,14 +56,21 @@ export const DeviceKeyRotated = z.strictObject({
   previousKeyId: KeyId,
 });
 
-/** A device (every key, when `keyId` is absent) is revoked: nothing it signed is trusted. */
+/**
+ * A device (every key, when `keyId` is absent) is revoked from `compromisedAt` on: what it signed
+ * and the gateway accepted before then stays trusted, nothing after (PROTOCOL.md §5.2).
+ */
 export const DeviceRevoked = z.strictObject({
   ...common,
   kind: z.literal('device.revoked'),
   deviceId: DeviceId,
   keyId: KeyId.optional(),
   reason: z.enum(['compromised', 'lost', 'decommissioned', 'superseded', 'other']),
+  compromisedAt: Timestamp.optional().describe(
+    'the earliest time the key may have been in other hands; absent: all time for compromised, lost and other, the revocation itself for decommissioned and superseded',
+  ),
 });
+export type DeviceRevoked = z.infer<typeof DeviceRevoked>;
 
 /** The signed content of a directory statement. */
 export const StatementPayload = z.discriminatedUnion('kind', [

@@ -31,6 +31,7 @@ export const KEYS_USAGE = `liaison keys <command>
   rotate    --authority KEY --directory FILE --key KEYFILE --out NEWKEYFILE [--days N]
   link      --authority KEY --directory FILE OFFICE OFFICE [--remove]
   revoke    --authority KEY --directory FILE --device ID [--key-id KEYID] [--reason REASON]
+            [--compromised-at ISO-TIME]   untrusted from then on (default: all time if compromised or lost)
   head      --authority KEY --directory FILE [--hours N]   sign how far the directory goes (default 24 h)
   inspect   FILE                         show a certificate, statement, key file or directory (no secrets)
   verify    FILE --root AUTHORITY.pub.json   verify a certificate or statement against the pinned root
@@ -55,6 +56,7 @@ const options = {
   remove: { type: 'boolean' },
   directory: { type: 'string' },
   hours: { type: 'string' },
+  'compromised-at': { type: 'string' },
   root: { type: 'string' },
 } as const;
 
@@ -171,10 +173,16 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
     case 'revoke': {
       const keyId = values['key-id'];
       const reason = DeviceRevoked.shape.reason.parse(values.reason ?? 'compromised');
+      const since = values['compromised-at'];
+      const compromisedAt = since === undefined ? undefined : Date.parse(since);
+      if (compromisedAt !== undefined && !Number.isFinite(compromisedAt)) {
+        throw new UsageError('--compromised-at takes a time such as 2026-12-01T08:00Z');
+      }
       const content = {
         deviceId: required(values.device, 'device'),
         reason,
         ...(keyId ? { keyId } : {}),
+        ...(compromisedAt === undefined ? {} : { compromisedAt }),
       };
       const statement = await signStatement(await authority(), 'device.revoked', content, {
         after: await after(),

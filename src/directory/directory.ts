@@ -1,6 +1,10 @@
 import type { Signed } from '../../protocol/v1/certificate.js';
 import { HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
-import type { DirectoryHeadPayload, StatementPayload } from '../../protocol/v1/statement.js';
+import type {
+  DeviceRevoked,
+  DirectoryHeadPayload,
+  StatementPayload,
+} from '../../protocol/v1/statement.js';
 import {
   type Certificate,
   checkValidity,
@@ -29,7 +33,8 @@ interface KeyRecord {
   readonly certificate: Certificate;
   /** Envelopes created at or after this time may not use the key (it was rotated out). */
   rotatedAt?: number;
-  revoked: boolean;
+  /** Revoked: untrusted from this time on (-Infinity: for all time). */
+  revokedFrom?: number;
 }
 
 interface DeviceRecord {
@@ -37,8 +42,16 @@ interface DeviceRecord {
   readonly officeId: string;
   readonly keys: Map<string, KeyRecord>;
   currentKeyId: string;
-  revoked: boolean;
+  /** The whole device is revoked from this time on (-Infinity: for all time). */
+  revokedFrom?: number;
 }
+
+/** When a revocation takes effect: its compromise time, or by its reason. */
+const revokedFrom = (statement: DeviceRevoked): number =>
+  statement.compromisedAt ??
+  (statement.reason === 'decommissioned' || statement.reason === 'superseded'
+    ? statement.issuedAt
+    : Number.NEGATIVE_INFINITY);
 
 /** A device key as a sender needs it to wrap a content key. */
 export interface RecipientKey {
@@ -189,14 +202,23 @@ export class Directory {
   }
 
   /**
-   * The certificate of a device key if it may be used at time `at`: known, not revoked, not
-   * rotated out before `at`, and within its validity period. Throws the reason otherwise.
+   * The certificate of a device key if it may be used at time `at`: known, not rotated out before
+   * `at`, within its validity period, and not revoked — or revoked from a time after both `at`
+   * and `acceptedAt`, the gateway's acceptance time of what is being checked (without one, any
+   * revocation counts). Throws the reason otherwise.
    */
-  usableKey(deviceId: string, keyId: string, at: number): Certificate {
+  usableKey(deviceId: string, keyId: string, at: number, acceptedAt?: number): Certificate {
     const device = this.devices.get(deviceId);
     const key = device?.keys.get(keyId);
     if (!device || !key) throw new LiaisonError('CERT_UNKNOWN', undefined, { deviceId, keyId });
-    if (device.revoked || key.revoked)
+    const from = Math.min(
+      device.revokedFrom ?? Number.POSITIVE_INFINITY,
+      key.revokedFrom ?? Number.POSITIVE_INFINITY,
+    );
+    if (
+      from !== Number.POSITIVE_INFINITY &&
+      !(acceptedAt !== undefined && at < from && acceptedAt < from)
+    )
       throw new LiaisonError('CERT_REVOKED', undefined, { deviceId, keyId });
     if (key.rotatedAt !== undefined && at >= key.rotatedAt) {
       throw new LiaisonError('KEY_ROTATED', undefined, { deviceId, keyId });
@@ -224,9 +246,9 @@ export class Directory {
     const keys: RecipientKey[] = [];
     const devices = [...new Set(officeIds)].flatMap((o) => this.devicesOfOffice.get(o) ?? []);
     for (const device of devices) {
-      if (device.revoked) continue;
+      if (device.revokedFrom !== undefined) continue;
       const key = device.keys.get(device.currentKeyId);
-      if (!key || key.revoked || key.certificate.role === 'analyst') continue;
+      if (!key || key.revokedFrom !== undefined || key.certificate.role === 'analyst') continue;
       if (at < key.certificate.notBefore || at > key.certificate.notAfter) continue;
       const { deviceId, keyId, encryptionPublicKey } = key.certificate;
       keys.push({ deviceId, keyId, encryptionPublicKey });
@@ -276,7 +298,8 @@ export class Directory {
       case 'device.key-rotated': {
         const cert = verifyCertificate(statement.certificate, this.authority);
         const device = this.devices.get(cert.deviceId);
-        if (!device || device.revoked) throw conflict('no such device, or it is revoked');
+        if (!device || device.revokedFrom !== undefined)
+          throw conflict('no such device, or it is revoked');
         if (device.currentKeyId !== statement.previousKeyId)
           throw conflict('previous key is not current');
         if (device.keys.has(cert.keyId)) throw conflict('key already certified');
@@ -289,6 +312,9 @@ export class Directory {
         if (!device) throw conflict('no such device');
         if (statement.keyId !== undefined && !device.keys.has(statement.keyId)) {
           throw conflict('no such key');
+        }
+        if (statement.compromisedAt !== undefined && statement.compromisedAt > statement.issuedAt) {
+          throw conflict('a key cannot be compromised after its revocation');
         }
         return;
       }
@@ -322,9 +348,8 @@ export class Directory {
         const device: DeviceRecord = {
           deviceId: certificate.deviceId,
           officeId: certificate.officeId,
-          keys: new Map([[certificate.keyId, { certificate, revoked: false }]]),
+          keys: new Map([[certificate.keyId, { certificate }]]),
           currentKeyId: certificate.keyId,
-          revoked: false,
         };
         this.devices.set(certificate.deviceId, device);
         // check() refuses a second enrolment of a device, so each is listed once.
@@ -339,14 +364,19 @@ export class Directory {
         const device = this.devices.get(certificate.deviceId) as DeviceRecord;
         const previous = device.keys.get(statement.previousKeyId) as KeyRecord;
         previous.rotatedAt = statement.issuedAt;
-        device.keys.set(certificate.keyId, { certificate, revoked: false });
+        device.keys.set(certificate.keyId, { certificate });
         device.currentKeyId = certificate.keyId;
         return;
       }
       case 'device.revoked': {
         const device = this.devices.get(statement.deviceId) as DeviceRecord;
-        if (statement.keyId === undefined) device.revoked = true;
-        else (device.keys.get(statement.keyId) as KeyRecord).revoked = true;
+        const target =
+          statement.keyId === undefined ? device : (device.keys.get(statement.keyId) as KeyRecord);
+        // A second revocation can only move the time earlier.
+        target.revokedFrom = Math.min(
+          target.revokedFrom ?? Number.POSITIVE_INFINITY,
+          revokedFrom(statement),
+        );
         return;
       }
     }

@@ -27,6 +27,15 @@ export interface VerifiedEnvelope {
   readonly hubKeys: readonly { entry: WrappedKey; certificate: Certificate }[];
 }
 
+/** What the reader knows about how the envelope reached it. */
+export interface Arrival {
+  /**
+   * When the gateway accepted the envelope (ms): a sender key revoked from a later time still
+   * vouches for it (PROTOCOL.md §5.2, _Revocation_). Without it, any revocation counts.
+   */
+  readonly acceptedAt?: number;
+}
+
 export interface OpenedEnvelope {
   readonly header: EnvelopeHeader;
   readonly sender: Certificate;
@@ -44,6 +53,7 @@ export async function verifyEnvelope(
   input: unknown,
   directory: Directory,
   now: number = Date.now(),
+  arrival: Arrival = {},
 ): Promise<VerifiedEnvelope> {
   await ready;
   rejectOtherVersions((input as { header?: unknown } | null)?.header, ENVELOPE_VERSION);
@@ -57,7 +67,12 @@ export async function verifyEnvelope(
     throw new LiaisonError('ENVELOPE_INVALID', 'envelope was created in the future');
   }
 
-  const sender = directory.usableKey(header.sender.deviceId, header.sender.keyId, header.createdAt);
+  const sender = directory.usableKey(
+    header.sender.deviceId,
+    header.sender.keyId,
+    header.createdAt,
+    arrival.acceptedAt,
+  );
   if (sender.role === 'analyst') throw new LiaisonError('FORBIDDEN', 'analysts do not send');
   for (const office of header.to) {
     // Offices write along links (as they stood when the envelope was made); the hub to any office.
@@ -106,8 +121,9 @@ export async function openEnvelope(
   recipient: DeviceKeys,
   directory: Directory,
   now: number = Date.now(),
+  arrival: Arrival = {},
 ): Promise<OpenedEnvelope> {
-  const verified = await verifyEnvelope(input, directory, now);
+  const verified = await verifyEnvelope(input, directory, now, arrival);
   const { envelope, sender } = verified;
   const { header } = envelope;
 
