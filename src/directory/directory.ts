@@ -12,7 +12,6 @@ import {
   verifyCertificate,
 } from '../crypto/certificate.js';
 import {
-  advance,
   EMPTY_LOG,
   type LogPosition,
   statementHash,
@@ -82,8 +81,9 @@ export class Directory {
   /** Statement ids applied: an id is used once in the whole log. */
   private readonly statementIds = new Set<string>();
   private readonly log: Signed[] = [];
-  /** Hash of every statement, by position (index 0 is seq 1). */
+  /** Hash of every statement, by position (index 0 is seq 1), and as a set. */
   private readonly hashes: string[] = [];
+  private readonly hashIndex = new Set<string>();
 
   constructor(authority: PinnedAuthority) {
     this.authority = authority;
@@ -119,9 +119,17 @@ export class Directory {
    * its seq, or it skips one, or its prev is not the hash before it), or contradicts the directory.
    */
   apply(signed: Signed): boolean {
+    // A statement already in the log has the same bytes as one verified before: no signature
+    // check needed to recognise a repeat (replays cost a hash, not a verification).
+    let hash: string;
+    try {
+      hash = statementHash(signed);
+    } catch {
+      throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
+    }
+    if (this.hashIndex.has(hash)) return false;
     const statement = verifyStatement(signed, this.authority);
     if (statement.seq <= this.log.length) {
-      if (this.hashes[statement.seq - 1] === statementHash(signed)) return false;
       throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'another statement holds this seq', {
         seq: statement.seq,
       });
@@ -139,7 +147,8 @@ export class Directory {
     this.record(statement, certificate);
     this.statementIds.add(statement.id);
     this.log.push(signed);
-    this.hashes.push(advance(head, signed).hash);
+    this.hashes.push(hash);
+    this.hashIndex.add(hash);
     return true;
   }
 

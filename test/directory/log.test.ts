@@ -132,3 +132,11 @@ const keyOf = (deviceId: string) => {
   if (!keys) throw new Error(`no device ${deviceId}`);
   return keys.keyId;
 };
+
+describe('what a directory is fed is checked before it costs anything', () => {
+  it('a statement whose payload is not base64url is refused with a code', () => {
+    const directory = fresh();
+    const garbage = { payload: '*not base64*', signature: (log[0] as Signed).signature };
+    expect(codeOf(() => directory.apply(garbage))).toBe('STATEMENT_INVALID');
+  });
+});
