@@ -44,6 +44,10 @@ export const ERRORS = {
   ENVELOPE_INVALID: { status: 400, message: 'The envelope is malformed' },
   SIGNATURE_INVALID: { status: 400, message: 'The envelope signature does not verify' },
   NOT_A_RECIPIENT: { status: 403, message: 'This device key is not among the recipients' },
+  OWN_KEY_MISSING: {
+    status: 409,
+    message: 'The envelope is wrapped for a key of this device that it no longer holds',
+  },
   HUB_NOT_RECIPIENT: { status: 400, message: 'The envelope does not wrap its key for the hub' },
   KEY_COMMITMENT_MISMATCH: {
     status: 400,

@@ -115,10 +115,15 @@ export async function verifyEnvelope(
  * private key, decrypts with the header as associated data, and checks that the sender and id
  * inside the plaintext are those of the header. Every failure is a LiaisonError with a code;
  * nothing is logged.
+ *
+ * `recipient` is one key pair, or a device's keyring: its current key and the past ones it still
+ * keeps, so a backlog sealed before a rotation still opens. An envelope wrapped for a key of this
+ * device that the ring does not hold is OWN_KEY_MISSING: the reader's own loss, never the
+ * sender's fault, so a client reports it and does not acknowledge it.
  */
 export async function openEnvelope(
   input: unknown,
-  recipient: DeviceKeys,
+  recipient: DeviceKeys | readonly DeviceKeys[],
   directory: Directory,
   now: number = Date.now(),
   arrival: Arrival = {},
@@ -127,22 +132,32 @@ export async function openEnvelope(
   const { envelope, sender } = verified;
   const { header } = envelope;
 
-  const ownOffice = officeOfDevice(recipient.deviceId);
-  const entry = envelope.recipients.find(
-    (r) => r.deviceId === recipient.deviceId && r.keyId === recipient.keyId,
-  );
+  const ring = Array.isArray(recipient) ? recipient : [recipient as DeviceKeys];
+  const deviceId = ring[0]?.deviceId;
+  if (deviceId === undefined || ring.some((k) => k.deviceId !== deviceId)) {
+    throw new TypeError('a keyring holds keys of one device');
+  }
+  const ownOffice = officeOfDevice(deviceId);
   const addressed =
     ownOffice === HUB_OFFICE_ID || ownOffice === sender.officeId || header.to.includes(ownOffice);
-  if (!entry || !addressed) {
-    throw new LiaisonError('NOT_A_RECIPIENT');
+  const mine = envelope.recipients.filter((r) => r.deviceId === deviceId);
+  if (mine.length === 0 || !addressed) throw new LiaisonError('NOT_A_RECIPIENT');
+  const match = ring
+    .map((keys) => ({ keys, entry: mine.find((r) => r.keyId === keys.keyId) }))
+    .find((m) => m.entry !== undefined);
+  if (!match?.entry) {
+    throw new LiaisonError('OWN_KEY_MISSING', undefined, {
+      keyIds: mine.map((r) => r.keyId),
+    });
   }
+  const { keys: own, entry } = match;
 
   let contentKey: Uint8Array;
   try {
     contentKey = sodium.crypto_box_seal_open(
       fromBase64Url(entry.wrappedKey),
-      recipient.encryptionPublicKey,
-      recipient.encryptionSecretKey,
+      own.encryptionPublicKey,
+      own.encryptionSecretKey,
     );
   } catch {
     throw new LiaisonError('DECRYPT_FAILED');

@@ -3,7 +3,7 @@ import type { DeviceKeys } from '../../src/crypto/keys.js';
 import { signStatement } from '../../src/crypto/statement.js';
 import { openEnvelope } from '../../src/envelope/open.js';
 import { sealEnvelope } from '../../src/envelope/seal.js';
-import { revoke } from '../fixtures/directory-changes.js';
+import { revoke, rotate } from '../fixtures/directory-changes.js';
 import { rejectionCode } from '../fixtures/forge.js';
 import { buildWorld, device, NOW, type World } from '../fixtures/world.js';
 
@@ -93,5 +93,28 @@ describe('revocation takes effect from its compromise time', () => {
     expect(() => w.directory.apply(statement)).toThrow(
       expect.objectContaining({ code: 'STATEMENT_CONFLICT' }),
     );
+  });
+});
+
+describe('a device keeps its past keys, and knows a loss of its own from a bad envelope', () => {
+  it('a backlog sealed to a rotated-out key opens with the keyring, and is the reader’s own loss without it', async () => {
+    const w = await buildWorld();
+    const old = device(w, 'KG-AKZHOL/desk-1');
+    const backlog = await chatFrom(w, device(w, 'KZ-KORDAI/desk-1'), NOW);
+    const current = await rotate(w, old, NOW + MINUTE);
+    const later = NOW + 60 * MINUTE;
+    const opened = await openEnvelope(backlog, [current, old], w.directory, later);
+    expect(opened.body).toMatchObject({ type: 'chat' });
+    expect(await rejectionCode(openEnvelope(backlog, current, w.directory, later))).toBe(
+      'OWN_KEY_MISSING',
+    );
+  });
+
+  it('an envelope with no key for this device at all is not addressed to it', async () => {
+    const w = await buildWorld();
+    const envelope = await chatFrom(w, device(w, 'KZ-KORDAI/desk-1'), NOW);
+    expect(
+      await rejectionCode(openEnvelope(envelope, device(w, 'UZ-OYBEK/desk-1'), w.directory, NOW)),
+    ).toBe('NOT_A_RECIPIENT');
   });
 });

@@ -211,8 +211,9 @@ describe('rotated keys', () => {
     const envelope = await chatFrom(w, device(w, 'KZ-KORDAI/desk-1'));
     const fresh = await rotate(w, old, ROTATED_AT);
     const later = NOW + 2000;
+    // The reader's own loss, told apart from an envelope not meant for it (PROTOCOL.md §7.5).
     expect(await rejectionCode(openEnvelope(envelope, fresh, w.directory, later))).toBe(
-      'NOT_A_RECIPIENT',
+      'OWN_KEY_MISSING',
     );
     // The device keeps its old key to read what was sent before the rotation.
     await expect(openEnvelope(envelope, old, w.directory, later)).resolves.toBeDefined();
