@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Signed } from '../protocol/v1/certificate.js';
 import { type Country, HUB_OFFICE_ID } from '../protocol/v1/primitives.js';
 import { issueCertificate, publishAuthority } from '../src/crypto/certificate.js';
 import {
@@ -14,7 +13,7 @@ import {
   type KeySeeds,
 } from '../src/crypto/keys.js';
 import { ready, sodium, utf8 } from '../src/crypto/sodium.js';
-import { signStatement } from '../src/crypto/statement.js';
+import { StatementLog } from '../src/crypto/statement.js';
 import type { RecipientKey } from '../src/directory/directory.js';
 import { writeDirectoryFile } from '../src/keystore/directory-file.js';
 import { writeDeviceKey } from '../src/keystore/keyfile.js';
@@ -100,16 +99,9 @@ export async function writeWorld(dir: string, shape: WorldShape): Promise<WorldP
   const published = publishAuthority(authority, 'benchmark authority');
   const now = Date.now();
   const at = { issuedAt: now - DAY };
-  const statements: Signed[] = [];
-  const office = async (officeId: string, country: Country) =>
-    statements.push(
-      await signStatement(
-        authority,
-        'office.registered',
-        { officeId, country, name: officeId, bcp: officeId },
-        at,
-      ),
-    );
+  const log = new StatementLog(authority);
+  const office = (officeId: string, country: Country) =>
+    log.sign('office.registered', { officeId, country, name: officeId, bcp: officeId }, at);
   const enroll = async (deviceId: string, role: 'device' | 'hub') => {
     const device = await keys.device(deviceId);
     const certificate = await issueCertificate(authority, {
@@ -121,13 +113,11 @@ export async function writeWorld(dir: string, shape: WorldShape): Promise<WorldP
       notBefore: now - DAY,
       notAfter: now + 30 * DAY,
     });
-    statements.push(await signStatement(authority, 'device.enrolled', { certificate }, at));
+    await log.sign('device.enrolled', { certificate }, at);
     return certificate;
   };
-  const link = async (a: string, b: string) =>
-    statements.push(
-      await signStatement(authority, 'link.created', { offices: a < b ? [a, b] : [b, a] }, at),
-    );
+  const link = (a: string, b: string) =>
+    log.sign('link.created', { offices: a < b ? [a, b] : [b, a] }, at);
 
   await office(HUB_OFFICE_ID, 'KZ');
   const hubCertificate = await enroll(HUB_DEVICE, 'hub');
@@ -149,7 +139,11 @@ export async function writeWorld(dir: string, shape: WorldShape): Promise<WorldP
   };
   await writeFile(paths.world, JSON.stringify(file));
   await writeFile(paths.authority, JSON.stringify(published));
-  await writeDirectoryFile(paths.directory, { v: 1, authority: published, statements });
+  await writeDirectoryFile(paths.directory, {
+    v: 1,
+    authority: published,
+    statements: log.statements,
+  });
   const hub = await keys.device(HUB_DEVICE);
   const hubSeeds = seedsOf(Buffer.from(file.secret, 'base64url'), HUB_DEVICE);
   await writeDeviceKey(

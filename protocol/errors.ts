@@ -22,11 +22,32 @@ export const ERRORS = {
   STATEMENT_INVALID: { status: 400, message: 'The directory statement is malformed or unsigned' },
   STATEMENT_UNTRUSTED: { status: 403, message: 'The statement is not signed by the authority' },
   STATEMENT_CONFLICT: { status: 409, message: 'The statement contradicts the directory' },
+  STATEMENT_OUT_OF_ORDER: {
+    status: 409,
+    message: 'The statement does not follow the directory log (sequence or previous hash)',
+  },
+  DIRECTORY_HEAD_INVALID: {
+    status: 400,
+    message: 'The directory head is malformed, unsigned or does not match the statements',
+  },
+  DIRECTORY_HEAD_EXPIRED: { status: 409, message: 'The directory head has expired' },
+  DIRECTORY_ROLLBACK: {
+    status: 409,
+    message: 'The directory is older than one already seen (a statement may be withheld)',
+  },
+  DIRECTORY_FORK: {
+    status: 409,
+    message: 'Two different directories claim the same version (the log was forked)',
+  },
 
   // Envelopes
   ENVELOPE_INVALID: { status: 400, message: 'The envelope is malformed' },
   SIGNATURE_INVALID: { status: 400, message: 'The envelope signature does not verify' },
   NOT_A_RECIPIENT: { status: 403, message: 'This device key is not among the recipients' },
+  OWN_KEY_MISSING: {
+    status: 409,
+    message: 'The envelope is wrapped for a key of this device that it no longer holds',
+  },
   HUB_NOT_RECIPIENT: { status: 400, message: 'The envelope does not wrap its key for the hub' },
   KEY_COMMITMENT_MISMATCH: {
     status: 400,

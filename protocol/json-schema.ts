@@ -17,6 +17,7 @@ export const PUBLISHED_SCHEMAS = {
   CertificatePayload: v1.CertificatePayload,
   AuthorityPublicKey: v1.AuthorityPublicKey,
   StatementPayload: v1.StatementPayload,
+  DirectoryHeadPayload: v1.DirectoryHeadPayload,
   TokenHeader: v1.TokenHeader,
   TokenClaims: v1.TokenClaims,
   HandshakeAuth: v1.HandshakeAuth,

@@ -1,6 +1,5 @@
 // Builds the deterministic test vectors of protocol/vectors/ from fixed seeds. Shared by the
 // generator script and by the test that checks the files are reproducible.
-import type { Signed } from '../protocol/v1/certificate.js';
 import type { AlertBody } from '../protocol/v1/payload.js';
 import { issueCertificate, pinAuthority, publishAuthority } from '../src/crypto/certificate.js';
 import { encode } from '../src/crypto/encoding.js';
@@ -11,7 +10,7 @@ import {
   generateDeviceKeys,
 } from '../src/crypto/keys.js';
 import { ready, sodium, toBase64Url, utf8 } from '../src/crypto/sodium.js';
-import { signStatement } from '../src/crypto/statement.js';
+import { StatementLog, signDirectoryHead, statementHash } from '../src/crypto/statement.js';
 import { createClientToken } from '../src/crypto/token.js';
 import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
@@ -74,14 +73,14 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     issuedAt: VALID_FROM,
     id: `00000000-0000-4000-8000-${String(++statementCounter).padStart(12, '0')}`,
   });
-  const statements: Signed[] = [];
+  const log = new StatementLog(authority);
   const offices = [
     { officeId: 'CARICC', country: 'KZ', name: 'CARICC hub, Almaty', bcp: 'Almaty' },
     { officeId: 'KZ-KORDAI', country: 'KZ', name: 'BLO Kordai', bcp: 'Kordai' },
     { officeId: 'KG-AKZHOL', country: 'KG', name: 'BLO Ak-Zhol', bcp: 'Ak-Zhol' },
   ] as const;
   for (const office of offices) {
-    statements.push(await signStatement(authority, 'office.registered', { ...office }, at()));
+    await log.sign('office.registered', { ...office }, at());
   }
   const certificates = [];
   for (const deviceId of DEVICE_IDS) {
@@ -103,16 +102,15 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
         encode(['liaison/v1/certificate', Buffer.from(certificate.payload, 'base64url')]),
       ),
     });
-    statements.push(await signStatement(authority, 'device.enrolled', { certificate }, at()));
+    await log.sign('device.enrolled', { certificate }, at());
   }
-  const link = await signStatement(
-    authority,
-    'link.created',
-    { offices: ['KG-AKZHOL', 'KZ-KORDAI'] },
-    at(),
-  );
-  statements.push(link);
+  const link = await log.sign('link.created', { offices: ['KG-AKZHOL', 'KZ-KORDAI'] }, at());
+  const { statements } = log;
   directory.applyAll(statements);
+  const head = await signDirectoryHead(authority, log.head, {
+    issuedAt: VALID_FROM,
+    expiresAt: VALID_UNTIL,
+  });
 
   const kordai = devices['KZ-KORDAI/desk-1'] as DeviceKeys;
   const token = await createClientToken(kordai, {
@@ -196,13 +194,22 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       certificates,
     },
     statements: {
-      description: 'A directory: offices, device enrolments and one link, in order',
+      description:
+        'A directory log: offices, device enrolments and one link, in order, each naming the hash of the one before; and the head the authority signed over it',
       authority: published,
       statements,
       decoded: statements.map((s) => JSON.parse(Buffer.from(s.payload, 'base64url').toString())),
       linkSignatureInputHex: hex(
         encode(['liaison/v1/statement', Buffer.from(link.payload, 'base64url')]),
       ),
+      // Each statement's hash, which the next one names as `prev` and the head as `hash`.
+      hashes: statements.map((s) => statementHash(s)),
+      head,
+      headDecoded: JSON.parse(Buffer.from(head.payload, 'base64url').toString()),
+      headSignatureInputHex: hex(
+        encode(['liaison/v1/directory-head', Buffer.from(head.payload, 'base64url')]),
+      ),
+      headValidAt: VECTOR_TIME,
     },
     token: {
       description: 'A client token of KZ-KORDAI/desk-1; valid at verifyAt',

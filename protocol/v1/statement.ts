@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { Signed } from './certificate.js';
-import { Country, DeviceId, KeyId, OfficeId, Timestamp, Uuid } from './primitives.js';
+import { base64UrlOf, Country, DeviceId, KeyId, OfficeId, Timestamp, Uuid } from './primitives.js';
+
+/** BLAKE2b-256 of a statement (PROTOCOL.md §5.2, _The directory log_); 32 zero bytes before the first. */
+export const StatementHash = base64UrlOf(32);
 
 const common = {
   v: z.literal(1),
@@ -8,6 +11,8 @@ const common = {
   id: Uuid,
   issuedAt: Timestamp,
   issuer: KeyId,
+  seq: z.int().min(1).describe('position in the directory log, from 1, without holes'),
+  prev: StatementHash.describe('hash of the statement at seq − 1 (32 zero bytes for seq 1)'),
 };
 
 /** Two distinct offices, in ascending order, so a link has one spelling. */
@@ -51,14 +56,21 @@ export const DeviceKeyRotated = z.strictObject({
   previousKeyId: KeyId,
 });
 
-/** A device (every key, when `keyId` is absent) is revoked: nothing it signed is trusted. */
+/**
+ * A device (every key, when `keyId` is absent) is revoked from `compromisedAt` on: what it signed
+ * and the gateway accepted before then stays trusted, nothing after (PROTOCOL.md §5.2).
+ */
 export const DeviceRevoked = z.strictObject({
   ...common,
   kind: z.literal('device.revoked'),
   deviceId: DeviceId,
   keyId: KeyId.optional(),
   reason: z.enum(['compromised', 'lost', 'decommissioned', 'superseded', 'other']),
+  compromisedAt: Timestamp.optional().describe(
+    'the earliest time the key may have been in other hands; absent: all time for compromised, lost and other, the revocation itself for decommissioned and superseded',
+  ),
 });
+export type DeviceRevoked = z.infer<typeof DeviceRevoked>;
 
 /** The signed content of a directory statement. */
 export const StatementPayload = z.discriminatedUnion('kind', [
@@ -71,3 +83,18 @@ export const StatementPayload = z.discriminatedUnion('kind', [
 ]);
 export type StatementPayload = z.infer<typeof StatementPayload>;
 export type StatementKind = StatementPayload['kind'];
+
+/**
+ * The authority's signed word on how far the directory log goes: its version (the last seq), the
+ * hash of that statement, and until when a client may rely on it without a newer head.
+ */
+export const DirectoryHeadPayload = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('liaison.directory-head'),
+  issuer: KeyId,
+  version: z.int().min(0),
+  hash: StatementHash.describe('hash of the statement at `version` (32 zero bytes for 0)'),
+  issuedAt: Timestamp,
+  expiresAt: Timestamp,
+});
+export type DirectoryHeadPayload = z.infer<typeof DirectoryHeadPayload>;

@@ -6,9 +6,14 @@ import { DeviceRevoked } from '../../protocol/v1/statement.js';
 import { pinAuthority, publishAuthority, verifyCertificate } from '../crypto/certificate.js';
 import { fingerprint } from '../crypto/keys.js';
 import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
-import { signStatement, verifyStatement } from '../crypto/statement.js';
+import { signDirectoryHead, signStatement, verifyStatement } from '../crypto/statement.js';
 import { generateDevKeySet, keySetPaths } from '../keystore/devset.js';
-import { appendToDirectory, writeDirectoryFile } from '../keystore/directory-file.js';
+import {
+  appendToDirectory,
+  loadDirectory,
+  setDirectoryHead,
+  writeDirectoryFile,
+} from '../keystore/directory-file.js';
 import { enrollDevice } from '../keystore/enroll.js';
 import { readJsonFile, writePublicFile } from '../keystore/files.js';
 import {
@@ -21,16 +26,19 @@ import {
 export const KEYS_USAGE = `liaison keys <command>
 
   authority --dir DIR [--name NAME]      create the authority key, its public pin and an empty directory
-  office    --authority KEY --office ID --name NAME --bcp BCP [--directory FILE]
-  issue     --authority KEY --device ID [--role device|hub|analyst] [--days N] --out KEYFILE [--directory FILE]
-  rotate    --authority KEY --key KEYFILE --out NEWKEYFILE [--days N] [--directory FILE]
-  link      --authority KEY OFFICE OFFICE [--remove] [--directory FILE]
-  revoke    --authority KEY --device ID [--key-id KEYID] [--reason REASON] [--directory FILE]
+  office    --authority KEY --directory FILE --office ID --name NAME --bcp BCP
+  issue     --authority KEY --directory FILE --device ID [--role device|hub|analyst] [--days N] --out KEYFILE
+  rotate    --authority KEY --directory FILE --key KEYFILE --out NEWKEYFILE [--days N]
+  link      --authority KEY --directory FILE OFFICE OFFICE [--remove]
+  revoke    --authority KEY --directory FILE --device ID [--key-id KEYID] [--reason REASON]
+            [--compromised-at ISO-TIME]   untrusted from then on (default: all time if compromised or lost)
+  head      --authority KEY --directory FILE [--hours N]   sign how far the directory goes (default 24 h)
   inspect   FILE                         show a certificate, statement, key file or directory (no secrets)
   verify    FILE --root AUTHORITY.pub.json   verify a certificate or statement against the pinned root
   dev       [--dir keys/dev]             generate the development key set (sample offices, hub, analyst)
 
-Statements are printed as JSON, or appended to the directory file named by --directory.`;
+Each statement is the next entry of the directory log in --directory FILE, and is appended to it;
+\`head\` signs the log's end into the file, for the gateway to serve until it expires.`;
 
 const options = {
   authority: { type: 'string' },
@@ -47,6 +55,8 @@ const options = {
   reason: { type: 'string' },
   remove: { type: 'boolean' },
   directory: { type: 'string' },
+  hours: { type: 'string' },
+  'compromised-at': { type: 'string' },
   root: { type: 'string' },
 } as const;
 
@@ -74,13 +84,13 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
   await ready;
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+  // Statements are entries of one log: each names the one before it, so the authority signs
+  // against its own directory file and appends to it.
+  const logFile = () => required(values.directory, 'directory');
+  const after = async () => (await loadDirectory(logFile())).head;
   const publish = async (statement: Signed) => {
-    if (values.directory) {
-      await appendToDirectory(values.directory, [statement]);
-      print(`appended to ${values.directory}`);
-    } else {
-      print(JSON.stringify(statement, null, 2));
-    }
+    await appendToDirectory(logFile(), [statement]);
+    print(`appended to ${logFile()}`);
   };
   const authority = () => readAuthorityKey(required(values.authority, 'authority'));
 
@@ -103,11 +113,14 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
     }
     case 'office': {
       const officeId = required(values.office, 'office');
-      const statement = await signStatement(await authority(), 'office.registered', {
+      const content = {
         officeId,
         country: countryOf(officeId),
         name: required(values.name, 'name'),
         bcp: required(values.bcp, 'bcp'),
+      };
+      const statement = await signStatement(await authority(), 'office.registered', content, {
+        after: await after(),
       });
       return publish(statement);
     }
@@ -120,6 +133,7 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
         role,
         days: days(values.days),
         keyPath: required(values.out, 'out'),
+        after: await after(),
       });
       print(`${deviceId} key ${keys.keyId} written to ${values.out} (0600)`);
       print(`fingerprint: ${fingerprint(keys.signingPublicKey, keys.encryptionPublicKey)}`);
@@ -139,6 +153,7 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
         days: days(values.days),
         keyPath: required(values.out, 'out'),
         previousKeyId: current.keys.keyId,
+        after: await after(),
       });
       print(`${keys.deviceId}: new key ${keys.keyId} replaces ${current.keys.keyId}`);
       return publish(statement);
@@ -147,17 +162,45 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
       const [a, b] = [...positionals].sort();
       if (!a || !b || positionals.length !== 2) throw new UsageError('link takes two office ids');
       const kind = values.remove ? 'link.removed' : 'link.created';
-      return publish(await signStatement(await authority(), kind, { offices: [a, b] }));
+      const statement = await signStatement(
+        await authority(),
+        kind,
+        { offices: [a, b] },
+        { after: await after() },
+      );
+      return publish(statement);
     }
     case 'revoke': {
       const keyId = values['key-id'];
       const reason = DeviceRevoked.shape.reason.parse(values.reason ?? 'compromised');
-      const statement = await signStatement(await authority(), 'device.revoked', {
+      const since = values['compromised-at'];
+      const compromisedAt = since === undefined ? undefined : Date.parse(since);
+      if (compromisedAt !== undefined && !Number.isFinite(compromisedAt)) {
+        throw new UsageError('--compromised-at takes a time such as 2026-12-01T08:00Z');
+      }
+      const content = {
         deviceId: required(values.device, 'device'),
         reason,
         ...(keyId ? { keyId } : {}),
+        ...(compromisedAt === undefined ? {} : { compromisedAt }),
+      };
+      const statement = await signStatement(await authority(), 'device.revoked', content, {
+        after: await after(),
       });
       return publish(statement);
+    }
+    case 'head': {
+      const hours = Number(values.hours ?? 24);
+      if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 90) {
+        throw new UsageError('--hours must be 1..2160');
+      }
+      const now = Date.now();
+      const head = await signDirectoryHead(await authority(), await after(), {
+        issuedAt: now,
+        expiresAt: now + hours * 3_600_000,
+      });
+      await setDirectoryHead(logFile(), head);
+      return print(`signed the head of ${logFile()}, valid for ${hours} h`);
     }
     case 'inspect':
       return print(

@@ -4,7 +4,10 @@ import { encode } from './encoding.js';
 import { fromBase64Url, fromUtf8, sodium, toBase64Url, utf8 } from './sodium.js';
 
 /** What a signed object is for; part of the signed bytes, so one kind cannot pass as another. */
-export type SignedDomain = 'liaison/v1/certificate' | 'liaison/v1/statement';
+export type SignedDomain =
+  | 'liaison/v1/certificate'
+  | 'liaison/v1/statement'
+  | 'liaison/v1/directory-head';
 
 /** Signs the JSON of `payload` with an Ed25519 secret key (libsodium must be ready). */
 export function signObject(domain: SignedDomain, payload: object, secretKey: Uint8Array): Signed {
@@ -23,8 +26,8 @@ export function openSigned(
   signed: Signed,
   publicKey: Uint8Array,
   codes: {
-    invalid: 'CERT_INVALID' | 'STATEMENT_INVALID';
-    untrusted: 'CERT_UNTRUSTED' | 'STATEMENT_UNTRUSTED';
+    invalid: 'CERT_INVALID' | 'STATEMENT_INVALID' | 'DIRECTORY_HEAD_INVALID';
+    untrusted: 'CERT_UNTRUSTED' | 'STATEMENT_UNTRUSTED' | 'DIRECTORY_HEAD_INVALID';
   },
 ): unknown {
   let bytes: Uint8Array;

@@ -1,13 +1,23 @@
 import type { Signed } from '../../protocol/v1/certificate.js';
 import { HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
-import type { StatementPayload } from '../../protocol/v1/statement.js';
+import type {
+  DeviceRevoked,
+  DirectoryHeadPayload,
+  StatementPayload,
+} from '../../protocol/v1/statement.js';
 import {
   type Certificate,
   checkValidity,
   type PinnedAuthority,
   verifyCertificate,
 } from '../crypto/certificate.js';
-import { verifyStatement } from '../crypto/statement.js';
+import {
+  EMPTY_LOG,
+  type LogPosition,
+  statementHash,
+  verifyDirectoryHead,
+  verifyStatement,
+} from '../crypto/statement.js';
 import { LiaisonError } from '../errors.js';
 
 export interface Office {
@@ -22,7 +32,8 @@ interface KeyRecord {
   readonly certificate: Certificate;
   /** Envelopes created at or after this time may not use the key (it was rotated out). */
   rotatedAt?: number;
-  revoked: boolean;
+  /** Revoked: untrusted from this time on (-Infinity: for all time). */
+  revokedFrom?: number;
 }
 
 interface DeviceRecord {
@@ -30,8 +41,16 @@ interface DeviceRecord {
   readonly officeId: string;
   readonly keys: Map<string, KeyRecord>;
   currentKeyId: string;
-  revoked: boolean;
+  /** The whole device is revoked from this time on (-Infinity: for all time). */
+  revokedFrom?: number;
 }
+
+/** When a revocation takes effect: its compromise time, or by its reason. */
+const revokedFrom = (statement: DeviceRevoked): number =>
+  statement.compromisedAt ??
+  (statement.reason === 'decommissioned' || statement.reason === 'superseded'
+    ? statement.issuedAt
+    : Number.NEGATIVE_INFINITY);
 
 /** A device key as a sender needs it to wrap a content key. */
 export interface RecipientKey {
@@ -39,6 +58,9 @@ export interface RecipientKey {
   readonly keyId: string;
   readonly encryptionPublicKey: Uint8Array;
 }
+
+/** How far in the future a directory head's issue time may lie (clocks drift). */
+const MAX_HEAD_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 const linkKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
 
@@ -56,9 +78,12 @@ export class Directory {
   /** Indexes, so the relay's per-envelope lookups cost the same with 10 offices or 10,000. */
   private readonly devicesOfOffice = new Map<string, DeviceRecord[]>();
   private readonly linksOfOffice = new Map<string, Set<string>>();
-  /** Statement id → its signed payload, to tell a repeat from a different statement reusing an id. */
-  private readonly statementIds = new Map<string, string>();
+  /** Statement ids applied: an id is used once in the whole log. */
+  private readonly statementIds = new Set<string>();
   private readonly log: Signed[] = [];
+  /** Hash of every statement, by position (index 0 is seq 1), and as a set. */
+  private readonly hashes: string[] = [];
+  private readonly hashIndex = new Set<string>();
 
   constructor(authority: PinnedAuthority) {
     this.authority = authority;
@@ -69,26 +94,94 @@ export class Directory {
     return this.log.length;
   }
 
+  /** Where the log ends: the version and the hash of the last statement. */
+  get head(): LogPosition {
+    const hash = this.hashes.at(-1);
+    return hash === undefined ? EMPTY_LOG : { version: this.log.length, hash };
+  }
+
+  /** The log position at an earlier version (to compare with a head naming that version). */
+  positionAt(version: number): LogPosition | undefined {
+    if (version === 0) return EMPTY_LOG;
+    const hash = this.hashes[version - 1];
+    return hash === undefined ? undefined : { version, hash };
+  }
+
   /** The statements applied, in order (what a gateway serves). */
   statements(after = 0): readonly Signed[] {
     return this.log.slice(after);
   }
 
   /**
-   * Verifies a statement and applies it. Returns false when the same statement was applied
-   * before (statements are idempotent by id); throws a LiaisonError when it is not signed by the
-   * authority or contradicts the directory.
+   * Verifies a statement and applies it as the next entry of the log. Returns false when that
+   * very statement is already in the log (a repeat); throws a LiaisonError when it is not signed
+   * by the authority, does not follow the log (STATEMENT_OUT_OF_ORDER: another statement holds
+   * its seq, or it skips one, or its prev is not the hash before it), or contradicts the directory.
    */
   apply(signed: Signed): boolean {
+    // A statement already in the log has the same bytes as one verified before: no signature
+    // check needed to recognise a repeat (replays cost a hash, not a verification).
+    let hash: string;
+    try {
+      hash = statementHash(signed);
+    } catch {
+      throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
+    }
+    if (this.hashIndex.has(hash)) return false;
     const statement = verifyStatement(signed, this.authority);
-    const seen = this.statementIds.get(statement.id);
-    if (seen === signed.payload) return false;
-    if (seen !== undefined) throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
+    if (statement.seq <= this.log.length) {
+      throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'another statement holds this seq', {
+        seq: statement.seq,
+      });
+    }
+    const head = this.head;
+    if (statement.seq !== head.version + 1 || statement.prev !== head.hash) {
+      throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'statement does not follow the log', {
+        seq: statement.seq,
+        version: head.version,
+      });
+    }
+    if (this.statementIds.has(statement.id))
+      throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
     const certificate = this.check(statement);
     this.record(statement, certificate);
-    this.statementIds.set(statement.id, signed.payload);
+    this.statementIds.add(statement.id);
     this.log.push(signed);
+    this.hashes.push(hash);
+    this.hashIndex.add(hash);
     return true;
+  }
+
+  /**
+   * Checks a signed directory head against this directory at `now`: signed by the pinned
+   * authority, not expired, and naming exactly the log this directory holds. Returns its content.
+   * A head of a later version means statements are missing here (fetch them, then check again).
+   */
+  checkHead(signed: Signed, now: number): DirectoryHeadPayload {
+    const head = verifyDirectoryHead(signed, this.authority);
+    if (head.expiresAt <= now) {
+      throw new LiaisonError('DIRECTORY_HEAD_EXPIRED', undefined, { expiresAt: head.expiresAt });
+    }
+    if (head.issuedAt > now + MAX_HEAD_CLOCK_SKEW_MS) {
+      throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'directory head issued in the future');
+    }
+    const ours = this.positionAt(head.version);
+    if (ours === undefined) {
+      throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'statements up to the head are missing', {
+        version: this.version,
+        head: head.version,
+      });
+    }
+    if (ours.hash !== head.hash) {
+      throw new LiaisonError('DIRECTORY_FORK', undefined, { version: head.version });
+    }
+    if (head.version !== this.version) {
+      throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'the head does not cover every statement', {
+        version: this.version,
+        head: head.version,
+      });
+    }
+    return head;
   }
 
   /** Applies statements in order; stops at the first bad one. */
@@ -118,14 +211,23 @@ export class Directory {
   }
 
   /**
-   * The certificate of a device key if it may be used at time `at`: known, not revoked, not
-   * rotated out before `at`, and within its validity period. Throws the reason otherwise.
+   * The certificate of a device key if it may be used at time `at`: known, not rotated out before
+   * `at`, within its validity period, and not revoked — or revoked from a time after both `at`
+   * and `acceptedAt`, the gateway's acceptance time of what is being checked (without one, any
+   * revocation counts). Throws the reason otherwise.
    */
-  usableKey(deviceId: string, keyId: string, at: number): Certificate {
+  usableKey(deviceId: string, keyId: string, at: number, acceptedAt?: number): Certificate {
     const device = this.devices.get(deviceId);
     const key = device?.keys.get(keyId);
     if (!device || !key) throw new LiaisonError('CERT_UNKNOWN', undefined, { deviceId, keyId });
-    if (device.revoked || key.revoked)
+    const from = Math.min(
+      device.revokedFrom ?? Number.POSITIVE_INFINITY,
+      key.revokedFrom ?? Number.POSITIVE_INFINITY,
+    );
+    if (
+      from !== Number.POSITIVE_INFINITY &&
+      !(acceptedAt !== undefined && at < from && acceptedAt < from)
+    )
       throw new LiaisonError('CERT_REVOKED', undefined, { deviceId, keyId });
     if (key.rotatedAt !== undefined && at >= key.rotatedAt) {
       throw new LiaisonError('KEY_ROTATED', undefined, { deviceId, keyId });
@@ -153,9 +255,9 @@ export class Directory {
     const keys: RecipientKey[] = [];
     const devices = [...new Set(officeIds)].flatMap((o) => this.devicesOfOffice.get(o) ?? []);
     for (const device of devices) {
-      if (device.revoked) continue;
+      if (device.revokedFrom !== undefined) continue;
       const key = device.keys.get(device.currentKeyId);
-      if (!key || key.revoked || key.certificate.role === 'analyst') continue;
+      if (!key || key.revokedFrom !== undefined || key.certificate.role === 'analyst') continue;
       if (at < key.certificate.notBefore || at > key.certificate.notAfter) continue;
       const { deviceId, keyId, encryptionPublicKey } = key.certificate;
       keys.push({ deviceId, keyId, encryptionPublicKey });
@@ -205,7 +307,8 @@ export class Directory {
       case 'device.key-rotated': {
         const cert = verifyCertificate(statement.certificate, this.authority);
         const device = this.devices.get(cert.deviceId);
-        if (!device || device.revoked) throw conflict('no such device, or it is revoked');
+        if (!device || device.revokedFrom !== undefined)
+          throw conflict('no such device, or it is revoked');
         if (device.currentKeyId !== statement.previousKeyId)
           throw conflict('previous key is not current');
         if (device.keys.has(cert.keyId)) throw conflict('key already certified');
@@ -218,6 +321,9 @@ export class Directory {
         if (!device) throw conflict('no such device');
         if (statement.keyId !== undefined && !device.keys.has(statement.keyId)) {
           throw conflict('no such key');
+        }
+        if (statement.compromisedAt !== undefined && statement.compromisedAt > statement.issuedAt) {
+          throw conflict('a key cannot be compromised after its revocation');
         }
         return;
       }
@@ -251,9 +357,8 @@ export class Directory {
         const device: DeviceRecord = {
           deviceId: certificate.deviceId,
           officeId: certificate.officeId,
-          keys: new Map([[certificate.keyId, { certificate, revoked: false }]]),
+          keys: new Map([[certificate.keyId, { certificate }]]),
           currentKeyId: certificate.keyId,
-          revoked: false,
         };
         this.devices.set(certificate.deviceId, device);
         // check() refuses a second enrolment of a device, so each is listed once.
@@ -268,14 +373,19 @@ export class Directory {
         const device = this.devices.get(certificate.deviceId) as DeviceRecord;
         const previous = device.keys.get(statement.previousKeyId) as KeyRecord;
         previous.rotatedAt = statement.issuedAt;
-        device.keys.set(certificate.keyId, { certificate, revoked: false });
+        device.keys.set(certificate.keyId, { certificate });
         device.currentKeyId = certificate.keyId;
         return;
       }
       case 'device.revoked': {
         const device = this.devices.get(statement.deviceId) as DeviceRecord;
-        if (statement.keyId === undefined) device.revoked = true;
-        else (device.keys.get(statement.keyId) as KeyRecord).revoked = true;
+        const target =
+          statement.keyId === undefined ? device : (device.keys.get(statement.keyId) as KeyRecord);
+        // A second revocation can only move the time earlier.
+        target.revokedFrom = Math.min(
+          target.revokedFrom ?? Number.POSITIVE_INFINITY,
+          revokedFrom(statement),
+        );
         return;
       }
     }

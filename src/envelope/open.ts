@@ -27,6 +27,15 @@ export interface VerifiedEnvelope {
   readonly hubKeys: readonly { entry: WrappedKey; certificate: Certificate }[];
 }
 
+/** What the reader knows about how the envelope reached it. */
+export interface Arrival {
+  /**
+   * When the gateway accepted the envelope (ms): a sender key revoked from a later time still
+   * vouches for it (PROTOCOL.md §5.2, _Revocation_). Without it, any revocation counts.
+   */
+  readonly acceptedAt?: number;
+}
+
 export interface OpenedEnvelope {
   readonly header: EnvelopeHeader;
   readonly sender: Certificate;
@@ -44,6 +53,7 @@ export async function verifyEnvelope(
   input: unknown,
   directory: Directory,
   now: number = Date.now(),
+  arrival: Arrival = {},
 ): Promise<VerifiedEnvelope> {
   await ready;
   rejectOtherVersions((input as { header?: unknown } | null)?.header, ENVELOPE_VERSION);
@@ -57,7 +67,12 @@ export async function verifyEnvelope(
     throw new LiaisonError('ENVELOPE_INVALID', 'envelope was created in the future');
   }
 
-  const sender = directory.usableKey(header.sender.deviceId, header.sender.keyId, header.createdAt);
+  const sender = directory.usableKey(
+    header.sender.deviceId,
+    header.sender.keyId,
+    header.createdAt,
+    arrival.acceptedAt,
+  );
   if (sender.role === 'analyst') throw new LiaisonError('FORBIDDEN', 'analysts do not send');
   for (const office of header.to) {
     // Offices write along links (as they stood when the envelope was made); the hub to any office.
@@ -100,33 +115,49 @@ export async function verifyEnvelope(
  * private key, decrypts with the header as associated data, and checks that the sender and id
  * inside the plaintext are those of the header. Every failure is a LiaisonError with a code;
  * nothing is logged.
+ *
+ * `recipient` is one key pair, or a device's keyring: its current key and the past ones it still
+ * keeps, so a backlog sealed before a rotation still opens. An envelope wrapped for a key of this
+ * device that the ring does not hold is OWN_KEY_MISSING: the reader's own loss, never the
+ * sender's fault, so a client reports it and does not acknowledge it.
  */
 export async function openEnvelope(
   input: unknown,
-  recipient: DeviceKeys,
+  recipient: DeviceKeys | readonly DeviceKeys[],
   directory: Directory,
   now: number = Date.now(),
+  arrival: Arrival = {},
 ): Promise<OpenedEnvelope> {
-  const verified = await verifyEnvelope(input, directory, now);
+  const verified = await verifyEnvelope(input, directory, now, arrival);
   const { envelope, sender } = verified;
   const { header } = envelope;
 
-  const ownOffice = officeOfDevice(recipient.deviceId);
-  const entry = envelope.recipients.find(
-    (r) => r.deviceId === recipient.deviceId && r.keyId === recipient.keyId,
-  );
+  const ring = Array.isArray(recipient) ? recipient : [recipient as DeviceKeys];
+  const deviceId = ring[0]?.deviceId;
+  if (deviceId === undefined || ring.some((k) => k.deviceId !== deviceId)) {
+    throw new TypeError('a keyring holds keys of one device');
+  }
+  const ownOffice = officeOfDevice(deviceId);
   const addressed =
     ownOffice === HUB_OFFICE_ID || ownOffice === sender.officeId || header.to.includes(ownOffice);
-  if (!entry || !addressed) {
-    throw new LiaisonError('NOT_A_RECIPIENT');
+  const mine = envelope.recipients.filter((r) => r.deviceId === deviceId);
+  if (mine.length === 0 || !addressed) throw new LiaisonError('NOT_A_RECIPIENT');
+  const match = ring
+    .map((keys) => ({ keys, entry: mine.find((r) => r.keyId === keys.keyId) }))
+    .find((m) => m.entry !== undefined);
+  if (!match?.entry) {
+    throw new LiaisonError('OWN_KEY_MISSING', undefined, {
+      keyIds: mine.map((r) => r.keyId),
+    });
   }
+  const { keys: own, entry } = match;
 
   let contentKey: Uint8Array;
   try {
     contentKey = sodium.crypto_box_seal_open(
       fromBase64Url(entry.wrappedKey),
-      recipient.encryptionPublicKey,
-      recipient.encryptionSecretKey,
+      own.encryptionPublicKey,
+      own.encryptionSecretKey,
     );
   } catch {
     throw new LiaisonError('DECRYPT_FAILED');

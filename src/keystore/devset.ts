@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { Role, Signed } from '../../protocol/v1/certificate.js';
+import type { Role } from '../../protocol/v1/certificate.js';
 import { type Country, HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
 import { publishAuthority } from '../crypto/certificate.js';
-import { signStatement } from '../crypto/statement.js';
+import { StatementLog } from '../crypto/statement.js';
 import { writeDirectoryFile } from './directory-file.js';
 import { enrollDevice } from './enroll.js';
 import { exists, writePublicFile } from './files.js';
@@ -37,19 +37,14 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
   const published = publishAuthority(authority, authority.name);
   await writePublicFile(paths.authorityPublic, `${JSON.stringify(published, null, 2)}\n`);
 
-  const statements: Signed[] = [];
+  const log = new StatementLog(authority);
   const at = { issuedAt: now };
-  statements.push(
-    await signStatement(
-      authority,
-      'office.registered',
-      { officeId: HUB_OFFICE_ID, country: 'KZ', name: 'CARICC hub, Almaty', bcp: 'Almaty' },
-      at,
-    ),
+  await log.sign(
+    'office.registered',
+    { officeId: HUB_OFFICE_ID, country: 'KZ', name: 'CARICC hub, Almaty', bcp: 'Almaty' },
+    at,
   );
-  for (const office of SAMPLE_OFFICES) {
-    statements.push(await signStatement(authority, 'office.registered', { ...office }, at));
-  }
+  for (const office of SAMPLE_OFFICES) await log.sign('office.registered', { ...office }, at);
   const devices: string[] = [];
   const enroll = async (deviceId: string, country: Country, role: Role) => {
     const { statement } = await enrollDevice(authority, {
@@ -59,8 +54,9 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
       days: 365,
       keyPath: paths.deviceKey(deviceId),
       now,
+      after: log.head,
     });
-    statements.push(statement);
+    log.append(statement);
     devices.push(deviceId);
   };
   await enroll(HUB_DEVICE_ID, 'KZ', 'hub');
@@ -71,15 +67,12 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
     }
   }
   for (const offices of SAMPLE_LINKS) {
-    statements.push(
-      await signStatement(
-        authority,
-        'link.created',
-        { offices: [...offices] as [string, string] },
-        at,
-      ),
-    );
+    await log.sign('link.created', { offices: [...offices] as [string, string] }, at);
   }
-  await writeDirectoryFile(paths.directory, { v: 1, authority: published, statements });
+  await writeDirectoryFile(paths.directory, {
+    v: 1,
+    authority: published,
+    statements: log.statements,
+  });
   return devices;
 }

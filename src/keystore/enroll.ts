@@ -2,7 +2,7 @@ import type { Role, Signed } from '../../protocol/v1/certificate.js';
 import type { Country } from '../../protocol/v1/primitives.js';
 import { issueCertificate } from '../crypto/certificate.js';
 import { type AuthorityKeys, type DeviceKeys, generateDeviceKeys } from '../crypto/keys.js';
-import { signStatement } from '../crypto/statement.js';
+import { type LogPosition, signStatement } from '../crypto/statement.js';
 import { newSeed, writeDeviceKey } from './keyfile.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -17,6 +17,8 @@ export interface EnrollRequest {
   readonly keyPath: string;
   /** The key this one replaces, for a rotation. */
   readonly previousKeyId?: string;
+  /** Where the directory log ends: the statement is its next entry. */
+  readonly after: LogPosition;
   readonly now?: number;
 }
 
@@ -44,12 +46,17 @@ export async function enrollDevice(
   await writeDeviceKey(request.keyPath, keys, seeds, certificate);
   const statement =
     request.previousKeyId === undefined
-      ? await signStatement(authority, 'device.enrolled', { certificate }, { issuedAt: now })
+      ? await signStatement(
+          authority,
+          'device.enrolled',
+          { certificate },
+          { issuedAt: now, after: request.after },
+        )
       : await signStatement(
           authority,
           'device.key-rotated',
           { certificate, previousKeyId: request.previousKeyId },
-          { issuedAt: now },
+          { issuedAt: now, after: request.after },
         );
   return { keys, certificate, statement };
 }

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientEvents, LiaisonClient, type Message } from '../../src/client/client.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { generateDeviceKeys } from '../../src/crypto/keys.js';
-import { signStatement } from '../../src/crypto/statement.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
+import { nextStatement } from '../fixtures/directory-changes.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, DAY, device, type World } from '../fixtures/world.js';
@@ -137,7 +137,7 @@ describe('the client SDK against a real gateway', () => {
       notBefore: Date.now() - DAY,
       notAfter: Date.now() + DAY,
     });
-    const statement = await signStatement(world.authority, 'device.key-rotated', {
+    const statement = await nextStatement(world, 'device.key-rotated', {
       certificate,
       previousKeyId: device(world, 'KZ-KORDAI/duty-1').keyId,
     });

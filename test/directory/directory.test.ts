@@ -25,14 +25,19 @@ function refusal(w: World, statement: Signed): string {
 }
 
 const office = (w: World, officeId: string, country: 'KZ' | 'KG' | 'TJ' | 'UZ') =>
-  signStatement(w.authority, 'office.registered', { officeId, country, name: officeId, bcp: 'x' });
+  signStatement(
+    w.authority,
+    'office.registered',
+    { officeId, country, name: officeId, bcp: 'x' },
+    { after: w.directory.head },
+  );
 
 const link = (
   w: World,
   offices: [string, string],
   kind: 'link.created' | 'link.removed',
   issuedAt = NOW,
-) => signStatement(w.authority, kind, { offices }, { issuedAt });
+) => signStatement(w.authority, kind, { offices }, { issuedAt, after: w.directory.head });
 
 describe('directory statements', () => {
   it('replaying the statement log in order rebuilds the same directory', async () => {
@@ -62,14 +67,14 @@ describe('directory statements', () => {
       w.authority,
       'office.registered',
       { officeId: 'TJ-PANJ', country: 'TJ', name: 'BLO Panji Poyon', bcp: 'Panji Poyon' },
-      { id: '6f1d3c1e-0000-4000-8000-000000000001', issuedAt: NOW },
+      { id: '6f1d3c1e-0000-4000-8000-000000000001', issuedAt: NOW, after: w.directory.head },
     );
     w.directory.apply(first);
     const reuse = await signStatement(
       w.authority,
       'office.registered',
       { officeId: 'TJ-DUSTI', country: 'TJ', name: 'BLO Dusti', bcp: 'Dusti' },
-      { id: '6f1d3c1e-0000-4000-8000-000000000001', issuedAt: NOW },
+      { id: '6f1d3c1e-0000-4000-8000-000000000001', issuedAt: NOW, after: w.directory.head },
     );
     expect(refusal(w, reuse)).toBe('STATEMENT_CONFLICT');
     expect(w.directory.office('TJ-DUSTI')).toBeUndefined();
@@ -212,16 +217,26 @@ describe('directory statements', () => {
 
   it('revoking a device or key the directory does not know is refused', async () => {
     const w = await buildWorld();
-    const unknownDevice = await signStatement(w.authority, 'device.revoked', {
-      deviceId: 'KZ-KORDAI/ghost-1',
-      reason: 'lost',
-    });
+    const unknownDevice = await signStatement(
+      w.authority,
+      'device.revoked',
+      {
+        deviceId: 'KZ-KORDAI/ghost-1',
+        reason: 'lost',
+      },
+      { after: w.directory.head },
+    );
     expect(refusal(w, unknownDevice)).toBe('STATEMENT_CONFLICT');
-    const unknownKey = await signStatement(w.authority, 'device.revoked', {
-      deviceId: 'KZ-KORDAI/desk-1',
-      keyId: 'AAAAAAAAAAAAAAAAAAAAAA',
-      reason: 'lost',
-    });
+    const unknownKey = await signStatement(
+      w.authority,
+      'device.revoked',
+      {
+        deviceId: 'KZ-KORDAI/desk-1',
+        keyId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        reason: 'lost',
+      },
+      { after: w.directory.head },
+    );
     expect(refusal(w, unknownKey)).toBe('STATEMENT_CONFLICT');
   });
 });

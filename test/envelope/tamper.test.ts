@@ -105,7 +105,12 @@ describe('a changed byte anywhere in an envelope is noticed', () => {
     const w = await buildWorld();
     const offices: [string, string] = ['KZ-KORDAI', 'UZ-OYBEK'];
     w.directory.apply(
-      await signStatement(w.authority, 'link.created', { offices }, { issuedAt: NOW - DAY }),
+      await signStatement(
+        w.authority,
+        'link.created',
+        { offices },
+        { issuedAt: NOW - DAY, after: w.directory.head },
+      ),
     );
     const envelope = await sealEnvelope({
       sender: device(w, 'KZ-KORDAI/desk-1'),

@@ -4,10 +4,10 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateDeviceKeys } from '../../src/crypto/keys.js';
 import { toBase64Url, utf8 } from '../../src/crypto/sodium.js';
-import { signStatement } from '../../src/crypto/statement.js';
 import { createClientToken, signingKeyOf } from '../../src/crypto/token.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
+import { nextStatement } from '../fixtures/directory-changes.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 import { AUDIENCE, connect, next, request, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
@@ -122,11 +122,13 @@ describe.each(ENGINES)('connecting to the gateway on the $name engine', ({ make 
 
   it('revoking a device closes its live connection at once and refuses it afterwards', async () => {
     const keys = await generateDeviceKeys('KG-AKZHOL/spare-1');
-    await gateway.sync.submit([await world.certify(keys, 'device')]);
+    const enrolment = await world.certify(keys, 'device');
+    world.directory.apply(enrolment);
+    await gateway.sync.submit([enrolment]);
     const socket = await connect(gateway, keys);
     sockets.push(socket);
     const closing = next(socket, 'session:closing');
-    const revoked = await signStatement(world.authority, 'device.revoked', {
+    const revoked = await nextStatement(world, 'device.revoked', {
       deviceId: keys.deviceId,
       reason: 'lost',
     });

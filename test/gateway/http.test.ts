@@ -3,6 +3,7 @@ import { generateAuthorityKeys } from '../../src/crypto/keys.js';
 import { signStatement } from '../../src/crypto/statement.js';
 import { MemoryEngine } from '../../src/engine/memory.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
+import { nextStatement } from '../fixtures/directory-changes.js';
 import { startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, type World } from '../fixtures/world.js';
 
@@ -40,7 +41,7 @@ describe('gateway HTTP API', () => {
   });
 
   it('takes statements signed by the authority, once, and refuses anyone else’s with a code', async () => {
-    const link = await signStatement(world.authority, 'link.created', {
+    const link = await nextStatement(world, 'link.created', {
       offices: ['KZ-KORDAI', 'UZ-OYBEK'],
     });
     const ok = await post('/v1/directory/statements', JSON.stringify({ statements: [link] }));
@@ -50,9 +51,12 @@ describe('gateway HTTP API', () => {
     expect(await body(again)).toEqual({ version });
 
     const impostor = await generateAuthorityKeys();
-    const forged = await signStatement(impostor, 'link.created', {
-      offices: ['KG-AKZHOL', 'UZ-OYBEK'],
-    });
+    const forged = await signStatement(
+      impostor,
+      'link.created',
+      { offices: ['KG-AKZHOL', 'UZ-OYBEK'] },
+      { after: world.directory.head },
+    );
     const refused = await post(
       '/v1/directory/statements',
       JSON.stringify({ statements: [forged] }),
@@ -60,9 +64,12 @@ describe('gateway HTTP API', () => {
     expect(refused.status).toBe(403);
     expect((await body(refused)).error.code).toBe('STATEMENT_UNTRUSTED');
 
-    const conflict = await signStatement(world.authority, 'link.created', {
-      offices: ['KZ-KORDAI', 'UZ-OYBEK'],
-    });
+    const conflict = await signStatement(
+      world.authority,
+      'link.created',
+      { offices: ['KZ-KORDAI', 'UZ-OYBEK'] },
+      { after: world.directory.head },
+    );
     const contradicted = await post(
       '/v1/directory/statements',
       JSON.stringify({ statements: [conflict] }),

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { signStatement } from '../../src/crypto/statement.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import { openEnvelope } from '../../src/envelope/open.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
+import { nextStatement } from '../fixtures/directory-changes.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import {
   chat,
@@ -115,7 +115,7 @@ describe('two gateway instances sharing Redis', () => {
   it('revoking a device on one instance cuts its connection on the other at once', async () => {
     const socket = await open(b, 'KZ-KORDAI/duty-1');
     const closing = next(socket, 'session:closing');
-    const revoked = await signStatement(world.authority, 'device.revoked', {
+    const revoked = await nextStatement(world, 'device.revoked', {
       deviceId: 'KZ-KORDAI/duty-1',
       reason: 'compromised',
     });

@@ -48,6 +48,40 @@ describe('protocol test vectors', () => {
     expect(directory.isLinked('KZ-KORDAI', 'KG-AKZHOL')).toBe(true);
   });
 
+  it('let an integrator rebuild the log chain and check the signed head with libsodium alone', async () => {
+    const statements = await load('statements');
+    const authorityKey = fromBase64Url(statements.authority.signingKey);
+    let previous = sodium.to_base64(new Uint8Array(32), 7);
+    statements.statements.forEach((signed: { payload: string }, i: number) => {
+      const payload = fromBase64Url(signed.payload);
+      const statement = JSON.parse(fromUtf8(payload));
+      expect(statement.seq).toBe(i + 1);
+      expect(statement.prev).toBe(previous);
+      const hash = sodium.crypto_generichash(
+        32,
+        encode(['liaison/v1/statement-hash', payload]),
+        null,
+      );
+      previous = sodium.to_base64(hash, 7);
+      expect(previous).toBe(statements.hashes[i]);
+    });
+    const headPayload = fromBase64Url(statements.head.payload);
+    const signatureInput = encode(['liaison/v1/directory-head', headPayload]);
+    expect(sodium.to_hex(signatureInput)).toBe(statements.headSignatureInputHex);
+    expect(
+      sodium.crypto_sign_verify_detached(
+        fromBase64Url(statements.head.signature),
+        signatureInput,
+        authorityKey,
+      ),
+    ).toBe(true);
+    const head = JSON.parse(fromUtf8(headPayload));
+    expect(head).toEqual(statements.headDecoded);
+    expect(head).toMatchObject({ version: statements.statements.length, hash: previous });
+    expect(head.issuedAt).toBeLessThanOrEqual(statements.headValidAt);
+    expect(head.expiresAt).toBeGreaterThan(statements.headValidAt);
+  });
+
   it('let an integrator reproduce header bytes, check signatures and open every wrapped key', async () => {
     const keys = await load('keys');
     const signers = new Map<string, Uint8Array>(
