@@ -210,6 +210,11 @@ export class Directory {
     return candidates.filter((other) => this.isLinked(officeId, other)).sort();
   }
 
+  /** The certificate of a device key the directory has ever certified, whatever became of it. */
+  certificateOf(deviceId: string, keyId: string): Certificate | undefined {
+    return this.devices.get(deviceId)?.keys.get(keyId)?.certificate;
+  }
+
   /**
    * The certificate of a device key if it may be used at time `at`: known, not rotated out before
    * `at`, within its validity period, and not revoked — or revoked from a time after both `at`

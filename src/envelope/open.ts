@@ -128,7 +128,14 @@ export async function openEnvelope(
   now: number = Date.now(),
   arrival: Arrival = {},
 ): Promise<OpenedEnvelope> {
-  const verified = await verifyEnvelope(input, directory, now, arrival);
+  return openVerifiedEnvelope(await verifyEnvelope(input, directory, now, arrival), recipient);
+}
+
+/** The recipient's part of openEnvelope (steps 9–13), for an envelope verifyEnvelope passed. */
+export async function openVerifiedEnvelope(
+  verified: VerifiedEnvelope,
+  recipient: DeviceKeys | readonly DeviceKeys[],
+): Promise<OpenedEnvelope> {
   const { envelope, sender } = verified;
   const { header } = envelope;
 
@@ -193,6 +200,34 @@ export async function openEnvelope(
     throw new LiaisonError('PAYLOAD_INVALID', 'payload kind or precedence differs from the header');
   }
   return { header, sender, body };
+}
+
+/**
+ * The sender's certificate when the envelope's signature verifies under the key its header
+ * names, whatever else is wrong with it (revoked, not linked, badly wrapped): who can be held to
+ * what it signed. Undefined when the envelope does not parse or its signature does not verify.
+ */
+export async function provenSender(
+  input: unknown,
+  directory: Directory,
+): Promise<Certificate | undefined> {
+  await ready;
+  const parsed = Envelope.safeParse(input);
+  if (!parsed.success) return undefined;
+  const envelope = parsed.data;
+  const { deviceId, keyId } = envelope.header.sender;
+  const certificate = directory.certificateOf(deviceId, keyId);
+  if (!certificate) return undefined;
+  const signed = signatureInput(
+    headerBytes(envelope.header),
+    fromBase64Url(envelope.nonce),
+    fromBase64Url(envelope.ciphertext),
+    envelope.recipients,
+  );
+  const signature = fromBase64Url(envelope.signature);
+  return sodium.crypto_sign_verify_detached(signature, signed, certificate.signingPublicKey)
+    ? certificate
+    : undefined;
 }
 
 function decrypt(envelope: Envelope, ad: Uint8Array, contentKey: Uint8Array): Uint8Array {
