@@ -1,0 +1,85 @@
+import { io, type Socket } from 'socket.io-client';
+import type { z } from 'zod';
+import { WireError } from '../../protocol/v1/primitives.js';
+import { issuesOf, LiaisonError } from '../errors.js';
+
+/** How long a request waits for its acknowledgement before it counts as unanswered. */
+export const ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * A Socket.IO connection that proves itself with a fresh single-use token on every
+ * (re)connection, over WebSocket only (PROTOCOL.md §9.1).
+ *
+ * @example
+ * const socket = openSocket(`${hub}/analyst`, () => createClientToken(keys, { audience }));
+ */
+export function openSocket(url: string, token: () => Promise<string>): Socket {
+  return io(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    auth: (cb) => {
+      token().then(
+        (t) => cb({ token: t }),
+        () => cb({}),
+      );
+    },
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 30_000,
+    randomizationFactor: 0.5,
+  });
+}
+
+/** The server's reason for refusing a connection, if it gave one (else a network problem). */
+export function refusalOf(error: Error & { data?: unknown }): LiaisonError | undefined {
+  const wire = WireError.safeParse(error.data);
+  if (!wire.success) return undefined;
+  const { code, message, details } = wire.data;
+  return new LiaisonError(code as never, message, details);
+}
+
+/**
+ * Resolves once connected. A refusal (a wire error from the server) closes the socket and
+ * rejects with it; network failures are retried by Socket.IO until the server answers.
+ */
+export function untilConnected(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error & { data?: unknown }) => {
+      const refusal = refusalOf(error);
+      if (!refusal) return;
+      socket.off('connect', onConnect);
+      socket.off('connect_error', onError);
+      socket.close();
+      reject(refusal);
+    };
+    const onConnect = () => {
+      socket.off('connect_error', onError);
+      resolve();
+    };
+    socket.once('connect', onConnect);
+    socket.on('connect_error', onError);
+  });
+}
+
+/**
+ * Emits a request and checks its ack against the event's schema: the `ok: true` fields, or a
+ * LiaisonError with the server's code. An ack that matches neither is VALIDATION_FAILED.
+ */
+export async function request<S extends z.ZodType>(
+  socket: Socket,
+  event: string,
+  payload: unknown,
+  ack: S,
+): Promise<Extract<z.infer<S>, { ok: true }>> {
+  const answer: unknown = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+  const parsed = ack.safeParse(answer);
+  if (!parsed.success)
+    throw new LiaisonError(
+      'VALIDATION_FAILED',
+      `the answer to ${event} does not match its schema`,
+      issuesOf(parsed.error),
+    );
+  const value = parsed.data as { ok: boolean; error?: WireError };
+  if (!value.ok && value.error)
+    throw new LiaisonError(value.error.code as never, value.error.message, value.error.details);
+  return value as Extract<z.infer<S>, { ok: true }>;
+}
