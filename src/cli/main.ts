@@ -2,12 +2,16 @@
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../gateway/config.js';
+import { alertCommand } from './alert.js';
 import { chatCommand } from './chat.js';
 import { demoCommand } from './demo.js';
+import { directoryCommand } from './directory.js';
 import { gatewayCommand } from './gateway.js';
 import { HUB_USAGE, hubCommand } from './hub.js';
-import { KEYS_USAGE, keysCommand, UsageError } from './keys.js';
-import { alertCommand, directoryCommand, hubTailCommand, inboxCommand } from './office.js';
+import { hubTailCommand } from './hub-tail.js';
+import { inboxCommand } from './inbox.js';
+import { KEYS_USAGE, keysCommand } from './keys.js';
+import { UsageError } from './usage.js';
 
 const USAGE = `liaison <command>
 

@@ -29,13 +29,16 @@ export function openSocket(url: string, token: () => Promise<string>): Socket {
   });
 }
 
-/** The server's reason for refusing a connection, if it gave one (else a network problem). */
-export function refusalOf(error: Error & { data?: unknown }): LiaisonError | undefined {
-  const wire = WireError.safeParse(error.data);
+/** A wire error (`{ code, message, details? }`) as a LiaisonError; undefined if it is none. */
+export function errorFromWire(value: unknown): LiaisonError | undefined {
+  const wire = WireError.safeParse(value);
   if (!wire.success) return undefined;
   const { code, message, details } = wire.data;
   return new LiaisonError(code as never, message, details);
 }
+
+/** The server's reason for refusing a connection, if it gave one (else a network problem). */
+export const refusalOf = (error: Error & { data?: unknown }) => errorFromWire(error.data);
 
 /**
  * Resolves once connected. A refusal (a wire error from the server) closes the socket and
@@ -78,8 +81,7 @@ export async function request<S extends z.ZodType>(
       `the answer to ${event} does not match its schema`,
       issuesOf(parsed.error),
     );
-  const value = parsed.data as { ok: boolean; error?: WireError };
-  if (!value.ok && value.error)
-    throw new LiaisonError(value.error.code as never, value.error.message, value.error.details);
+  const value = parsed.data as { ok: boolean; error?: unknown };
+  if (!value.ok) throw errorFromWire(value.error) ?? new LiaisonError('INTERNAL');
   return value as Extract<z.infer<S>, { ok: true }>;
 }
