@@ -32,6 +32,11 @@ export interface AnalystOptions {
    * then names offices and their keys as the authority vouched for them.
    */
   readonly directoryUrl?: string;
+  /**
+   * Seconds each token lives (default 60, at most 300). The hub ends a session when its token
+   * expires; the client then reconnects with a fresh token and resumes where it was.
+   */
+  readonly tokenLifetimeSeconds?: number;
   /** What the live feed carries; default everything. */
   readonly filter?: RecordFilter;
   /** Start the feed after this record position (seq); default 0, the whole record. */
@@ -177,9 +182,12 @@ export class AnalystClient extends Emitter<AnalystEvents> {
   }
 
   private token(): Promise<string> {
-    return createClientToken(this.options.keys, {
-      audience: this.options.audience ?? HUB_AUDIENCE,
-    });
+    const audience = this.options.audience ?? HUB_AUDIENCE;
+    const lifetimeSeconds = this.options.tokenLifetimeSeconds;
+    return createClientToken(
+      this.options.keys,
+      lifetimeSeconds === undefined ? { audience } : { audience, lifetimeSeconds },
+    );
   }
 
   /** Catches up from the last position, page by page, then lets live entries through. */
