@@ -36,6 +36,8 @@ export async function hubTailCommand(argv: string[], print: Print): Promise<void
       hub: { type: 'string', default: 'http://127.0.0.1:8090' },
       audience: { type: 'string', default: HUB_AUDIENCE },
       authority: { type: 'string', default: 'keys/dev/authority.pub.json' },
+      // Optional: a gateway whose directory is then verified against the pinned authority.
+      gateway: { type: 'string' },
       office: { type: 'string' },
       border: { type: 'string' },
       kind: { type: 'string' },
@@ -72,6 +74,8 @@ export async function hubTailCommand(argv: string[], print: Print): Promise<void
   const closed = new Promise<LiaisonError | undefined>((done) =>
     analyst.on('closed', ({ error }) => done(error)),
   );
+  // A directory the pinned root did not sign stops here, before the hub is asked anything.
+  if (values.gateway) await analyst.refreshDirectory(values.gateway);
   try {
     await analyst.start();
   } catch (error) {

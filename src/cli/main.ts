@@ -23,6 +23,7 @@ const USAGE = `liaison <command>
   inbox --key DEVICE.key [--ack ALERT_ID]...   list what waits; acknowledge alerts
   directory --key DEVICE.key                    offices, links, key fingerprints (safety numbers)
   hub tail [--office O] [--border KZ-KG] [--kind K] [--precedence P]   an analyst's live view
+                  [--gateway URL] also verifies that gateway's directory against the pinned root
   demo            seal and open a chat and an alert between two sample offices
   keys ...        key tooling: authority, certificates, statements, development key set
 

@@ -6,6 +6,7 @@ import {
   RecordEntry,
   type RecordFilter,
 } from '../../protocol/v1/analyst.js';
+import { TOKEN_MAX_LIFETIME_SECONDS } from '../../protocol/v1/token.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { createClientToken } from '../crypto/token.js';
@@ -89,6 +90,14 @@ export class AnalystClient extends Emitter<AnalystEvents> {
 
   constructor(private readonly options: AnalystOptions) {
     super();
+    const lifetime = options.tokenLifetimeSeconds;
+    if (
+      lifetime !== undefined &&
+      !(Number.isInteger(lifetime) && lifetime >= 1 && lifetime <= TOKEN_MAX_LIFETIME_SECONDS)
+    )
+      throw new TypeError(
+        `tokenLifetimeSeconds must be an integer, 1..${TOKEN_MAX_LIFETIME_SECONDS}`,
+      );
     this.directory = new Directory(options.authority);
     this.position = options.after ?? 0;
   }
@@ -104,7 +113,7 @@ export class AnalystClient extends Emitter<AnalystEvents> {
    * device's key, VALIDATION_FAILED for a filter it cannot use).
    */
   async start(): Promise<void> {
-    if (this.options.directoryUrl) await syncDirectory(this.directory, this.options.directoryUrl);
+    if (this.options.directoryUrl) await this.refreshDirectory();
     const socket = openSocket(`${this.options.url}/analyst`, () => this.token());
     this.socket = socket;
     const connected = untilConnected(socket);
@@ -142,6 +151,15 @@ export class AnalystClient extends Emitter<AnalystEvents> {
       this.close(error instanceof LiaisonError ? error : undefined);
       throw error;
     }
+  }
+
+  /**
+   * Fetches directory changes (from `url`, default `directoryUrl`) and applies those the pinned
+   * authority signed; CERT_UNTRUSTED if the source serves another authority's directory.
+   */
+  async refreshDirectory(url = this.options.directoryUrl): Promise<void> {
+    if (!url) throw new TypeError('no directoryUrl to load the directory from');
+    await syncDirectory(this.directory, url);
   }
 
   /** Closes the connection (no reconnect). */
@@ -182,12 +200,10 @@ export class AnalystClient extends Emitter<AnalystEvents> {
   }
 
   private token(): Promise<string> {
-    const audience = this.options.audience ?? HUB_AUDIENCE;
-    const lifetimeSeconds = this.options.tokenLifetimeSeconds;
-    return createClientToken(
-      this.options.keys,
-      lifetimeSeconds === undefined ? { audience } : { audience, lifetimeSeconds },
-    );
+    return createClientToken(this.options.keys, {
+      audience: this.options.audience ?? HUB_AUDIENCE,
+      lifetimeSeconds: this.options.tokenLifetimeSeconds,
+    });
   }
 
   /** Catches up from the last position, page by page, then lets live entries through. */
