@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 describe('liaison keys', () => {
-  it('builds a directory by hand: authority, offices, a device, a link, a rotation, a revocation', async () => {
+  // Several CLI processes one after another: a busy machine needs longer than the default.
+  it('builds a directory by hand: authority, offices, a device, a link, a rotation, a revocation', {
+    timeout: 180_000,
+  }, async () => {
     const ok = async (...args: string[]) => {
       const result = await liaison('keys', ...args);
       expect(result.stderr).toBe('');
@@ -101,7 +104,7 @@ describe('liaison keys', () => {
     expect(await readFile(join(dir, 'ca', 'panj.key'), 'utf8')).toBe(before);
   });
 
-  it('refuses a link inside one country with the conflict code', async () => {
+  it('refuses a link inside one country with the conflict code', { timeout: 120_000 }, async () => {
     await liaison(
       'keys',
       'office',
