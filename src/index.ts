@@ -27,6 +27,7 @@ export {
   type Message,
 } from './client/client.js';
 export { syncDirectory } from './client/directory.js';
+export type { Problem } from './client/socket.js';
 export { type Certificate, type PinnedAuthority, pinAuthority } from './crypto/certificate.js';
 export { type DeviceKeys, fingerprint } from './crypto/keys.js';
 export { createClientToken, type TokenOptions } from './crypto/token.js';

@@ -14,7 +14,15 @@ import { Directory } from '../directory/directory.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
-import { errorFromWire, openSocket, refusalOf, request, untilConnected } from './socket.js';
+import {
+  checkedEvents,
+  errorFromWire,
+  openSocket,
+  type Problem,
+  refusalOf,
+  request,
+  untilConnected,
+} from './socket.js';
 
 export const HUB_AUDIENCE = 'liaison-hub';
 
@@ -53,7 +61,7 @@ export type AnalystEvents = {
   /** An alert was not acknowledged in time. */
   escalation: Escalation;
   /** Something the hub sent did not match its schema, or a connection problem. */
-  problem: { code: string; message: string };
+  problem: Problem;
   connected: undefined;
   disconnected: { reason: string };
   /** The client stopped for good: `stop()` was called, or the hub refused a reconnection. */
@@ -117,16 +125,9 @@ export class AnalystClient extends Emitter<AnalystEvents> {
     const socket = openSocket(`${this.options.url}/analyst`, () => this.token());
     this.socket = socket;
     const connected = untilConnected(socket);
-    socket.on('record', (value: unknown) => {
-      const entry = this.check(RecordEntry, value, 'record');
-      if (!entry) return;
-      if (this.held) this.held.push(entry);
-      else this.pass(entry);
-    });
-    socket.on('escalation', (value: unknown) => {
-      const escalation = this.check(FeedEscalation, value, 'escalation');
-      if (escalation) this.emit('escalation', escalation);
-    });
+    const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
+    on('record', RecordEntry, (entry) => (this.held ? this.held.push(entry) : this.pass(entry)));
+    on('escalation', FeedEscalation, (escalation) => this.emit('escalation', escalation));
     socket.on('disconnect', (reason) => {
       this.emit('disconnected', { reason });
       // The hub ends a session when its token expires: a new connection brings a new token.
@@ -233,16 +234,6 @@ export class AnalystClient extends Emitter<AnalystEvents> {
     if (entry.seq <= this.position) return;
     this.position = entry.seq;
     this.emit('record', entry);
-  }
-
-  private check<S extends z.ZodType>(schema: S, value: unknown, event: string) {
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data as z.infer<S>;
-    this.emit('problem', {
-      code: 'VALIDATION_FAILED',
-      message: `a ${event} event does not match its schema`,
-    });
-    return undefined;
   }
 
   private problem(error: Error): void {

@@ -22,7 +22,7 @@ import { sealEnvelope } from '../envelope/seal.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
-import { openSocket, request, untilConnected } from './socket.js';
+import { checkedEvents, openSocket, request, untilConnected } from './socket.js';
 
 export interface ClientOptions {
   /** The gateway, e.g. `https://liaison.example` (HTTP API and Socket.IO on the same origin). */
@@ -109,18 +109,17 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     );
     this.socket = socket;
     const connected = untilConnected(socket);
-    this.listen(socket, 'envelope', Pushed, (delivery) => {
-      this.queue(() => this.receive(delivery.offset, delivery.envelope));
-    });
-    this.listen(socket, 'envelope:status', StatusEvent, (s) => {
-      this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId });
-    });
-    this.listen(socket, 'presence', PresenceEvent, (p) => {
-      this.emit('presence', { officeId: p.officeId, online: p.online });
-    });
-    this.listen(socket, 'alert:escalated', EscalationEvent, (e) => {
-      this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to });
-    });
+    const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
+    on('envelope', Pushed, (d) => this.queue(() => this.receive(d.offset, d.envelope)));
+    on('envelope:status', StatusEvent, (s) =>
+      this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId }),
+    );
+    on('presence', PresenceEvent, (p) =>
+      this.emit('presence', { officeId: p.officeId, online: p.online }),
+    );
+    on('alert:escalated', EscalationEvent, (e) =>
+      this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to }),
+    );
     socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
     socket.on('connect', () => {
       this.emit('connected', undefined);
@@ -141,24 +140,6 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   async refreshDirectory(): Promise<void> {
     await syncDirectory(this.directory, this.options.url);
     this.noticeKeyChanges();
-  }
-
-  /** Passes on server events that match their schema; reports the others as problems. */
-  private listen<S extends z.ZodType>(
-    socket: Socket,
-    event: string,
-    schema: S,
-    handle: (value: z.infer<S>) => void,
-  ): void {
-    socket.on(event, (value: unknown) => {
-      const parsed = schema.safeParse(value);
-      if (parsed.success) handle(parsed.data);
-      else
-        this.emit('problem', {
-          code: 'VALIDATION_FAILED',
-          message: `a ${event} event does not match its schema`,
-        });
-    });
   }
 
   sendChat(officeId: string, text: string, replyTo?: string): Promise<string> {

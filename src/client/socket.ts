@@ -85,3 +85,31 @@ export async function request<S extends z.ZodType>(
   if (!value.ok) throw errorFromWire(value.error) ?? new LiaisonError('INTERNAL');
   return value as Extract<z.infer<S>, { ok: true }>;
 }
+
+/** What a client reports when the server sends something it cannot use. */
+export interface Problem {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Listens to server events through their schemas: `on(event, schema, handle)` passes on each
+ * value that matches (parsed); one that does not is reported to `invalid` as VALIDATION_FAILED.
+ *
+ * @example
+ * const on = checkedEvents(socket, (problem) => console.warn(problem));
+ * on('presence', PresenceEvent, (p) => console.log(p.officeId, p.online));
+ */
+export function checkedEvents(socket: Socket, invalid: (problem: Problem) => void) {
+  return <S extends z.ZodType>(event: string, schema: S, handle: (value: z.infer<S>) => void) => {
+    socket.on(event, (value: unknown) => {
+      const parsed = schema.safeParse(value);
+      if (parsed.success) handle(parsed.data);
+      else
+        invalid({
+          code: 'VALIDATION_FAILED',
+          message: `a ${event} event does not match its schema`,
+        });
+    });
+  };
+}
