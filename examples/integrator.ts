@@ -1,10 +1,9 @@
 // A minimal integrator: a national system connects as an office device, prints what arrives and
 // answers alerts. Run beside `npm start`:
 //   npx tsx examples/integrator.ts keys/dev/devices/KG-AKZHOL/duty-1.key
-import { readFile } from 'node:fs/promises';
-import { LiaisonClient } from '../src/client/client.js';
-import { pinAuthority } from '../src/crypto/certificate.js';
-import { readDeviceKey } from '../src/keystore/keyfile.js';
+// From the installed package the import is `from 'liaison/node'` (browsers: `from 'liaison'`);
+// here it is the same entry's source, so the example runs from a checkout without a build.
+import { LiaisonClient, readDeviceKey, readPinnedAuthority } from '../src/node.js';
 
 const keyFile = process.argv[2] ?? 'keys/dev/devices/KG-AKZHOL/duty-1.key';
 const { keys } = await readDeviceKey(keyFile);
@@ -13,7 +12,7 @@ const client = new LiaisonClient({
   audience: process.env.GATEWAY_AUDIENCE ?? 'liaison-gateway',
   keys,
   // Pin the authority key you were given out of band; never take it from the gateway.
-  authority: await pinAuthority(JSON.parse(await readFile('keys/dev/authority.pub.json', 'utf8'))),
+  authority: await readPinnedAuthority('keys/dev/authority.pub.json'),
 });
 
 client.on('message', async (m) => {

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Message } from '../client/client.js';
 import { CLIENT_OPTIONS, clientFrom } from './client-options.js';
-import { UsageError } from './keys.js';
+import { type Print, UsageError } from './usage.js';
 
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
@@ -26,7 +26,7 @@ function describe(m: Message): string {
  * delivery states and the other side's presence are printed as they come. `--json` prints one
  * JSON object per line for scripts.
  */
-export async function chatCommand(argv: string[], print: (line: string) => void): Promise<void> {
+export async function chatCommand(argv: string[], print: Print): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: CLIENT_OPTIONS,

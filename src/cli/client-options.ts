@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { LiaisonClient } from '../client/client.js';
-import { pinAuthority } from '../crypto/certificate.js';
-import { readDeviceKey } from '../keystore/keyfile.js';
-import { UsageError } from './keys.js';
+import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
+import { UsageError } from './usage.js';
 
 /** Options every client command takes, with the development defaults. */
 export const CLIENT_OPTIONS = {
@@ -25,7 +23,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
   if (!flags.key)
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
   const { keys } = await readDeviceKey(flags.key);
-  const authority = await pinAuthority(JSON.parse(await readFile(flags.authority, 'utf8')));
+  const authority = await readPinnedAuthority(flags.authority);
   return new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,

@@ -8,8 +8,7 @@ import { generateDevKeySet, HUB_DEVICE_ID, keySetPaths } from '../keystore/devse
 import { loadDirectory } from '../keystore/directory-file.js';
 import { exists, readJsonFile } from '../keystore/files.js';
 import { readDeviceKey } from '../keystore/keyfile.js';
-
-type Print = (line: string) => void;
+import type { Print } from './usage.js';
 
 /**
  * `npm start` until the gateway lands: makes (once) the development key set, then shows one chat

@@ -20,8 +20,10 @@ import {
   newSeed,
   readAuthorityKey,
   readDeviceKey,
+  readPinnedAuthority,
   writeAuthorityKey,
 } from '../keystore/keyfile.js';
+import { type Print, UsageError } from './usage.js';
 
 export const KEYS_USAGE = `liaison keys <command>
 
@@ -60,8 +62,8 @@ const options = {
   root: { type: 'string' },
 } as const;
 
-/** Reports a mistake in the command line (exit code 2). */
-export class UsageError extends Error {}
+// Re-exported for the commands that import it from here (src/cli/hub.ts).
+export { UsageError };
 
 const required = (value: string | undefined, flag: string): string => {
   if (!value) throw new UsageError(`missing --${flag}`);
@@ -76,8 +78,6 @@ const days = (value: string | undefined): number => {
   if (!Number.isInteger(n) || n < 1 || n > 3650) throw new UsageError('--days must be 1..3650');
   return n;
 };
-
-type Print = (line: string) => void;
 
 /** Runs `liaison keys ...`. */
 export async function keysCommand(argv: string[], print: Print): Promise<void> {
@@ -208,7 +208,7 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
       );
     case 'verify': {
       const file = await readJsonFile(required(positionals[0], 'FILE'));
-      const root = await pinAuthority(await readJsonFile(required(values.root, 'root')));
+      const root = await readPinnedAuthority(required(values.root, 'root'));
       const signed = Signed.parse(unwrap(file));
       const kind = JSON.parse(fromUtf8(fromBase64Url(signed.payload))).type;
       if (kind === 'liaison.certificate') {

@@ -2,12 +2,16 @@
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
+import { alertCommand } from './alert.js';
 import { chatCommand } from './chat.js';
 import { demoCommand } from './demo.js';
+import { directoryCommand } from './directory.js';
 import { gatewayCommand } from './gateway.js';
 import { HUB_USAGE, hubCommand } from './hub.js';
-import { KEYS_USAGE, keysCommand, UsageError } from './keys.js';
-import { alertCommand, directoryCommand, hubTailCommand, inboxCommand } from './office.js';
+import { hubTailCommand } from './hub-tail.js';
+import { inboxCommand } from './inbox.js';
+import { KEYS_USAGE, keysCommand } from './keys.js';
+import { UsageError } from './usage.js';
 
 const USAGE = `liaison <command>
 
@@ -19,6 +23,7 @@ const USAGE = `liaison <command>
   inbox --key DEVICE.key [--ack ALERT_ID]...   list what waits; acknowledge alerts
   directory --key DEVICE.key                    offices, links, key fingerprints (safety numbers)
   hub tail [--office O] [--border KZ-KG] [--kind K] [--precedence P]   an analyst's live view
+                  [--gateway URL] also verifies that gateway's directory against the pinned root
   demo            seal and open a chat and an alert between two sample offices
   keys ...        key tooling: authority, certificates, statements, development key set
 

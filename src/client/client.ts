@@ -1,6 +1,16 @@
-import { io, type Socket } from 'socket.io-client';
-import { Signed } from '../../protocol/v1/certificate.js';
+import type { Socket } from 'socket.io-client';
+import { z } from 'zod';
 import type { Envelope, EnvelopeHeader } from '../../protocol/v1/envelope.js';
+import {
+  Delivery,
+  EscalationEvent,
+  FetchAck,
+  InboxAckAck,
+  PresenceEvent,
+  RefreshAck,
+  SendAck,
+  StatusEvent,
+} from '../../protocol/v1/events.js';
 import type { AlertBody, Body } from '../../protocol/v1/payload.js';
 import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
@@ -9,8 +19,10 @@ import { createClientToken } from '../crypto/token.js';
 import { Directory } from '../directory/directory.js';
 import { openEnvelope } from '../envelope/open.js';
 import { sealEnvelope } from '../envelope/seal.js';
-import { LiaisonError } from '../errors.js';
+import { isLiaisonError, LiaisonError } from '../errors.js';
+import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
+import { checkedEvents, openSocket, request, untilConnected } from './socket.js';
 
 export interface ClientOptions {
   /** The gateway, e.g. `https://liaison.example` (HTTP API and Socket.IO on the same origin). */
@@ -48,9 +60,11 @@ export type ClientEvents = {
   disconnected: { reason: string };
 };
 
-type Ack =
-  | { ok: true; [key: string]: unknown }
-  | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
+// Deliveries are checked as frames here and each envelope by openEnvelope, so that one bad
+// envelope is reported (and acknowledged) on its own instead of making the whole page unreadable.
+const Pushed = Delivery.extend({ envelope: z.unknown() });
+const [fetched, refused] = FetchAck.options;
+const Page = z.discriminatedUnion('ok', [fetched.extend({ items: z.array(Pushed) }), refused]);
 
 /**
  * A BLO device's view of Liaison: verifies the directory against the pinned authority, connects
@@ -90,51 +104,29 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   /** Loads the directory, connects, and catches up. Resolves once connected. */
   async start(): Promise<void> {
     await this.refreshDirectory();
-    const token = () => createClientToken(this.options.keys, { audience: this.options.audience });
-    const socket = io(this.options.url, {
-      transports: ['websocket'],
-      // A fresh single-use token for every (re)connection.
-      auth: (cb) => {
-        token().then(
-          (t) => cb({ token: t }),
-          () => cb({}),
-        );
-      },
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 30_000,
-      randomizationFactor: 0.5,
-    });
+    const socket = openSocket(this.options.url, () =>
+      createClientToken(this.options.keys, { audience: this.options.audience }),
+    );
     this.socket = socket;
-    socket.on('envelope', (delivery: { offset: number; envelope: Envelope }) => {
-      this.queue(() => this.receive(delivery.offset, delivery.envelope));
-    });
-    socket.on('envelope:status', (s: { id: string; deviceId: string }) => {
-      this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId });
-    });
-    socket.on('presence', (p: { officeId: string; online: boolean }) => {
-      this.emit('presence', { officeId: p.officeId, online: p.online });
-    });
-    socket.on('alert:escalated', (e: { alertId: string; precedence: string; to: string[] }) => {
-      this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to });
-    });
+    const connected = untilConnected(socket);
+    const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
+    on('envelope', Pushed, (d) => this.queue(() => this.receive(d.offset, d.envelope)));
+    on('envelope:status', StatusEvent, (s) =>
+      this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId }),
+    );
+    on('presence', PresenceEvent, (p) =>
+      this.emit('presence', { officeId: p.officeId, online: p.online }),
+    );
+    on('alert:escalated', EscalationEvent, (e) =>
+      this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to }),
+    );
     socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
     socket.on('connect', () => {
       this.emit('connected', undefined);
       this.scheduleRefresh();
       this.queue(() => this.catchUp());
     });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once(
-        'connect_error',
-        (error: Error & { data?: { code: string; message: string } }) => {
-          if (error.data) {
-            socket.close();
-            reject(new LiaisonError(error.data.code as never, error.data.message));
-          }
-        },
-      );
-    });
+    await connected;
     await this.catchingUp;
   }
 
@@ -146,17 +138,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
 
   /** Fetches directory changes from the gateway and applies those the pinned authority signed. */
   async refreshDirectory(): Promise<void> {
-    const response = await fetch(
-      `${this.options.url}/v1/directory?after=${this.directory.version}`,
-    );
-    const body = (await response.json()) as {
-      authority: string;
-      statements: { statement: unknown }[];
-    };
-    if (body.authority !== this.options.authority.keyId) {
-      throw new LiaisonError('CERT_UNTRUSTED', 'the gateway serves another authority’s directory');
-    }
-    for (const { statement } of body.statements) this.directory.apply(Signed.parse(statement));
+    await syncDirectory(this.directory, this.options.url);
     this.noticeKeyChanges();
   }
 
@@ -191,20 +173,22 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         body,
         recipients: this.directory.recipientKeys([officeId], Date.now()),
       });
-      const ack = (await socket.timeout(10_000).emitWithAck('envelope:send', envelope)) as Ack;
-      if (ack.ok) {
+      try {
+        await request(socket, 'envelope:send', envelope, SendAck);
         this.emit('status', { id: envelope.header.id, status: 'accepted' });
         return envelope.header.id;
+      } catch (error) {
+        // The directory moved on (a key rotated, a device enrolled): refresh and seal again.
+        if (
+          attempt === 0 &&
+          (isLiaisonError(error, 'RECIPIENTS_MISMATCH') ||
+            isLiaisonError(error, 'HUB_NOT_RECIPIENT'))
+        ) {
+          await this.refreshDirectory();
+          continue;
+        }
+        throw error;
       }
-      // The directory moved on (a key rotated, a device enrolled): refresh and seal again.
-      if (
-        attempt === 0 &&
-        (ack.error.code === 'RECIPIENTS_MISMATCH' || ack.error.code === 'HUB_NOT_RECIPIENT')
-      ) {
-        await this.refreshDirectory();
-        continue;
-      }
-      throw new LiaisonError(ack.error.code as never, ack.error.message, ack.error.details);
     }
   }
 
@@ -226,14 +210,14 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     const socket = this.socket;
     if (!socket) return;
     for (;;) {
-      const page = (await socket
-        .timeout(10_000)
-        .emitWithAck('inbox:fetch', { after: this.lastOffset, limit: 200 })) as Ack & {
-        items: { offset: number; envelope: Envelope }[];
-        more: boolean;
-        gap: { from: number; to: number } | null;
-      };
-      if (!page.ok) return;
+      let page: Extract<z.infer<typeof Page>, { ok: true }>;
+      try {
+        page = await request(socket, 'inbox:fetch', { after: this.lastOffset, limit: 200 }, Page);
+      } catch (error) {
+        // Refused (e.g. the session is closing): the next connection catches up.
+        if (isLiaisonError(error) && error.code !== 'VALIDATION_FAILED') return;
+        throw error;
+      }
       if (page.gap)
         this.emit('problem', {
           code: 'HISTORY_EXPIRED',
@@ -244,20 +228,21 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     }
   }
 
-  private async receive(offset: number, envelope: Envelope, live = true): Promise<void> {
+  private async receive(offset: number, envelope: unknown, live = true): Promise<void> {
+    const id = (envelope as Partial<Envelope> | null)?.header?.id;
     if (offset <= this.lastOffset) return;
     // A push past a hole means something was not pushed to us: fetch it first.
     if (live && offset > this.lastOffset + 1) return this.catchUp();
     try {
-      if (!this.seen.has(envelope.header.id)) {
-        this.seen.add(envelope.header.id);
+      if (typeof id !== 'string' || !this.seen.has(id)) {
+        if (typeof id === 'string') this.seen.add(id);
         // Remember recent ids only: offsets already keep old ones from coming back.
         if (this.seen.size > 10_000) this.seen.delete(this.seen.values().next().value as string);
         await this.deliver(envelope);
       }
     } catch (error) {
       const code = error instanceof LiaisonError ? error.code : 'INTERNAL';
-      this.emit('problem', { code, message: (error as Error).message, id: envelope.header?.id });
+      this.emit('problem', { code, message: (error as Error).message, id });
     }
     this.lastOffset = offset;
     if (this.options.acknowledge !== false) await this.acknowledgeUpTo(offset);
@@ -265,13 +250,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
 
   /** Tells the gateway everything up to `offset` was processed (it is then removed there). */
   async acknowledgeUpTo(offset: number): Promise<void> {
-    await this.socket
-      ?.timeout(10_000)
-      .emitWithAck('inbox:ack', { upTo: offset })
-      .catch(() => undefined);
+    if (!this.socket) return;
+    await request(this.socket, 'inbox:ack', { upTo: offset }, InboxAckAck).catch(() => undefined);
   }
 
-  private async deliver(envelope: Envelope): Promise<void> {
+  private async deliver(envelope: unknown): Promise<void> {
     let opened: Awaited<ReturnType<typeof openEnvelope>>;
     try {
       opened = await openEnvelope(envelope, this.options.keys, this.directory);
@@ -323,10 +306,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(async () => {
       const token = await createClientToken(this.options.keys, { audience: this.options.audience });
-      await this.socket
-        ?.timeout(10_000)
-        .emitWithAck('token:refresh', { token })
-        .catch(() => undefined);
+      if (this.socket)
+        await request(this.socket, 'token:refresh', { token }, RefreshAck).catch(() => undefined);
       this.scheduleRefresh();
     }, 45_000);
   }

@@ -1,14 +1,13 @@
 import { z } from 'zod';
-import { Signed } from '../../protocol/v1/certificate.js';
-import { Base64Url, DeviceId } from '../../protocol/v1/primitives.js';
-import {
-  type AuthorityKeys,
-  type DeviceKeys,
-  generateAuthorityKeys,
-  generateDeviceKeys,
-} from '../crypto/keys.js';
+import type { Signed } from '../../protocol/v1/certificate.js';
+import { Base64Url } from '../../protocol/v1/primitives.js';
+import { type PinnedAuthority, pinAuthority } from '../crypto/certificate.js';
+import { type AuthorityKeys, type DeviceKeys, generateAuthorityKeys } from '../crypto/keys.js';
 import { fromBase64Url, ready, sodium, toBase64Url } from '../crypto/sodium.js';
+import { type DeviceIdentity, parseDeviceKey } from './device-key.js';
 import { readJsonFile, writeSecretFile } from './files.js';
+
+export type { DeviceIdentity } from './device-key.js';
 
 /** The authority's private key file. Kept offline in production; 0600 always. */
 const AuthorityKeyFile = z.strictObject({
@@ -19,24 +18,8 @@ const AuthorityKeyFile = z.strictObject({
   signingSeed: Base64Url,
 });
 
-/** A device's private key file with its certificate. 0600 always. */
-const DeviceKeyFile = z.strictObject({
-  v: z.literal(1),
-  type: z.literal('liaison.device-key'),
-  deviceId: DeviceId,
-  keyId: Base64Url,
-  signingSeed: Base64Url,
-  encryptionSeed: Base64Url,
-  certificate: Signed,
-});
-
 export interface AuthorityKeyPair extends AuthorityKeys {
   readonly name: string;
-}
-
-export interface DeviceIdentity {
-  readonly keys: DeviceKeys;
-  readonly certificate: Signed;
 }
 
 /** Seeds are stored rather than expanded keys: 32 bytes each, and keys derive from them. */
@@ -89,13 +72,12 @@ export async function writeDeviceKey(
   await writeSecretFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
+/** A device's keys from its key file (Node; browsers use `parseDeviceKey` on the contents). */
 export async function readDeviceKey(path: string): Promise<DeviceIdentity> {
-  await ready;
-  const file = DeviceKeyFile.parse(await readJsonFile(path));
-  const keys = await generateDeviceKeys(file.deviceId, {
-    signing: fromBase64Url(file.signingSeed),
-    encryption: fromBase64Url(file.encryptionSeed),
-  });
-  if (keys.keyId !== file.keyId) throw new Error(`${path}: key id does not match the keys`);
-  return { keys, certificate: file.certificate };
+  return parseDeviceKey(await readJsonFile(path), path);
+}
+
+/** The authority's published key file (e.g. keys/dev/authority.pub.json), pinned. */
+export async function readPinnedAuthority(path: string): Promise<PinnedAuthority> {
+  return pinAuthority(await readJsonFile(path));
 }

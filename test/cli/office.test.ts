@@ -1,12 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pinAuthority } from '../../src/crypto/certificate.js';
+import { pinAuthority, publishAuthority } from '../../src/crypto/certificate.js';
+import { generateAuthorityKeys } from '../../src/crypto/keys.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
 import { type Hub, startHub } from '../../src/hub/service.js';
@@ -166,6 +167,59 @@ describe('the office and analyst commands', () => {
       await new Promise((r) => setTimeout(r, 100));
     expect(tailed).toContain('KZ-KORDAI → KG-AKZHOL alert FLASH Grey Kamaz turned back');
     expect(tailed).toContain(`KG-AKZHOL → KZ-KORDAI alert-ack acknowledges ${id}`);
+  });
+
+  it('an analyst tails as JSON with the directory verified against the pinned root', {
+    timeout: 60_000,
+  }, async () => {
+    const paths = keySetPaths(dir);
+    const verified = spawn(process.execPath, [
+      '--import',
+      LOADER,
+      join(root, 'src', 'cli', 'main.ts'),
+      'hub',
+      'tail',
+      '--key',
+      paths.deviceKey('CARICC/analyst-1'),
+      '--hub',
+      hub.url,
+      '--authority',
+      paths.authorityPublic,
+      '--gateway',
+      gateway.url,
+      '--kind',
+      'alert',
+      '--json',
+    ]);
+    let out = '';
+    verified.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      for (let i = 0; i < 200 && !out.includes('\n'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const first = JSON.parse(out.split('\n')[0] as string);
+      expect(first).toMatchObject({ kind: 'alert', from: 'KZ-KORDAI', to: ['KG-AKZHOL'] });
+      expect(first.body).toMatchObject({ title: 'Grey Kamaz turned back', precedence: 'FLASH' });
+    } finally {
+      verified.kill();
+    }
+
+    // A root the gateway's directory is not signed by: refused before the hub is asked.
+    const other = join(dir, 'other-authority.pub.json');
+    await writeFile(other, JSON.stringify(publishAuthority(await generateAuthorityKeys(), 'x')));
+    const fooled = await liaison(
+      'hub',
+      'tail',
+      '--key',
+      paths.deviceKey('CARICC/analyst-1'),
+      '--hub',
+      hub.url,
+      '--authority',
+      other,
+      '--gateway',
+      gateway.url,
+    );
+    expect(fooled.code).toBe(1);
+    expect(fooled.stdout).toContain('CERT_UNTRUSTED');
   });
 
   it('an office device cannot tail the hub', async () => {

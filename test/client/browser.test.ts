@@ -3,9 +3,10 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 describe('the client SDK in a browser bundle', () => {
-  it('bundles for the browser with no Node built-ins pulled in', async () => {
+  it('bundles the public entry for the browser with no Node built-ins pulled in', async () => {
     const result = await build({
-      entryPoints: [join(import.meta.dirname, '..', '..', 'src', 'client', 'client.ts')],
+      // The package's `.` entry (package.json `exports`), as a browser app imports it.
+      entryPoints: [join(import.meta.dirname, '..', '..', 'src', 'index.ts')],
       bundle: true,
       platform: 'browser',
       format: 'esm',
@@ -19,5 +20,6 @@ describe('the client SDK in a browser bundle', () => {
     expect(inputs.filter((i) => i.startsWith('node:'))).toEqual([]);
     expect(inputs.some((i) => i.includes('socket.io-client'))).toBe(true);
     expect(result.outputFiles?.[0]?.text).toContain('inbox:fetch');
+    expect(result.outputFiles?.[0]?.text).toContain('feed:subscribe');
   });
 });

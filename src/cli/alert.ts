@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import { Precedence } from '../../protocol/v1/envelope.js';
+import { AlertCategory, AlertSubject } from '../../protocol/v1/payload.js';
+import { CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { type Print, UsageError } from './usage.js';
+
+/** `liaison alert <office> --category C --precedence P --title T [...]`: sends a structured alert. */
+export async function alertCommand(argv: string[], print: Print): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...CLIENT_OPTIONS,
+      category: { type: 'string', default: 'other' },
+      precedence: { type: 'string', default: 'PRIORITY' },
+      title: { type: 'string' },
+      description: { type: 'string', default: '' },
+      bcp: { type: 'string' },
+      plate: { type: 'string', multiple: true },
+      person: { type: 'string', multiple: true },
+      hours: { type: 'string', default: '24' },
+    },
+  });
+  const office = positionals[0];
+  if (!office || !values.title)
+    throw new UsageError(
+      'liaison alert <office> --title TEXT [--category C] [--precedence P] [--bcp NAME] [--plate P]... --key DEVICE.key',
+    );
+  const subjects = [
+    ...(values.plate ?? []).map((plate) => AlertSubject.parse({ kind: 'vehicle', plate })),
+    ...(values.person ?? []).map((name) => AlertSubject.parse({ kind: 'person', name })),
+  ];
+  const client = await clientFrom(values);
+  await client.start();
+  try {
+    const now = Date.now();
+    const id = await client.sendAlert(office, {
+      category: AlertCategory.parse(values.category),
+      precedence: Precedence.parse(values.precedence),
+      title: values.title,
+      description: values.description,
+      location: {
+        bcp: values.bcp ?? client.directory.office(client.officeId)?.bcp ?? client.officeId,
+      },
+      subjects,
+      validFrom: now,
+      validUntil: now + Number(values.hours) * 3_600_000,
+    });
+    print(
+      values.json
+        ? JSON.stringify({ id, status: 'accepted' })
+        : `alert ${id} accepted by the gateway`,
+    );
+  } finally {
+    client.stop();
+  }
+}

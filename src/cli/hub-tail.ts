@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import type { RecordEntry } from '../../protocol/v1/analyst.js';
+import { AnalystClient, type Escalation, HUB_AUDIENCE } from '../client/analyst.js';
+import { isLiaisonError, type LiaisonError } from '../errors.js';
+import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
+import type { Print } from './usage.js';
+
+/** What an entry says, in a few words. */
+function summary({ body, status, code }: RecordEntry): string {
+  if (status !== 'compliant') return `NON-COMPLIANT ${code}`;
+  if (body?.type === 'alert-ack') return `acknowledges ${body.alertId}`;
+  if (body?.type === 'receipt') return `read ${body.envelopeIds.length} message(s)`;
+  if (body?.type === 'chat') return body.text;
+  if (body?.type === 'alert') return body.title;
+  return '';
+}
+
+const route = (e: RecordEntry) =>
+  `#${e.seq} ${e.from} → ${e.to.join(',')} ${e.kind}${e.precedence ? ` ${e.precedence}` : ''}`;
+
+const overdue = (e: Escalation) =>
+  `ESCALATION ${e.precedence} alert ${e.alertId} from ${e.from}: not acknowledged in time`;
+
+const refusal = (error: LiaisonError) =>
+  `hub refused the connection: ${error.message} (${error.code})`;
+
+/**
+ * `liaison hub tail`: an analyst's live view of the channel, with filters. Runs until the hub
+ * refuses it (exit 1) or it is stopped; reconnects with a fresh token when a session ends.
+ */
+export async function hubTailCommand(argv: string[], print: Print): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      key: { type: 'string', default: 'keys/dev/devices/CARICC/analyst-1.key' },
+      hub: { type: 'string', default: 'http://127.0.0.1:8090' },
+      audience: { type: 'string', default: HUB_AUDIENCE },
+      authority: { type: 'string', default: 'keys/dev/authority.pub.json' },
+      // Optional: a gateway whose directory is then verified against the pinned authority.
+      gateway: { type: 'string' },
+      office: { type: 'string' },
+      border: { type: 'string' },
+      kind: { type: 'string' },
+      precedence: { type: 'string' },
+      after: { type: 'string', default: '0' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const authority = await readPinnedAuthority(values.authority);
+  const { keys } = await readDeviceKey(values.key);
+  // The hub judges the filter (VALIDATION_FAILED) so that the CLI and the hub never disagree.
+  const filter = Object.fromEntries(
+    (['office', 'border', 'kind', 'precedence'] as const)
+      .filter((k) => values[k])
+      .map((k) => [k, values[k]]),
+  );
+  const analyst = new AnalystClient({
+    url: values.hub,
+    audience: values.audience,
+    keys,
+    authority,
+    filter,
+    after: Number(values.after),
+  });
+  analyst.on('record', (e) => print(values.json ? JSON.stringify(e) : `${route(e)} ${summary(e)}`));
+  analyst.on('escalation', (e) =>
+    print(values.json ? JSON.stringify({ escalation: e }) : overdue(e)),
+  );
+  analyst.on('problem', (p) => print(`problem: ${p.message} (${p.code})`));
+  let connected = false;
+  analyst.on('connected', () => {
+    connected = true;
+  });
+  const closed = new Promise<LiaisonError | undefined>((done) =>
+    analyst.on('closed', ({ error }) => done(error)),
+  );
+  // A directory the pinned root did not sign stops here, before the hub is asked anything.
+  if (values.gateway) await analyst.refreshDirectory(values.gateway);
+  try {
+    await analyst.start();
+  } catch (error) {
+    if (!isLiaisonError(error)) throw error;
+    // Connected, then refused: the subscription (e.g. a filter the hub cannot use).
+    print(connected ? `refused: ${error.message} (${error.code})` : refusal(error));
+    process.exitCode = 1;
+    return;
+  }
+  const error = await closed;
+  if (error) {
+    print(refusal(error));
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,250 @@
+import type { Socket } from 'socket.io-client';
+import type { z } from 'zod';
+import {
+  FeedEscalation,
+  FeedSubscribeAck,
+  RecordEntry,
+  type RecordFilter,
+} from '../../protocol/v1/analyst.js';
+import { TOKEN_MAX_LIFETIME_SECONDS } from '../../protocol/v1/token.js';
+import type { PinnedAuthority } from '../crypto/certificate.js';
+import type { DeviceKeys } from '../crypto/keys.js';
+import { createClientToken } from '../crypto/token.js';
+import { Directory } from '../directory/directory.js';
+import { issuesOf, LiaisonError } from '../errors.js';
+import { syncDirectory } from './directory.js';
+import { Emitter } from './emitter.js';
+import {
+  checkedEvents,
+  errorFromWire,
+  openSocket,
+  type Problem,
+  refusalOf,
+  request,
+  untilConnected,
+} from './socket.js';
+
+export const HUB_AUDIENCE = 'liaison-hub';
+
+export interface AnalystOptions {
+  /** The CARICC hub, e.g. `https://hub.liaison.example` (HTTP API and `/analyst` on one origin). */
+  readonly url: string;
+  /** The `aud` the hub expects in tokens; default `liaison-hub`. */
+  readonly audience?: string;
+  /** An analyst device's keys (a certificate with role `analyst`). */
+  readonly keys: DeviceKeys;
+  /** CARICC's authority key, pinned: the directory is checked against it. */
+  readonly authority: PinnedAuthority;
+  /**
+   * Where authority-signed directory statements are served (`GET /v1/directory`, e.g. a
+   * gateway). When set, `start()` loads and verifies the directory before connecting; `directory`
+   * then names offices and their keys as the authority vouched for them.
+   */
+  readonly directoryUrl?: string;
+  /**
+   * Seconds each token lives (default 60, at most 300). The hub ends a session when its token
+   * expires; the client then reconnects with a fresh token and resumes where it was.
+   */
+  readonly tokenLifetimeSeconds?: number;
+  /** What the live feed carries; default everything. */
+  readonly filter?: RecordFilter;
+  /** Start the feed after this record position (seq); default 0, the whole record. */
+  readonly after?: number;
+}
+
+/** An overdue alert as the feed reports it (protocol's `FeedEscalation`). */
+export type Escalation = z.infer<typeof FeedEscalation>;
+
+export type AnalystEvents = {
+  /** An entry of the record matching the filter, in order of `seq`, each once. */
+  record: RecordEntry;
+  /** An alert was not acknowledged in time. */
+  escalation: Escalation;
+  /** Something the hub sent did not match its schema, or a connection problem. */
+  problem: Problem;
+  connected: undefined;
+  disconnected: { reason: string };
+  /** The client stopped for good: `stop()` was called, or the hub refused a reconnection. */
+  closed: { error?: LiaisonError };
+};
+
+/** A page of the record: the entries after a position that match, and where to continue. */
+export type RecordPage = Omit<Extract<z.infer<typeof FeedSubscribeAck>, { ok: true }>, 'ok'>;
+
+const [subscribed] = FeedSubscribeAck.options;
+const RecordPageSchema = subscribed.omit({ ok: true });
+const PAGE_LIMIT = 500;
+
+/**
+ * A CARICC analyst's view of the channel: the hub's live feed of the record (`/analyst`), with a
+ * filter, caught up from a position and then live, in order and without repeats across
+ * reconnections; escalations; and record search over HTTP. Every connection and request proves
+ * itself with a fresh single-use analyst token; when the hub ends a session (its token expired)
+ * the client reconnects with a new one and resumes after the last entry it passed on.
+ *
+ * @example
+ * const analyst = new AnalystClient({ url: 'http://127.0.0.1:8090', keys, authority });
+ * analyst.on('record', (e) => console.log(e.seq, e.from, e.to, e.kind));
+ * analyst.on('escalation', (e) => console.warn('overdue', e.alertId));
+ * await analyst.start();
+ */
+export class AnalystClient extends Emitter<AnalystEvents> {
+  readonly directory: Directory;
+  private socket: Socket | undefined;
+  private position: number;
+  /** Live entries that arrive while a catch-up is running wait here, to keep `seq` order. */
+  private held: RecordEntry[] | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: AnalystOptions) {
+    super();
+    const lifetime = options.tokenLifetimeSeconds;
+    if (
+      lifetime !== undefined &&
+      !(Number.isInteger(lifetime) && lifetime >= 1 && lifetime <= TOKEN_MAX_LIFETIME_SECONDS)
+    )
+      throw new TypeError(
+        `tokenLifetimeSeconds must be an integer, 1..${TOKEN_MAX_LIFETIME_SECONDS}`,
+      );
+    this.directory = new Directory(options.authority);
+    this.position = options.after ?? 0;
+  }
+
+  /** The last record position passed on (pass it as `after` to resume later). */
+  get seq(): number {
+    return this.position;
+  }
+
+  /**
+   * Verifies the directory (if a source is set), connects and subscribes; resolves once the
+   * feed has caught up. Rejects with the hub's code when it refuses (e.g. FORBIDDEN for an office
+   * device's key, VALIDATION_FAILED for a filter it cannot use).
+   */
+  async start(): Promise<void> {
+    if (this.options.directoryUrl) await this.refreshDirectory();
+    const socket = openSocket(`${this.options.url}/analyst`, () => this.token());
+    this.socket = socket;
+    const connected = untilConnected(socket);
+    const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
+    on('record', RecordEntry, (entry) => (this.held ? this.held.push(entry) : this.pass(entry)));
+    on('escalation', FeedEscalation, (escalation) => this.emit('escalation', escalation));
+    socket.on('disconnect', (reason) => {
+      this.emit('disconnected', { reason });
+      // The hub ends a session when its token expires: a new connection brings a new token.
+      if (reason === 'io server disconnect' && !this.stopped) socket.connect();
+    });
+    socket.on('connect_error', (error: Error & { data?: unknown }) => {
+      const refusal = refusalOf(error);
+      // A refusal is final (revoked, no longer an analyst); network failures are retried.
+      if (refusal && !socket.active) this.close(refusal);
+    });
+    let first: Promise<void> | undefined;
+    socket.on('connect', () => {
+      this.emit('connected', undefined);
+      const caughtUp = this.subscribe(socket);
+      if (!first) first = caughtUp;
+      else caughtUp.catch((error: Error) => this.problem(error));
+    });
+    await connected;
+    try {
+      await first;
+    } catch (error) {
+      this.close(error instanceof LiaisonError ? error : undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Fetches directory changes (from `url`, default `directoryUrl`) and applies those the pinned
+   * authority signed; CERT_UNTRUSTED if the source serves another authority's directory.
+   */
+  async refreshDirectory(url = this.options.directoryUrl): Promise<void> {
+    if (!url) throw new TypeError('no directoryUrl to load the directory from');
+    await syncDirectory(this.directory, url);
+  }
+
+  /** Closes the connection (no reconnect). */
+  stop(): void {
+    this.close();
+  }
+
+  /**
+   * Searches the record over HTTP (`GET /v1/record`): entries after `after` that match, at most
+   * `limit` (1–500, default 50).
+   *
+   * @example
+   * const { entries, next, more } = await analyst.searchRecord({ border: 'KZ-KG', kind: 'alert' });
+   */
+  async searchRecord(
+    filter: RecordFilter = {},
+    page: { after?: number; limit?: number } = {},
+  ): Promise<RecordPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries({ ...filter, ...page }))
+      if (value !== undefined) query.set(key, String(value));
+    const response = await fetch(`${this.options.url}/v1/record?${query}`, {
+      headers: { authorization: `Bearer ${await this.token()}` },
+    });
+    const body: unknown = await response.json();
+    if (!response.ok) {
+      const refused = errorFromWire((body as { error?: unknown } | null)?.error);
+      throw refused ?? new LiaisonError('UNAVAILABLE', `the hub answered HTTP ${response.status}`);
+    }
+    const parsed = RecordPageSchema.safeParse(body);
+    if (!parsed.success)
+      throw new LiaisonError(
+        'VALIDATION_FAILED',
+        'the record page does not match its schema',
+        issuesOf(parsed.error),
+      );
+    return parsed.data;
+  }
+
+  private token(): Promise<string> {
+    return createClientToken(this.options.keys, {
+      audience: this.options.audience ?? HUB_AUDIENCE,
+      lifetimeSeconds: this.options.tokenLifetimeSeconds,
+    });
+  }
+
+  /** Catches up from the last position, page by page, then lets live entries through. */
+  private async subscribe(socket: Socket): Promise<void> {
+    this.held = [];
+    try {
+      for (;;) {
+        const page = await request(
+          socket,
+          'feed:subscribe',
+          { after: this.position, limit: PAGE_LIMIT, filter: this.options.filter ?? {} },
+          FeedSubscribeAck,
+        );
+        for (const entry of page.entries) this.pass(entry);
+        // Entries up to `next` were scanned: those that matched are in this page.
+        this.position = Math.max(this.position, page.next);
+        if (!page.more) break;
+      }
+    } finally {
+      const held = this.held.sort((a, b) => a.seq - b.seq);
+      this.held = undefined;
+      for (const entry of held) this.pass(entry);
+    }
+  }
+
+  private pass(entry: RecordEntry): void {
+    if (entry.seq <= this.position) return;
+    this.position = entry.seq;
+    this.emit('record', entry);
+  }
+
+  private problem(error: Error): void {
+    const code = error instanceof LiaisonError ? error.code : 'UNAVAILABLE';
+    this.emit('problem', { code, message: error.message });
+  }
+
+  private close(error?: LiaisonError): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.socket?.close();
+    this.emit('closed', error ? { error } : {});
+  }
+}

@@ -1,0 +1,31 @@
+import { DirectoryResponse } from '../../protocol/v1/http.js';
+import type { Directory } from '../directory/directory.js';
+import { issuesOf, LiaisonError } from '../errors.js';
+
+/**
+ * Fetches the directory statements after `directory.version` from `url` (`GET /v1/directory`)
+ * and applies them: each must verify against the directory's pinned authority, so whoever
+ * serves them cannot add or swap a key. Returns how many were new.
+ *
+ * @example
+ * const directory = new Directory(await pinAuthority(published));
+ * await syncDirectory(directory, 'https://liaison.example');
+ */
+export async function syncDirectory(directory: Directory, url: string): Promise<number> {
+  const response = await fetch(`${url}/v1/directory?after=${directory.version}`);
+  if (!response.ok)
+    throw new LiaisonError('UNAVAILABLE', `the directory answered HTTP ${response.status}`);
+  const body = DirectoryResponse.safeParse(await response.json());
+  if (!body.success)
+    throw new LiaisonError(
+      'VALIDATION_FAILED',
+      'the directory response does not match its schema',
+      issuesOf(body.error),
+    );
+  if (body.data.authority !== directory.authority.keyId) {
+    throw new LiaisonError('CERT_UNTRUSTED', 'the gateway serves another authority’s directory');
+  }
+  let applied = 0;
+  for (const { statement } of body.data.statements) if (directory.apply(statement)) applied++;
+  return applied;
+}
