@@ -57,6 +57,10 @@ export const ERRORS = {
     status: 400,
     message: 'The key wrapped for the hub is not the content key the recipients got',
   },
+  META_MISMATCH: {
+    status: 400,
+    message: "The gateway's routing metadata differs from the envelope it came with",
+  },
   DECRYPT_FAILED: { status: 400, message: 'The envelope could not be decrypted' },
   INNER_SENDER_MISMATCH: {
     status: 400,

@@ -9,6 +9,11 @@ const HubEnv = z.object({
   HUB_PORT: portVariable(8090),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'the hub needs Redis: redis://host:port'),
   HUB_KEY_FILE: z.string().min(1).default('keys/dev/devices/CARICC/hub.key'),
+  // Key files of the hub's past keys, comma-separated: a backlog sealed before a rotation opens.
+  HUB_PAST_KEY_FILES: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').filter((path) => path.trim() !== '')),
   HUB_AUDIENCE: z.string().min(1).max(200).default('liaison-hub'),
   ESCALATE_FLASH_MINUTES: z.coerce
     .number()
@@ -32,6 +37,7 @@ export interface HubConfig {
   readonly redisPrefix: string;
   readonly authorityFile: string;
   readonly hubKeyFile: string;
+  readonly hubPastKeyFiles: readonly string[];
   readonly audience: string;
   readonly deadlines: { FLASH: number; IMMEDIATE: number };
   readonly consumer: string;
@@ -49,6 +55,7 @@ export function loadHubConfig(env: Record<string, string | undefined>): HubConfi
     redisPrefix: e.REDIS_PREFIX,
     authorityFile: e.AUTHORITY_FILE,
     hubKeyFile: e.HUB_KEY_FILE,
+    hubPastKeyFiles: e.HUB_PAST_KEY_FILES,
     audience: e.HUB_AUDIENCE,
     deadlines: {
       FLASH: Math.round(e.ESCALATE_FLASH_MINUTES * MINUTE_MS),

@@ -27,7 +27,10 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
     pubsub: new RedisPubSub(connection),
   };
   const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
-  const hubKeys = (await readDeviceKey(config.hubKeyFile)).keys;
+  const hubKeys = [];
+  for (const file of [config.hubKeyFile, ...config.hubPastKeyFiles]) {
+    hubKeys.push((await readDeviceKey(file)).keys);
+  }
   const hub = await startHub(
     {
       host: config.host,

@@ -13,7 +13,7 @@ const SCAN_CHUNK = 500;
 export class RecordReader {
   constructor(
     private readonly record: RecordLog,
-    private readonly hubKeys: DeviceKeys,
+    private readonly hubKeys: DeviceKeys | readonly DeviceKeys[],
     private readonly directory: () => Directory,
   ) {}
 
@@ -21,13 +21,15 @@ export class RecordReader {
   async view(stored: string): Promise<RecordEntry> {
     const { hash, body: entry } = parseEntry(stored);
     const { envelope, prev: _prev, ...rest } = entry;
-    if (entry.status !== 'compliant') return { ...rest, hash };
+    // A sound envelope that came with the wrong metadata is still shown (it is what was sent).
+    if (entry.status !== 'compliant' && entry.code !== 'META_MISMATCH') return { ...rest, hash };
     try {
       const opened = await openEnvelope(
         JSON.parse(envelope),
         this.hubKeys,
         this.directory(),
         entry.acceptedAt,
+        { acceptedAt: entry.acceptedAt },
       );
       return { ...rest, hash, body: opened.body };
     } catch {

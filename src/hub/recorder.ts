@@ -1,9 +1,11 @@
+import { Envelope } from '../../protocol/v1/envelope.js';
 import { type HubStreamItem, HubStreamMeta } from '../../protocol/v1/hub-stream.js';
 import type { Body } from '../../protocol/v1/payload.js';
+import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { RecordBody } from '../../protocol/v1/record.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
-import { openEnvelope } from '../envelope/open.js';
+import { openVerifiedEnvelope, provenSender, verifyEnvelope } from '../envelope/open.js';
 import { isLiaisonError } from '../errors.js';
 import { entryHash, formatEntry } from './record.js';
 import type { HubStore } from './store.js';
@@ -17,14 +19,18 @@ export interface Deadlines {
 export interface RecorderOptions {
   readonly store: HubStore;
   readonly directory: () => Directory;
-  readonly hubKeys: DeviceKeys;
+  /** The hub's current key and the past ones it keeps (a backlog across a rotation opens). */
+  readonly hubKeys: DeviceKeys | readonly DeviceKeys[];
   readonly deadlines: Deadlines;
   /** Called with each new entry as stored (the analysts' live feed). */
   readonly onRecorded?: (stored: string, entry: RecordBody) => void;
 }
 
-/** Metadata as read from an item: what an unreadable one lacks is recorded as `unknown`. */
-type Meta = Partial<HubStreamMeta>;
+/** What an entry says about its envelope: read from the envelope, `unknown` where unreadable. */
+type Described = Pick<
+  RecordBody,
+  'id' | 'kind' | 'precedence' | 'sender' | 'from' | 'to' | 'createdAt'
+>;
 
 /** The time the gateway accepted an item: the milliseconds part of its stream id. */
 const acceptedAtOf = (streamId: string) => Number(streamId.slice(0, streamId.indexOf('-')));
@@ -43,24 +49,18 @@ export async function recordBatch(
   const { store } = options;
   // Keyed by stream id: unique per acceptance, so an envelope id the gateway accepted again after
   // its retention is recorded again rather than hidden from CARICC.
-  const verdicts = new Map<
-    string,
-    { item: HubStreamItem; meta: Meta; body?: Body; verdict: Verdict }
-  >();
-  for (const item of items) {
-    const meta = parseMeta(item.meta);
-    const judged = meta ? await judge(item, meta, options) : { verdict: UNREADABLE };
-    verdicts.set(item.streamId, { item, meta: meta ?? {}, ...judged });
-  }
+  const verdicts = new Map<string, Judged & { item: HubStreamItem }>();
+  for (const item of items) verdicts.set(item.streamId, { item, ...(await judge(item, options)) });
   // Alert bookkeeping first: idempotent, and never lost to a crash between append and tracking.
-  for (const { item, meta, body } of verdicts.values()) {
+  // It uses only what the sender signed: a Redis writer cannot start or stop an escalation.
+  for (const { item, described, body } of verdicts.values()) {
     if (body)
       await trackAlerts(
         body,
         {
-          id: meta.id ?? '',
-          from: meta.from ?? '',
-          to: meta.to ?? [],
+          id: described.id,
+          from: described.from,
+          to: described.to,
           acceptedAt: acceptedAtOf(item.streamId),
         },
         options,
@@ -74,18 +74,12 @@ export async function recordBatch(
     const head = await store.record.head();
     let prev = head.hash;
     const entries: { id: string; stored: string; entry: RecordBody; body?: Body }[] = [];
-    for (const [streamId, { item, meta, body, verdict }] of pending) {
+    for (const [streamId, { item, described, body, verdict }] of pending) {
       const entry: RecordBody = {
         seq: head.seq + entries.length + 1,
         prev,
         recordedAt: Date.now(),
-        id: meta.id ?? 'unknown',
-        kind: meta.kind ?? 'unknown',
-        ...(meta.precedence ? { precedence: meta.precedence } : {}),
-        sender: meta.sender ?? 'unknown',
-        from: meta.from ?? 'unknown',
-        to: meta.to ?? [],
-        createdAt: meta.createdAt ?? 0,
+        ...described,
         acceptedAt: acceptedAtOf(item.streamId),
         streamId,
         ...verdict,
@@ -106,33 +100,113 @@ export async function recordBatch(
   }
 }
 
-type Verdict = Pick<RecordBody, 'status' | 'code' | 'offendingOffice'>;
+type Verdict = Pick<
+  RecordBody,
+  'status' | 'code' | 'offendingOffice' | 'authenticated' | 'claimed'
+>;
 
-async function judge(
-  item: HubStreamItem,
-  meta: Meta,
-  options: RecorderOptions,
-): Promise<{ body?: Body; verdict: Verdict }> {
-  try {
-    const opened = await openEnvelope(
-      JSON.parse(item.envelope),
-      options.hubKeys,
-      options.directory(),
-      acceptedAtOf(item.streamId),
-    );
-    return { body: opened.body, verdict: { status: 'compliant' } };
-  } catch (error) {
-    const code = isLiaisonError(error) ? error.code : 'ENVELOPE_INVALID';
-    return { verdict: { status: 'non-compliant', code, offendingOffice: meta.from ?? 'unknown' } };
-  }
+interface Judged {
+  readonly described: Described;
+  readonly body?: Body;
+  readonly verdict: Verdict;
 }
 
-/** An item whose metadata cannot be read is still recorded, as non-compliant. */
-const UNREADABLE: Verdict = {
-  status: 'non-compliant',
-  code: 'ENVELOPE_INVALID',
-  offendingOffice: 'unknown',
+/**
+ * Verifies and opens an item's envelope as the hub, and compares the gateway's metadata with
+ * the envelope's own header. Every recorded field comes from the envelope; the gateway's values
+ * are kept as `claimed` only where they differ (META_MISMATCH) or the envelope's sender cannot be
+ * proven. An office is blamed only for what its device's signature proves it sent.
+ */
+async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Judged> {
+  const acceptedAt = acceptedAtOf(item.streamId);
+  const claim = parseMeta(item.meta);
+  let input: unknown;
+  try {
+    input = JSON.parse(item.envelope);
+  } catch {
+    input = undefined;
+  }
+  const parsed = Envelope.safeParse(input);
+  const described = parsed.success ? describe(parsed.data) : UNKNOWN;
+  const directory = options.directory();
+  const refused = async (error: unknown, signedBy?: string): Promise<Judged> => {
+    const code = isLiaisonError(error) ? error.code : 'ENVELOPE_INVALID';
+    const office = signedBy ?? (await provenSender(input, directory))?.officeId;
+    return {
+      described,
+      verdict: {
+        status: 'non-compliant',
+        code,
+        ...(office ? { offendingOffice: office } : {}),
+        authenticated: office !== undefined,
+        ...(claim ? { claimed: claim } : {}),
+      },
+    };
+  };
+  let verified: Awaited<ReturnType<typeof verifyEnvelope>>;
+  try {
+    verified = await verifyEnvelope(input, directory, acceptedAt, { acceptedAt });
+  } catch (error) {
+    return refused(error);
+  }
+  let body: Body;
+  try {
+    body = (await openVerifiedEnvelope(verified, options.hubKeys)).body;
+  } catch (error) {
+    return refused(error, verified.sender.officeId);
+  }
+  if (!claim || !agrees(claim, described, item.envelope)) {
+    // The envelope is sound; the gateway (or whoever wrote to Redis) said something else.
+    return {
+      described,
+      body,
+      verdict: {
+        status: 'non-compliant',
+        code: 'META_MISMATCH',
+        authenticated: true,
+        ...(claim ? { claimed: claim } : {}),
+      },
+    };
+  }
+  return { described, body, verdict: { status: 'compliant', authenticated: true } };
+}
+
+/** An item whose envelope cannot be read is still recorded, with `unknown` where values lack. */
+const UNKNOWN: Described = {
+  id: 'unknown',
+  kind: 'unknown',
+  sender: 'unknown',
+  from: 'unknown',
+  to: [],
+  createdAt: 0,
 };
+
+function describe({ header }: Envelope): Described {
+  return {
+    id: header.id,
+    kind: header.kind,
+    ...(header.precedence ? { precedence: header.precedence } : {}),
+    sender: header.sender.deviceId,
+    from: officeOfDevice(header.sender.deviceId),
+    to: header.to,
+    createdAt: header.createdAt,
+  };
+}
+
+/** Whether the gateway's metadata says what the envelope says. */
+function agrees(claim: HubStreamMeta, described: Described, envelopeText: string): boolean {
+  return (
+    claim.id === described.id &&
+    claim.kind === described.kind &&
+    claim.precedence === described.precedence &&
+    claim.sender === described.sender &&
+    claim.from === described.from &&
+    claim.createdAt === described.createdAt &&
+    claim.to.length === described.to.length &&
+    claim.to.every((office, i) => office === described.to[i]) &&
+    claim.size === Buffer.byteLength(envelopeText)
+  );
+}
 
 function parseMeta(text: string): HubStreamMeta | undefined {
   try {

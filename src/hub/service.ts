@@ -52,7 +52,8 @@ export async function startHub(
   deps: {
     engine: HubEngine;
     store: HubStore;
-    hubKeys: DeviceKeys;
+    /** The current key first, then past ones still kept. */
+    hubKeys: DeviceKeys | readonly DeviceKeys[];
     authority: PinnedAuthority;
     logger: Logger;
     /** Connections the hub owns: quit in `onClose`, after everything that uses them stopped. */

@@ -118,7 +118,7 @@ describe('the hub record', () => {
     expect(verifyChain(entries.map((e) => `${e.hash} ${e.bodyText}`)).ok).toBe(true);
   });
 
-  it('an envelope the hub cannot verify is recorded and flagged with the offending office', async () => {
+  it('an envelope the hub cannot verify is recorded and flagged, blaming no office on the gateway’s word', async () => {
     const envelope = await seal(
       world,
       device(world, 'KZ-KORDAI/desk-1'),
@@ -135,8 +135,11 @@ describe('the hub record', () => {
       id: envelope.header.id,
       status: 'non-compliant',
       code: 'SIGNATURE_INVALID',
-      offendingOffice: 'KZ-KORDAI',
+      authenticated: false,
+      // Unsigned, so unproven: the office the gateway named stays a claim, not a verdict.
+      claimed: { from: 'KZ-KORDAI', sender: 'KZ-KORDAI/desk-1' },
     });
+    expect(last?.body.offendingOffice).toBeUndefined();
   });
 
   it('editing, deleting or reordering any entry is detected at that entry', async () => {

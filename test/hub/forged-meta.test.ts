@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubStreamMeta } from '../../protocol/v1/hub-stream.js';
+import type { Body } from '../../protocol/v1/payload.js';
+import { Escalator } from '../../src/hub/escalator.js';
+import { parseEntry } from '../../src/hub/record.js';
+import { Recorder } from '../../src/hub/recorder.js';
+import { HubStore } from '../../src/hub/store.js';
+import { REDIS_URL } from '../fixtures/engines.js';
+import { chat, seal } from '../fixtures/gateway.js';
+import { buildWorld, device, type World } from '../fixtures/world.js';
+
+// Someone who can write to Redis (or a hostile gateway) adds items to the hub stream with
+// metadata of their choosing, to frame an office, skew the statistics or stop an escalation.
+// The hub records what the envelope's own signed header says, and flags the difference.
+
+const flash = (title: string): Body => ({
+  type: 'alert',
+  category: 'drug-seizure',
+  precedence: 'FLASH',
+  title,
+  description: '',
+  location: { bcp: 'Kordai' },
+  subjects: [],
+  validFrom: Date.now(),
+  validUntil: Date.now() + 3_600_000,
+});
+
+describe('the hub records from the envelope, not from the stream’s metadata', () => {
+  let world: World;
+  const prefix = `liaison-test:${randomUUID()}:`;
+  let store: HubStore;
+  let redis: Redis;
+  let recorder: Recorder;
+
+  /** Writes an item to the hub stream as a Redis writer would, bypassing the gateway. */
+  const inject = async (envelope: unknown, meta: HubStreamMeta) => {
+    const text = JSON.stringify(envelope);
+    await redis.xadd(`${prefix}hub`, '*', 'meta', JSON.stringify(meta), 'envelope', text);
+    return text;
+  };
+  /** The metadata an honest gateway would write for an envelope. */
+  const honestMeta = (envelope: Awaited<ReturnType<typeof seal>>): HubStreamMeta => ({
+    id: envelope.header.id,
+    kind: envelope.header.kind,
+    ...(envelope.header.precedence ? { precedence: envelope.header.precedence } : {}),
+    sender: envelope.header.sender.deviceId,
+    from: envelope.header.sender.deviceId.split('/')[0] as string,
+    to: envelope.header.to,
+    createdAt: envelope.header.createdAt,
+    size: Buffer.byteLength(JSON.stringify(envelope)),
+  });
+  const last = async () => {
+    const entries = await store.record.entries(0, 10_000);
+    return parseEntry(entries.at(-1) as string).body;
+  };
+
+  beforeAll(async () => {
+    world = await buildWorld(Date.now());
+    store = new HubStore(REDIS_URL, prefix);
+    await store.stream.ensureGroup('hub');
+    redis = new Redis(REDIS_URL);
+    recorder = new Recorder({
+      store,
+      directory: () => world.directory,
+      hubKeys: device(world, 'CARICC/hub'),
+      deadlines: { FLASH: 200, IMMEDIATE: 400 },
+      group: 'hub',
+      consumer: 'forged-meta',
+      refresh: async () => {},
+      onError: (error) => {
+        throw error;
+      },
+    });
+  });
+  afterAll(async () => {
+    await store.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('a chat relabelled as a FLASH alert from another office is recorded as the chat it is, and flagged', async () => {
+    const envelope = await seal(
+      world,
+      device(world, 'KZ-KORDAI/desk-1'),
+      ['KG-AKZHOL'],
+      chat('hi'),
+    );
+    const forged: HubStreamMeta = {
+      id: randomUUID(),
+      kind: 'alert',
+      precedence: 'FLASH',
+      sender: 'UZ-OYBEK/desk-1',
+      from: 'UZ-OYBEK',
+      to: ['KZ-KORDAI'],
+      createdAt: envelope.header.createdAt,
+      size: 10,
+    };
+    await inject(envelope, forged);
+    await recorder.drain();
+    const entry = await last();
+    expect(entry).toMatchObject({
+      id: envelope.header.id,
+      kind: 'chat',
+      sender: 'KZ-KORDAI/desk-1',
+      from: 'KZ-KORDAI',
+      to: ['KG-AKZHOL'],
+      status: 'non-compliant',
+      code: 'META_MISMATCH',
+      authenticated: true,
+      claimed: forged,
+    });
+    expect(entry.precedence).toBeUndefined();
+    // The offices did nothing wrong: nobody is blamed, and no alert goes on the escalation clock.
+    expect(entry.offendingOffice).toBeUndefined();
+    expect(await store.alerts.alert(forged.id)).toBeUndefined();
+    expect(await store.alerts.alert(envelope.header.id)).toBeUndefined();
+  });
+
+  it('an honest item is compliant and keeps no claim', async () => {
+    const envelope = await seal(
+      world,
+      device(world, 'KZ-KORDAI/desk-1'),
+      ['KG-AKZHOL'],
+      chat('ok'),
+    );
+    await inject(envelope, honestMeta(envelope));
+    await recorder.drain();
+    const entry = await last();
+    expect(entry).toMatchObject({
+      id: envelope.header.id,
+      status: 'compliant',
+      authenticated: true,
+    });
+    expect(entry.claimed).toBeUndefined();
+  });
+
+  it('an acknowledgement relabelled as coming from the receiving office cannot stop an escalation', async () => {
+    const alert = await seal(
+      world,
+      device(world, 'KZ-KORDAI/desk-1'),
+      ['KG-AKZHOL'],
+      flash('convoy'),
+    );
+    await inject(alert, honestMeta(alert));
+    // The sending office's own second device acknowledges; the writer says Ak-Zhol did.
+    const ack = await seal(world, device(world, 'KZ-KORDAI/duty-1'), ['KG-AKZHOL'], {
+      type: 'alert-ack',
+      alertId: alert.header.id,
+    });
+    await inject(ack, { ...honestMeta(ack), sender: 'KG-AKZHOL/desk-1', from: 'KG-AKZHOL' });
+    await recorder.drain();
+    expect(await last()).toMatchObject({ from: 'KZ-KORDAI', code: 'META_MISMATCH' });
+    const escalated: string[] = [];
+    const escalator = new Escalator(
+      store.alerts,
+      async (e) => void escalated.push(e.alertId),
+      (error) => {
+        throw error;
+      },
+    );
+    await escalator.tick(Date.now() + 1_000);
+    expect(escalated).toContain(alert.header.id);
+    expect((await store.alerts.alert(alert.header.id))?.ackedBy).toBeUndefined();
+  });
+
+  it('garbage signed by nobody blames nobody, whatever office the writer names', async () => {
+    const envelope = await seal(world, device(world, 'KZ-KORDAI/desk-1'), ['KG-AKZHOL'], chat('x'));
+    const garbage = {
+      ...envelope,
+      signature: envelope.signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+    };
+    await inject(garbage, { ...honestMeta(envelope), sender: 'UZ-OYBEK/desk-1', from: 'UZ-OYBEK' });
+    await recorder.drain();
+    const entry = await last();
+    expect(entry).toMatchObject({
+      status: 'non-compliant',
+      code: 'SIGNATURE_INVALID',
+      authenticated: false,
+    });
+    expect(entry.offendingOffice).toBeUndefined();
+  });
+
+  it('an envelope its sender signed but may not send is blamed on the office that signed it', async () => {
+    // Uzbek Oybek has no link to Ak-Zhol; its own device signed this.
+    const unlinked = await seal(world, device(world, 'UZ-OYBEK/desk-1'), ['KG-AKZHOL'], chat('z'));
+    await inject(unlinked, honestMeta(unlinked));
+    await recorder.drain();
+    expect(await last()).toMatchObject({
+      code: 'NOT_LINKED',
+      authenticated: true,
+      offendingOffice: 'UZ-OYBEK',
+    });
+  });
+});
