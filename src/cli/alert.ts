@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Precedence } from '../../protocol/v1/envelope.js';
 import { AlertCategory, AlertSubject } from '../../protocol/v1/payload.js';
-import { CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
 import { type Print, UsageError } from './usage.js';
 
 /** `liaison alert <office> --category C --precedence P --title T [...]`: sends a structured alert. */
@@ -31,6 +31,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
     ...(values.person ?? []).map((name) => AlertSubject.parse({ kind: 'person', name })),
   ];
   const client = await clientFrom(values);
+  if (!values.json) announceDeviceChanges(client, (human) => print(human));
   await client.start();
   try {
     const now = Date.now();

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Message } from '../client/client.js';
-import { CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
 import { type Print, UsageError } from './usage.js';
 
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
@@ -64,12 +64,7 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
     if (p.officeId === office)
       out(`${office} is ${p.online ? 'online' : 'offline'}`, { event: 'presence', ...p });
   });
-  client.on('keyChanged', (k) =>
-    out(
-      `WARNING: ${k.deviceId} has a new key; compare its safety number out of band: ${k.fingerprint}`,
-      { event: 'keyChanged', ...k },
-    ),
-  );
+  announceDeviceChanges(client, out);
   client.on('problem', (p) => out(`problem: ${p.message} (${p.code})`, { event: 'problem', ...p }));
   client.on('escalated', (e) =>
     out(`CARICC escalated your ${e.precedence} alert ${e.alertId}: not acknowledged in time`, {

@@ -1,5 +1,6 @@
 import { LiaisonClient } from '../client/client.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
+import { keepKnownDevices, loadKnownDevices } from './known-devices.js';
 import { UsageError } from './usage.js';
 
 /** Options every client command takes, with the development defaults. */
@@ -18,17 +19,50 @@ export interface ClientFlags {
   authority: string;
 }
 
-/** Builds a client from a device key file and the pinned authority key. */
+/**
+ * Builds a client from a device key file and the pinned authority key, remembering across runs
+ * which devices of linked offices the user has been told about.
+ */
 export async function clientFrom(flags: ClientFlags, acknowledge = true): Promise<LiaisonClient> {
   if (!flags.key)
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
   const { keys } = await readDeviceKey(flags.key);
   const authority = await readPinnedAuthority(flags.authority);
-  return new LiaisonClient({
+  const knownDevices = await loadKnownDevices(flags.key);
+  const client = new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,
     keys,
     authority,
     acknowledge,
+    ...(knownDevices ? { knownDevices } : {}),
   });
+  const save = keepKnownDevices(client, flags.key);
+  if (!knownDevices) client.on('connected', () => void save().catch(() => undefined));
+  return client;
+}
+
+/** How the CLI tells its user that a linked office's devices changed. */
+export function announceDeviceChanges(
+  client: LiaisonClient,
+  out: (human: string, json: object) => void,
+): void {
+  client.on('keyChanged', (k) =>
+    out(
+      `WARNING: ${k.deviceId} has a new key; compare its safety number out of band: ${k.fingerprint}`,
+      { event: 'keyChanged', ...k },
+    ),
+  );
+  client.on('deviceAdded', (d) =>
+    out(
+      `NOTICE: ${d.officeId} has a new device, ${d.deviceId}: it reads what you send there from now on; compare its safety number out of band: ${d.fingerprint}`,
+      { event: 'deviceAdded', ...d },
+    ),
+  );
+  client.on('deviceRemoved', (d) =>
+    out(`NOTICE: ${d.deviceId} of ${d.officeId} no longer receives`, {
+      event: 'deviceRemoved',
+      ...d,
+    }),
+  );
 }

@@ -36,6 +36,13 @@ export interface ClientOptions {
   readonly lastOffset?: number;
   /** Acknowledge what was received, so the gateway removes it (default). Off: only look. */
   readonly acknowledge?: boolean;
+  /**
+   * The devices of linked offices this device has already told its user about (device id →
+   * key id), as saved from `roster` last time. Without it, the first directory this client sees
+   * is taken as known (trust on first use), and a device added while it was not running is not
+   * noticed.
+   */
+  readonly knownDevices?: Readonly<Record<string, string>>;
 }
 
 export interface Message {
@@ -53,6 +60,13 @@ export type ClientEvents = {
   presence: { officeId: string; online: boolean };
   /** A device key of a linked office changed: compare the fingerprint out of band. */
   keyChanged: { deviceId: string; keyId: string; fingerprint: string };
+  /**
+   * A linked office gained a device: from now on what this device sends there is readable by it
+   * too. Emitted before anything is wrapped for it; compare the fingerprint out of band.
+   */
+  deviceAdded: { officeId: string; deviceId: string; keyId: string; fingerprint: string };
+  /** A device of a linked office no longer receives (revoked, or its certificate expired). */
+  deviceRemoved: { officeId: string; deviceId: string };
   escalated: { alertId: string; precedence: string; to: string[] };
   /** An envelope that failed verification (never shown as a message), or a connection problem. */
   problem: { code: string; message: string; id?: string };
@@ -82,7 +96,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private socket: Socket | undefined;
   private lastOffset: number;
   private readonly seen = new Set<string>();
-  private readonly knownKeys = new Map<string, string>();
+  private readonly knownKeys: Map<string, string>;
+  /** Whether `knownKeys` says what the user was told (false until the first directory, on TOFU). */
+  private rosterKnown: boolean;
   private catchingUp: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -90,6 +106,13 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     super();
     this.directory = new Directory(options.authority);
     this.lastOffset = options.lastOffset ?? 0;
+    this.knownKeys = new Map(Object.entries(options.knownDevices ?? {}));
+    this.rosterKnown = options.knownDevices !== undefined;
+  }
+
+  /** The devices of linked offices the user has been told about: save it for `knownDevices`. */
+  get roster(): Record<string, string> {
+    return Object.fromEntries(this.knownKeys);
   }
 
   get officeId(): string {
@@ -139,7 +162,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   /** Fetches directory changes from the gateway and applies those the pinned authority signed. */
   async refreshDirectory(): Promise<void> {
     await syncDirectory(this.directory, this.options.url);
-    this.noticeKeyChanges();
+    this.noticeRosterChanges();
   }
 
   sendChat(officeId: string, text: string, replyTo?: string): Promise<string> {
@@ -284,21 +307,41 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     });
   }
 
-  /** Warns when a device of a linked office gets a key the user has not seen before. */
-  private noticeKeyChanges(): void {
+  /**
+   * Tells the user when the devices of linked offices change: a new device, a new key on a known
+   * one, a device gone. Runs on every directory refresh, so before anything is sealed for them.
+   */
+  private noticeRosterChanges(): void {
+    const now = Date.now();
     const linked = this.directory.linkedOffices(this.officeId);
-    for (const key of this.directory.currentKeys(linked, Date.now())) {
+    const current = this.directory.currentKeys(linked, now);
+    const announce = this.rosterKnown;
+    const present = new Set<string>();
+    for (const key of current) {
+      present.add(key.deviceId);
       const previous = this.knownKeys.get(key.deviceId);
       this.knownKeys.set(key.deviceId, key.keyId);
-      if (previous !== undefined && previous !== key.keyId) {
-        const cert = this.directory.usableKey(key.deviceId, key.keyId, Date.now());
-        this.emit('keyChanged', {
+      if (!announce || previous === key.keyId) continue;
+      const cert = this.directory.usableKey(key.deviceId, key.keyId, now);
+      const print = fingerprint(cert.signingPublicKey, cert.encryptionPublicKey);
+      if (previous === undefined) {
+        const officeId = officeOfDevice(key.deviceId);
+        this.emit('deviceAdded', {
+          officeId,
           deviceId: key.deviceId,
           keyId: key.keyId,
-          fingerprint: fingerprint(cert.signingPublicKey, cert.encryptionPublicKey),
+          fingerprint: print,
         });
+      } else {
+        this.emit('keyChanged', { deviceId: key.deviceId, keyId: key.keyId, fingerprint: print });
       }
     }
+    for (const deviceId of [...this.knownKeys.keys()]) {
+      if (present.has(deviceId)) continue;
+      this.knownKeys.delete(deviceId);
+      if (announce) this.emit('deviceRemoved', { officeId: officeOfDevice(deviceId), deviceId });
+    }
+    this.rosterKnown = true;
   }
 
   /** Refreshes the token a minute before the gateway would close the session. */

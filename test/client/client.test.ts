@@ -148,6 +148,44 @@ describe('the client SDK against a real gateway', () => {
     expect((await warned).fingerprint).toMatch(/^(\d{5} ){7}\d{5}$/);
   });
 
+  it('tells the user when a linked office gains or loses a device, before sealing for it, across restarts', async () => {
+    const first = client('KZ-KORDAI/desk-1');
+    await first.start();
+    const roster = first.roster;
+    first.stop();
+    expect(Object.keys(roster)).toContain('KG-AKZHOL/desk-1');
+
+    // While this device is off, a ghost device joins the linked office.
+    const ghost = await generateDeviceKeys('KG-AKZHOL/desk-9');
+    const enrolment = await world.certify(ghost, 'device');
+    world.directory.apply(enrolment);
+    await gateway.sync.submit([enrolment]);
+
+    const again = new LiaisonClient({
+      url: gateway.url,
+      audience: AUDIENCE,
+      keys: device(world, 'KZ-KORDAI/desk-1'),
+      authority: world.directory.authority,
+      knownDevices: roster,
+    });
+    clients.push(again);
+    const events: string[] = [];
+    again.on('deviceAdded', (d) => events.push(`added ${d.deviceId}`));
+    again.on('status', (s) => events.push(`${s.status} ${s.id}`));
+    await again.start();
+    const id = await again.sendChat('KG-AKZHOL', 'who else reads this?');
+    const added = events.indexOf('added KG-AKZHOL/desk-9');
+    expect(added).toBeGreaterThanOrEqual(0);
+    expect(added).toBeLessThan(events.indexOf(`accepted ${id}`));
+
+    const removed = waitFor(again, 'deviceRemoved');
+    await gateway.sync.submit([
+      await nextStatement(world, 'device.revoked', { deviceId: ghost.deviceId, reason: 'lost' }),
+    ]);
+    await again.refreshDirectory();
+    expect(await removed).toEqual({ officeId: 'KG-AKZHOL', deviceId: 'KG-AKZHOL/desk-9' });
+  });
+
   it('refuses a gateway that serves another authority’s directory', async () => {
     const otherWorld = await buildWorld(Date.now());
     const stranger = new LiaisonClient({
