@@ -30,6 +30,10 @@ export const ERRORS = {
     status: 400,
     message: 'The directory head is malformed, unsigned or does not match the statements',
   },
+  CHECKPOINT_INVALID: {
+    status: 400,
+    message: 'The record checkpoint is malformed or not signed by a hub key',
+  },
   DIRECTORY_HEAD_EXPIRED: { status: 409, message: 'The directory head has expired' },
   DIRECTORY_ROLLBACK: {
     status: 409,

@@ -18,6 +18,7 @@ export const PUBLISHED_SCHEMAS = {
   AuthorityPublicKey: v1.AuthorityPublicKey,
   StatementPayload: v1.StatementPayload,
   DirectoryHeadPayload: v1.DirectoryHeadPayload,
+  RecordCheckpointPayload: v1.RecordCheckpointPayload,
   TokenHeader: v1.TokenHeader,
   TokenClaims: v1.TokenClaims,
   HandshakeAuth: v1.HandshakeAuth,

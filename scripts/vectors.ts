@@ -15,6 +15,7 @@ import { createClientToken } from '../src/crypto/token.js';
 import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
+import { signCheckpoint } from '../src/hub/checkpoints.js';
 
 export const VECTOR_TIME = Date.UTC(2026, 0, 15, 8, 30, 0);
 const VALID_FROM = Date.UTC(2026, 0, 1);
@@ -223,6 +224,22 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       text: 'Салам, Ак-Жол! Convoy of 3 trucks heading to you at 10:40.',
     }),
     'envelope-alert': await envelopeVector('alert', '00000000-0000-4000-8000-00000000e001', alert),
+    checkpoint: await checkpointVector(devices['CARICC/hub'] as DeviceKeys),
+  };
+}
+
+/** A record checkpoint the vector hub signs over a record of three entries. */
+async function checkpointVector(hub: DeviceKeys) {
+  const head = { seq: 3, hash: hex(fixed('record-head')) };
+  const checkpoint = await signCheckpoint(hub, head, VECTOR_TIME);
+  return {
+    description:
+      'A record checkpoint signed by CARICC/hub with its signing key (verify it with the hub certificate)',
+    checkpoint,
+    payloadJson: Buffer.from(checkpoint.payload, 'base64url').toString('utf8'),
+    signatureInputHex: hex(
+      encode(['liaison/v1/record-checkpoint', Buffer.from(checkpoint.payload, 'base64url')]),
+    ),
   };
 }
 

@@ -1,5 +1,6 @@
 export * from './analyst.js';
 export * from './certificate.js';
+export * from './checkpoint.js';
 export * from './envelope.js';
 export * from './events.js';
 export * from './http.js';

@@ -1,37 +1,100 @@
-import { loadHubConfig } from '../hub/config.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { pinAuthority } from '../crypto/certificate.js';
+import { Directory } from '../directory/directory.js';
+import { RedisConnection } from '../engine/redis/connection.js';
+import { RedisDirectoryLog } from '../engine/redis/directory-log.js';
+import { signCheckpoint, verifyRecord } from '../hub/checkpoints.js';
+import { type HubConfig, loadHubConfig } from '../hub/config.js';
 import { runHub } from '../hub/main.js';
-import { verifyChain } from '../hub/record.js';
 import { HubStore } from '../hub/store.js';
+import { readDeviceKey } from '../keystore/keyfile.js';
 import { UsageError } from './keys.js';
 
 export const HUB_USAGE = `liaison hub <command>      (configured from the environment: README §The CARICC hub)
 
-  run       record every envelope, escalate overdue alerts, serve analysts (until SIGTERM)
-  verify    check the whole record's hash chain; prints the first broken entry, exit 1 if any`;
+  run         record every envelope, escalate overdue alerts, serve analysts (until SIGTERM)
+  verify [--checkpoint FILE]...
+              check the record's hash chain and the checkpoints the hub signed (those in Redis and
+              the files given, kept outside it); prints the first break, exit 1 if any
+  checkpoint --out FILE
+              sign where the record stands now with the hub's key, keep it in Redis and in FILE`;
 
-/** `liaison hub run | verify`. */
+/** The directory as the log in Redis holds it, checked against the pinned authority. */
+async function directoryOf(config: HubConfig): Promise<Directory> {
+  const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
+  const connection = new RedisConnection({ url: config.redisUrl, prefix: config.redisPrefix });
+  try {
+    const directory = new Directory(authority);
+    const statements = await new RedisDirectoryLog(connection).readStatements(0);
+    directory.applyAll(statements.map((text) => JSON.parse(text)));
+    return directory;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** `liaison hub run | verify | checkpoint`. */
 export async function hubCommand(argv: string[], print: (line: string) => void): Promise<void> {
-  const [command] = argv;
-  if (command !== 'run' && command !== 'verify') throw new UsageError(HUB_USAGE);
+  const [command, ...rest] = argv;
+  if (command !== 'run' && command !== 'verify' && command !== 'checkpoint') {
+    throw new UsageError(HUB_USAGE);
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { checkpoint: { type: 'string', multiple: true }, out: { type: 'string' } },
+  });
   const config = loadHubConfig(process.env);
-  if (command === 'verify') {
+  if (command === 'checkpoint') {
+    if (!values.out) throw new UsageError(HUB_USAGE);
+    const { keys } = await readDeviceKey(config.hubKeyFile);
     const store = new HubStore(config.redisUrl, config.redisPrefix);
-    const all = await store.record.allEntries();
-    const base = await store.record.base();
-    const head = await store.record.head();
-    await store.close();
-    const report = verifyChain(all, base, head);
+    try {
+      const checkpoint = await signCheckpoint(keys, await store.record.head());
+      await store.checkpoints.add(checkpoint);
+      await writeFile(values.out, `${JSON.stringify(checkpoint, null, 2)}\n`);
+    } finally {
+      await store.close();
+    }
+    print(`checkpoint written to ${values.out}: keep it outside Redis`);
+    return;
+  }
+  if (command === 'verify') {
+    const exported = await Promise.all(
+      (values.checkpoint ?? []).map(async (file) => JSON.parse(await readFile(file, 'utf8'))),
+    );
+    const store = new HubStore(config.redisUrl, config.redisPrefix);
+    let report: Awaited<ReturnType<typeof verifyRecord>>;
+    try {
+      const stored = await store.checkpoints.all();
+      // Checkpoints are checked against the hub keys the authority certified; a bare chain is not.
+      const directory = stored.length + exported.length > 0 ? await directoryOf(config) : undefined;
+      report = await verifyRecord(store.record, stored, {
+        ...(directory ? { directory } : {}),
+        now: Date.now(),
+        retentionMs: config.retentionMs,
+        exported,
+      });
+    } finally {
+      await store.close();
+    }
+    const { checked, refused, broken } = report.checkpoints;
     if (report.ok) {
-      const last = all.at(-1)?.slice(0, 64) ?? base.hash;
       print(
-        `record intact: ${report.entries} entries after seq ${base.seq}, each chained to the one before`,
+        `record intact: ${report.entries} entries, each chained to the one before, and consistent with ${checked} signed checkpoint(s)${refused ? ` (${refused} unsigned one(s) in Redis ignored)` : ''}`,
       );
-      print(`head hash ${last} (note it outside Redis: a wholesale rewrite would change it)`);
       return;
     }
-    print(
-      `record BROKEN at entry ${report.broken?.position} (seq ${report.broken?.seq ?? '?'}): ${report.broken?.reason}`,
-    );
+    if (report.broken) {
+      print(
+        `record BROKEN at entry ${report.broken.position} (seq ${report.broken.seq ?? '?'}): ${report.broken.reason}`,
+      );
+    }
+    if (broken) {
+      print(
+        `record CONTRADICTS the checkpoint the hub signed at ${new Date(broken.at).toISOString()} (seq ${broken.seq}): ${broken.reason}`,
+      );
+    }
     process.exitCode = 1;
     return;
   }

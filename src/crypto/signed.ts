@@ -7,7 +7,8 @@ import { fromBase64Url, fromUtf8, sodium, toBase64Url, utf8 } from './sodium.js'
 export type SignedDomain =
   | 'liaison/v1/certificate'
   | 'liaison/v1/statement'
-  | 'liaison/v1/directory-head';
+  | 'liaison/v1/directory-head'
+  | 'liaison/v1/record-checkpoint';
 
 /** Signs the JSON of `payload` with an Ed25519 secret key (libsodium must be ready). */
 export function signObject(domain: SignedDomain, payload: object, secretKey: Uint8Array): Signed {
@@ -26,8 +27,12 @@ export function openSigned(
   signed: Signed,
   publicKey: Uint8Array,
   codes: {
-    invalid: 'CERT_INVALID' | 'STATEMENT_INVALID' | 'DIRECTORY_HEAD_INVALID';
-    untrusted: 'CERT_UNTRUSTED' | 'STATEMENT_UNTRUSTED' | 'DIRECTORY_HEAD_INVALID';
+    invalid: 'CERT_INVALID' | 'STATEMENT_INVALID' | 'DIRECTORY_HEAD_INVALID' | 'CHECKPOINT_INVALID';
+    untrusted:
+      | 'CERT_UNTRUSTED'
+      | 'STATEMENT_UNTRUSTED'
+      | 'DIRECTORY_HEAD_INVALID'
+      | 'CHECKPOINT_INVALID';
   },
 ): unknown {
   let bytes: Uint8Array;

@@ -49,6 +49,8 @@ export function keyspace(prefix: string) {
     recordBase: `${prefix}record:base`,
     /** Stream ids already recorded, so recording is idempotent. */
     recordIds: `${prefix}record:ids`,
+    /** Checkpoints the hub signed (Redis can drop them, not forge them). */
+    recordCheckpoints: `${prefix}record:checkpoints`,
     escalationDue: `${prefix}escalation:due`,
     alert: (id: string) => `${prefix}alert:${id}`,
   });

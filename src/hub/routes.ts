@@ -1,17 +1,22 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { RecordFilter, RecordPaging, StatsQuery } from '../../protocol/v1/analyst.js';
+import type { Signed } from '../../protocol/v1/certificate.js';
 import type { Session } from '../runtime/auth.js';
 import { bearer } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { parse } from '../runtime/wire.js';
 import type { AlertBook } from './alert-book.js';
+import { type CheckpointLog, verifyRecord } from './checkpoints.js';
 import type { RecordReader } from './reader.js';
-import { verifyChain } from './record.js';
 import type { RecordLog } from './record-log.js';
 import { computeStatistics } from './stats.js';
 
 export interface RecordRoutesOptions {
   readonly record: RecordLog;
+  readonly checkpoints: CheckpointLog;
+  /** Signs, keeps and returns a checkpoint of the record as it stands. */
+  readonly checkpointNow: () => Promise<Signed>;
+  readonly retentionMs: number;
   readonly alerts: AlertBook;
   readonly reader: RecordReader;
   readonly sync: DirectorySync;
@@ -42,8 +47,16 @@ export const recordRoutes: FastifyPluginAsync<RecordRoutesOptions> = async (app,
   });
   app.get('/v1/record/verify', async (request) => {
     await analyst(request.headers.authorization);
-    const all = await record.allEntries();
-    return verifyChain(all, await record.base(), await record.head());
+    return verifyRecord(record, await options.checkpoints.all(), {
+      directory: sync.directory,
+      now: Date.now(),
+      retentionMs: options.retentionMs,
+    });
+  });
+  // Export: a checkpoint signed now, for an analyst to keep outside Redis.
+  app.get('/v1/record/checkpoint', async (request) => {
+    await analyst(request.headers.authorization);
+    return { checkpoint: await options.checkpointNow() };
   });
   app.get('/v1/stats', async (request) => {
     await analyst(request.headers.authorization);

@@ -9,6 +9,7 @@ import { channels } from '../engine/keyspace.js';
 import { authenticate } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
+import { signCheckpoint } from './checkpoints.js';
 import { Escalator } from './escalator.js';
 import { liveFeed } from './feed.js';
 import { createHubMetrics, metricsRoute } from './metrics.js';
@@ -26,6 +27,8 @@ export interface HubOptions {
   readonly deadlines: Deadlines;
   /** How long the record keeps an entry (ms). */
   readonly retentionMs: number;
+  /** How often the hub signs a checkpoint of its record when it has grown (ms; default 60 s). */
+  readonly checkpointEveryMs?: number;
 }
 
 /** What the hub shares with the gateways: it reads the directory log, guards token replay, talks. */
@@ -108,6 +111,22 @@ export async function startHub(
     loggerInstance: logger as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   answerErrorsOnTheWire(app);
+  // Checkpoints: the record's head signed with the hub's own key, which Redis never holds.
+  const signingKeys = Array.isArray(hubKeys) ? (hubKeys[0] as DeviceKeys) : (hubKeys as DeviceKeys);
+  const checkpointNow = async () => {
+    const checkpoint = await signCheckpoint(signingKeys, await store.record.head());
+    await store.checkpoints.add(checkpoint);
+    return checkpoint;
+  };
+  const checkpointIfGrown = async () => {
+    const [head, last] = await Promise.all([store.record.head(), store.checkpoints.last()]);
+    const signed = last ? JSON.parse(Buffer.from(last.payload, 'base64url').toString()) : undefined;
+    if (signed?.seq !== head.seq || signed?.hash !== head.hash) await checkpointNow();
+  };
+  const checkpoints = setInterval(() => {
+    checkpointIfGrown().catch((error) => logger.error({ err: error }, 'checkpoint failed'));
+  }, options.checkpointEveryMs ?? 60_000);
+  checkpoints.unref();
   recorder.start();
   escalator.start();
   const retention = setInterval(() => {
@@ -122,6 +141,7 @@ export async function startHub(
   app.addHook('onClose', async () => {
     escalator.stop();
     clearInterval(retention);
+    clearInterval(checkpoints);
     await recorder.stop();
     await sync.stop();
     await Promise.all((deps.owned ?? []).map((connection) => connection.close()));
@@ -129,6 +149,9 @@ export async function startHub(
 
   await app.register(recordRoutes, {
     record: store.record,
+    checkpoints: store.checkpoints,
+    checkpointNow,
+    retentionMs: options.retentionMs,
     alerts: store.alerts,
     reader,
     sync,

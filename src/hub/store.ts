@@ -1,17 +1,20 @@
 import { RedisConnection } from '../engine/redis/connection.js';
 import { AlertBook } from './alert-book.js';
+import { CheckpointLog } from './checkpoints.js';
 import { RecordLog } from './record-log.js';
 import { StreamConsumer } from './stream-consumer.js';
 
 /**
- * The hub's state in Redis, beside the gateway's (same prefix), by job: the record log, the
- * consumer of the gateway's accepted-envelope stream, and the alert book. One command connection
+ * The hub's state in Redis, beside the gateway's (same prefix), by job: the record log and the
+ * checkpoints signed over it, the consumer of the gateway's accepted-envelope stream, and the
+ * alert book. One command connection
  * for all three, and one of its own for the stream's blocking reads.
  */
 export class HubStore {
   readonly record: RecordLog;
   readonly stream: StreamConsumer;
   readonly alerts: AlertBook;
+  readonly checkpoints: CheckpointLog;
   private readonly connection: RedisConnection;
   private readonly blocking;
 
@@ -27,6 +30,7 @@ export class HubStore {
     this.record = new RecordLog(this.connection);
     this.stream = new StreamConsumer(this.connection, this.blocking);
     this.alerts = new AlertBook(this.connection, alertTtlMs);
+    this.checkpoints = new CheckpointLog(this.connection);
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,28 @@ describe('protocol test vectors', () => {
     expect(directory.isLinked('KZ-KORDAI', 'KG-AKZHOL')).toBe(true);
   });
 
+  it('let an integrator check a record checkpoint with the hub certificate alone', async () => {
+    const vector = await load('checkpoint');
+    const keys = await load('keys');
+    const hub = keys.devices.find((d: { deviceId: string }) => d.deviceId === 'CARICC/hub');
+    const payload = fromBase64Url(vector.checkpoint.payload);
+    const input = encode(['liaison/v1/record-checkpoint', payload]);
+    expect(sodium.to_hex(input)).toBe(vector.signatureInputHex);
+    expect(
+      sodium.crypto_sign_verify_detached(
+        fromBase64Url(vector.checkpoint.signature),
+        input,
+        fromBase64Url(hub.signingPublicKey),
+      ),
+    ).toBe(true);
+    expect(JSON.parse(fromUtf8(payload))).toMatchObject({
+      type: 'liaison.record-checkpoint',
+      hub: 'CARICC/hub',
+      keyId: hub.keyId,
+      seq: 3,
+    });
+  });
+
   it('let an integrator rebuild the log chain and check the signed head with libsodium alone', async () => {
     const statements = await load('statements');
     const authorityKey = fromBase64Url(statements.authority.signingKey);
