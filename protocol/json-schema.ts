@@ -38,6 +38,8 @@ export const PUBLISHED_SCHEMAS = {
   DirectoryResponse: v1.DirectoryResponse,
   SubmitStatementsRequest: v1.SubmitStatementsRequest,
   SubmitStatementsResponse: v1.SubmitStatementsResponse,
+  SubmitHeadRequest: v1.SubmitHeadRequest,
+  SubmitHeadResponse: v1.SubmitHeadResponse,
   ErrorResponse: v1.ErrorResponse,
   FeedSubscribeRequest: v1.FeedSubscribeRequest,
   FeedSubscribeAck: v1.FeedSubscribeAck,

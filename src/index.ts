@@ -32,6 +32,7 @@ export { type Certificate, type PinnedAuthority, pinAuthority } from './crypto/c
 export { type DeviceKeys, fingerprint } from './crypto/keys.js';
 export { createClientToken, type TokenOptions } from './crypto/token.js';
 export { Directory, type Office, type RecipientKey } from './directory/directory.js';
+export { acceptHead, type KnownHead } from './directory/head.js';
 export { type OpenedEnvelope, openEnvelope, verifyEnvelope } from './envelope/open.js';
 export { type SealRequest, sealEnvelope } from './envelope/seal.js';
 export { isLiaisonError, LiaisonError } from './errors.js';

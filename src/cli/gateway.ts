@@ -1,11 +1,17 @@
 import { parseArgs } from 'node:util';
+import { signDirectoryHead } from '../crypto/statement.js';
 import { loadConfig } from '../gateway/config.js';
 import { runGateway } from '../gateway/main.js';
 import { loadHubConfig } from '../hub/config.js';
 import { runHub } from '../hub/main.js';
 import { generateDevKeySet, keySetPaths } from '../keystore/devset.js';
+import { loadDirectory, setDirectoryHead } from '../keystore/directory-file.js';
 import { exists } from '../keystore/files.js';
+import { readAuthorityKey } from '../keystore/keyfile.js';
 import { ConfigError } from '../runtime/env.js';
+
+/** How long the head a development gateway signs at start stays valid. */
+const DEV_HEAD_VALIDITY_MS = 7 * 24 * 3_600_000;
 
 /** `liaison gateway [--dev]`: runs until SIGTERM/SIGINT. */
 export async function gatewayCommand(argv: string[], print: (line: string) => void) {
@@ -19,6 +25,15 @@ export async function gatewayCommand(argv: string[], print: (line: string) => vo
     }
     env.AUTHORITY_FILE ??= paths.authorityPublic;
     env.DIRECTORY_FILE ??= paths.directory;
+    // Development only: the authority key sits beside the gateway, so it signs a fresh head at
+    // every start. In production the authority signs heads offline (keys/README.md).
+    const authority = await readAuthorityKey(paths.authorityKey);
+    const now = Date.now();
+    const head = await signDirectoryHead(authority, (await loadDirectory(paths.directory)).head, {
+      issuedAt: now,
+      expiresAt: now + DEV_HEAD_VALIDITY_MS,
+    });
+    await setDirectoryHead(paths.directory, head);
   }
   if (!(await exists(env.AUTHORITY_FILE ?? 'keys/dev/authority.pub.json'))) {
     throw new ConfigError(

@@ -11,6 +11,7 @@ import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { createClientToken } from '../crypto/token.js';
 import { Directory } from '../directory/directory.js';
+import type { KnownHead } from '../directory/head.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
@@ -160,8 +161,10 @@ export class AnalystClient extends Emitter<AnalystEvents> {
    */
   async refreshDirectory(url = this.options.directoryUrl): Promise<void> {
     if (!url) throw new TypeError('no directoryUrl to load the directory from');
-    await syncDirectory(this.directory, url);
+    this.knownHead = await syncDirectory(this.directory, url, this.knownHead);
   }
+
+  private knownHead: KnownHead | undefined;
 
   /** Closes the connection (no reconnect). */
   stop(): void {

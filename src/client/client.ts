@@ -17,6 +17,7 @@ import type { PinnedAuthority } from '../crypto/certificate.js';
 import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
 import { createClientToken } from '../crypto/token.js';
 import { Directory } from '../directory/directory.js';
+import type { KnownHead } from '../directory/head.js';
 import { openEnvelope } from '../envelope/open.js';
 import { sealEnvelope } from '../envelope/seal.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
@@ -43,6 +44,11 @@ export interface ClientOptions {
    * noticed.
    */
   readonly knownDevices?: Readonly<Record<string, string>>;
+  /**
+   * The newest directory head this device accepted, as saved from `head` last time: a gateway
+   * that serves an older or shorter directory is then refused (DIRECTORY_ROLLBACK).
+   */
+  readonly knownHead?: KnownHead;
 }
 
 export interface Message {
@@ -99,6 +105,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private readonly knownKeys: Map<string, string>;
   /** Whether `knownKeys` says what the user was told (false until the first directory, on TOFU). */
   private rosterKnown: boolean;
+  private knownHead: KnownHead | undefined;
   private catchingUp: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -108,6 +115,12 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.lastOffset = options.lastOffset ?? 0;
     this.knownKeys = new Map(Object.entries(options.knownDevices ?? {}));
     this.rosterKnown = options.knownDevices !== undefined;
+    this.knownHead = options.knownHead;
+  }
+
+  /** The newest directory head accepted: save it for `knownHead`. */
+  get head(): KnownHead | undefined {
+    return this.knownHead;
   }
 
   /** The devices of linked offices the user has been told about: save it for `knownDevices`. */
@@ -161,7 +174,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
 
   /** Fetches directory changes from the gateway and applies those the pinned authority signed. */
   async refreshDirectory(): Promise<void> {
-    await syncDirectory(this.directory, this.options.url);
+    this.knownHead = await syncDirectory(this.directory, this.options.url, this.knownHead);
     this.noticeRosterChanges();
   }
 

@@ -1,17 +1,23 @@
 import { DirectoryResponse } from '../../protocol/v1/http.js';
 import type { Directory } from '../directory/directory.js';
+import { acceptHead, type KnownHead } from '../directory/head.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 
 /**
  * Fetches the directory statements after `directory.version` from `url` (`GET /v1/directory`)
  * and applies them: each must verify against the directory's pinned authority, so whoever
- * serves them cannot add or swap a key. Returns how many were new.
+ * serves them cannot add or swap a key. Then checks the directory head served with them against
+ * the newest one accepted before (`known`; see acceptHead): returns the head to keep.
  *
  * @example
  * const directory = new Directory(await pinAuthority(published));
- * await syncDirectory(directory, 'https://liaison.example');
+ * known = await syncDirectory(directory, 'https://liaison.example', known);
  */
-export async function syncDirectory(directory: Directory, url: string): Promise<number> {
+export async function syncDirectory(
+  directory: Directory,
+  url: string,
+  known?: KnownHead,
+): Promise<KnownHead | undefined> {
   const response = await fetch(`${url}/v1/directory?after=${directory.version}`);
   if (!response.ok)
     throw new LiaisonError('UNAVAILABLE', `the directory answered HTTP ${response.status}`);
@@ -25,7 +31,6 @@ export async function syncDirectory(directory: Directory, url: string): Promise<
   if (body.data.authority !== directory.authority.keyId) {
     throw new LiaisonError('CERT_UNTRUSTED', 'the gateway serves another authority’s directory');
   }
-  let applied = 0;
-  for (const { statement } of body.data.statements) if (directory.apply(statement)) applied++;
-  return applied;
+  for (const { statement } of body.data.statements) directory.apply(statement);
+  return acceptHead(directory, body.data.head, known, Date.now());
 }

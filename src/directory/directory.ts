@@ -154,17 +154,24 @@ export class Directory {
 
   /**
    * Checks a signed directory head against this directory at `now`: signed by the pinned
-   * authority, not expired, and naming exactly the log this directory holds. Returns its content.
-   * A head of a later version means statements are missing here (fetch them, then check again).
+   * authority, not expired, and naming a statement of this log by its hash (statements after it
+   * are signed by the authority too, and welcome). Returns its content. A head of a later
+   * version means statements are missing here: withheld, or not fetched yet.
    */
   checkHead(signed: Signed, now: number): DirectoryHeadPayload {
-    const head = verifyDirectoryHead(signed, this.authority);
+    const head = this.matchHead(signed);
     if (head.expiresAt <= now) {
       throw new LiaisonError('DIRECTORY_HEAD_EXPIRED', undefined, { expiresAt: head.expiresAt });
     }
     if (head.issuedAt > now + MAX_HEAD_CLOCK_SKEW_MS) {
       throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'directory head issued in the future');
     }
+    return head;
+  }
+
+  /** checkHead without the clock: signed by the authority and naming a statement of this log. */
+  matchHead(signed: Signed): DirectoryHeadPayload {
+    const head = verifyDirectoryHead(signed, this.authority);
     const ours = this.positionAt(head.version);
     if (ours === undefined) {
       throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'statements up to the head are missing', {
@@ -174,12 +181,6 @@ export class Directory {
     }
     if (ours.hash !== head.hash) {
       throw new LiaisonError('DIRECTORY_FORK', undefined, { version: head.version });
-    }
-    if (head.version !== this.version) {
-      throw new LiaisonError('DIRECTORY_HEAD_INVALID', 'the head does not cover every statement', {
-        version: this.version,
-        head: head.version,
-      });
     }
     return head;
   }

@@ -4,6 +4,9 @@ export interface DirectoryLog {
   appendStatements(expectedVersion: number, statements: readonly string[]): Promise<boolean>;
   /** The statements after the first `after`. */
   readStatements(after: number): Promise<string[]>;
+  /** Replaces the signed directory head (its JSON text); the caller checked it is newer. */
+  saveHead(head: string): Promise<void>;
+  readHead(): Promise<string | undefined>;
 }
 
 /** The directory log of one process. */
@@ -18,5 +21,15 @@ export class MemoryDirectoryLog implements DirectoryLog {
 
   async readStatements(after: number): Promise<string[]> {
     return this.statements.slice(after);
+  }
+
+  private head: string | undefined;
+
+  async saveHead(head: string): Promise<void> {
+    this.head = head;
+  }
+
+  async readHead(): Promise<string | undefined> {
+    return this.head;
   }
 }

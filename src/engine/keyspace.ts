@@ -40,6 +40,8 @@ export function keyspace(prefix: string) {
     counter: (key: string) => `${prefix}hit:${key}`,
     claim: (key: string) => `${prefix}claim:${key}`,
     directory: `${prefix}directory`,
+    /** The latest directory head the authority signed. */
+    directoryHead: `${prefix}directory:head`,
     presence: (office: string) => `${prefix}presence:${office}`,
     /** What the gateway accepted, for the hub to record (a stream with a consumer group). */
     hubStream: `${prefix}hub`,

@@ -22,6 +22,8 @@ export interface GatewayOptions {
   readonly tls?: { certFile: string; keyFile: string } | undefined;
   /** Statements to load before listening when the shared directory is empty. */
   readonly bootstrap?: readonly Signed[];
+  /** The directory head that came with the bootstrap statements, if the file has one. */
+  readonly bootstrapHead?: Signed;
 }
 
 export interface Gateway {
@@ -50,6 +52,14 @@ export async function startGateway(
   if (options.bootstrap && sync.directory.version === 0) {
     const version = await sync.submit(options.bootstrap);
     logger.info({ version }, 'directory bootstrapped');
+  }
+  if (options.bootstrapHead) {
+    // A head the file carries is served unless a newer one is; an expired one is refused here.
+    await sync.submitHead(options.bootstrapHead).then(
+      (version) => logger.info({ version }, 'directory head published'),
+      (error: unknown) =>
+        logger.warn({ err: error }, 'the directory file’s head was not published'),
+    );
   }
 
   const https = options.tls

@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { DirectoryQuery, SubmitStatementsRequest } from '../../protocol/v1/http.js';
+import {
+  DirectoryQuery,
+  SubmitHeadRequest,
+  SubmitStatementsRequest,
+} from '../../protocol/v1/http.js';
 import type { Engine } from '../engine/engine.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
@@ -37,7 +41,13 @@ export function registerRoutes(
       statements: directory
         .statements(after)
         .map((statement, i) => ({ version: after + i + 1, statement })),
+      ...(sync.head ? { head: sync.head } : {}),
     };
+  });
+
+  app.post('/v1/directory/head', async (request) => {
+    const body = parse(SubmitHeadRequest, request.body);
+    return { version: await sync.submitHead(body.head) };
   });
 
   app.post('/v1/directory/statements', async (request) => {

@@ -29,8 +29,8 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
   }
   await engine.ping();
 
-  const bootstrap = config.directoryFile
-    ? DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8'))).statements
+  const file = config.directoryFile
+    ? DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8')))
     : undefined;
   const gateway = await startGateway(
     {
@@ -40,7 +40,8 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
       rateLimitPerMinute: config.rateLimitPerMinute,
       shutdownGraceMs: config.shutdownGraceMs,
       tls: config.tls,
-      bootstrap,
+      ...(file ? { bootstrap: file.statements } : {}),
+      ...(file?.head ? { bootstrapHead: file.head } : {}),
     },
     { engine, authority, logger },
   );

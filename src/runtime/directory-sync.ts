@@ -1,7 +1,7 @@
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { StatementPayload } from '../../protocol/v1/statement.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
-import { verifyStatement } from '../crypto/statement.js';
+import { verifyDirectoryHead, verifyStatement } from '../crypto/statement.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryLog } from '../engine/directory-log.js';
 import { channels } from '../engine/keyspace.js';
@@ -17,6 +17,9 @@ const REFRESH_EVERY_MS = 2_000;
  */
 export class DirectorySync {
   directory: Directory;
+  /** The newest directory head that checked out against this directory, if any was published. */
+  head: Signed | undefined;
+  private headText: string | undefined;
   private readonly listeners: ((statement: StatementPayload) => void)[] = [];
   private refreshing: Promise<void> = Promise.resolve();
   private poll: NodeJS.Timeout | undefined;
@@ -62,10 +65,58 @@ export class DirectorySync {
         const statement = verifyStatement(signed, this.authority);
         for (const listener of this.listeners) listener(statement);
       }
+      const headText = await this.log.readHead();
+      if (headText !== undefined && headText !== this.headText) {
+        // Checked again here: whoever writes the shared log could have put anything there. An
+        // expired head is still served, so that clients refuse it with a clear code.
+        let head: Signed | undefined;
+        try {
+          head = Signed.parse(JSON.parse(headText));
+          verifyDirectoryHead(head, this.authority);
+        } catch {
+          head = undefined; // not the authority's word: keep the head we had
+        }
+        if (head) {
+          const { version } = verifyDirectoryHead(head, this.authority);
+          if (version > this.directory.version) {
+            // The authority vouched for statements the shared log no longer has.
+            throw new LiaisonError('DIRECTORY_ROLLBACK', 'statements the head names are missing', {
+              version: this.directory.version,
+              head: version,
+            });
+          }
+          this.directory.matchHead(head);
+          this.head = head;
+          this.headText = headText;
+        }
+      }
     });
     // A failed refresh must not block the ones after it.
     this.refreshing = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Accepts a directory head submitted over HTTP: signed by the authority, not expired, naming
+   * this directory's log, and not older than the head already served (DIRECTORY_ROLLBACK).
+   * Returns the head's version.
+   */
+  async submitHead(head: Signed): Promise<number> {
+    await this.refresh();
+    const now = Date.now();
+    const offered = this.directory.checkHead(head, now);
+    if (this.head) {
+      const current = this.directory.matchHead(this.head);
+      if (offered.version < current.version || offered.issuedAt < current.issuedAt) {
+        throw new LiaisonError('DIRECTORY_ROLLBACK', 'a newer directory head is already served', {
+          version: current.version,
+        });
+      }
+    }
+    await this.log.saveHead(JSON.stringify(head));
+    await this.pubsub.publish(channels.directory, String(this.directory.version));
+    await this.refresh();
+    return offered.version;
   }
 
   /**

@@ -159,6 +159,14 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       expect(await engine.directoryLog.appendStatements(2, ['c'])).toBe(true);
       expect(await engine.directoryLog.readStatements(1)).toEqual(['b', 'c']);
     });
+
+    it('keeps the latest directory head beside the log', async () => {
+      engine = make();
+      expect(await engine.directoryLog.readHead()).toBeUndefined();
+      await engine.directoryLog.saveHead('{"payload":"a","signature":"b"}');
+      await engine.directoryLog.saveHead('{"payload":"c","signature":"d"}');
+      expect(await engine.directoryLog.readHead()).toBe('{"payload":"c","signature":"d"}');
+    });
   });
 
   describe('presence', () => {

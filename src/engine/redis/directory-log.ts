@@ -25,4 +25,12 @@ export class RedisDirectoryLog implements DirectoryLog {
   async readStatements(after: number): Promise<string[]> {
     return this.connection.redis.lrange(this.connection.keys.directory, after, -1);
   }
+
+  async saveHead(head: string): Promise<void> {
+    await this.connection.redis.set(this.connection.keys.directoryHead, head);
+  }
+
+  async readHead(): Promise<string | undefined> {
+    return (await this.connection.redis.get(this.connection.keys.directoryHead)) ?? undefined;
+  }
 }
