@@ -1,6 +1,6 @@
 import { LiaisonClient } from '../client/client.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
-import { keepKnownDevices, loadKnownDevices } from './known-devices.js';
+import { keepClientState, loadClientState } from './client-state.js';
 import { UsageError } from './usage.js';
 
 /** Options every client command takes, with the development defaults. */
@@ -21,14 +21,14 @@ export interface ClientFlags {
 
 /**
  * Builds a client from a device key file and the pinned authority key, remembering across runs
- * which devices of linked offices the user has been told about.
+ * which devices of linked offices the user has been told about and the newest directory head.
  */
 export async function clientFrom(flags: ClientFlags, acknowledge = true): Promise<LiaisonClient> {
   if (!flags.key)
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
   const { keys } = await readDeviceKey(flags.key);
   const authority = await readPinnedAuthority(flags.authority);
-  const knownDevices = await loadKnownDevices(flags.key);
+  const { knownDevices, knownHead } = await loadClientState(flags.key);
   const client = new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,
@@ -36,9 +36,9 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     authority,
     acknowledge,
     ...(knownDevices ? { knownDevices } : {}),
+    ...(knownHead ? { knownHead } : {}),
   });
-  const save = keepKnownDevices(client, flags.key);
-  if (!knownDevices) client.on('connected', () => void save().catch(() => undefined));
+  keepClientState(client, flags.key);
   return client;
 }
 
