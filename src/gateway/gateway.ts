@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
 import { authenticate, handshakeToken } from './auth.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
+import { type ConsoleOptions, serveConsole } from './console.js';
 import { DirectorySync } from './directory-sync.js';
 import { registerRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   readonly tls?: { certFile: string; keyFile: string } | undefined;
   /** Statements to load before listening when the shared directory is empty. */
   readonly bootstrap?: readonly Signed[];
+  /** Where the built web Console is and which hub it may reach (see console.ts). */
+  readonly console?: ConsoleOptions;
 }
 
 export interface Gateway {
@@ -85,6 +88,7 @@ export async function startGateway(
     isClosing: () => closing,
     localDevices: () => context.sockets.keys(),
   });
+  await serveConsole(app, options.console);
 
   io.use((socket, next) => {
     (async () => {

@@ -41,6 +41,7 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
       shutdownGraceMs: config.shutdownGraceMs,
       tls: config.tls,
       bootstrap,
+      console: { hubUrl: config.consoleHubUrl },
     },
     { engine, authority, logger },
   );

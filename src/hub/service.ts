@@ -12,6 +12,7 @@ import type { RedisEngine } from '../engine/redis.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { DirectorySync } from '../gateway/directory-sync.js';
 import { authenticateAnalyst, bearer, Paging, StatsQuery } from './analysts.js';
+import { allowConsole } from './cors.js';
 import { type Escalation, Escalator } from './escalator.js';
 import { matches, RecordFilter } from './filter.js';
 import { RecordReader } from './reader.js';
@@ -29,6 +30,8 @@ export interface HubOptions {
   readonly deadlines: Deadlines;
   /** How long the record keeps an entry (ms). */
   readonly retentionMs: number;
+  /** Origins of web Consoles allowed to call the record API (CORS), e.g. the gateway's. */
+  readonly consoleOrigins?: readonly string[];
 }
 
 export interface Hub {
@@ -98,6 +101,7 @@ export async function startHub(
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
+  await allowConsole(app, options.consoleOrigins ?? []);
   app.setErrorHandler((error, _request, reply) => {
     const liaison = error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
     if (liaison.code === 'INTERNAL') logger.error({ err: error }, 'request failed');

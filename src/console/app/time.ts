@@ -1,0 +1,28 @@
+import { i18n } from './i18n.js';
+
+/** Local date and time in the user's locale, with the zone (officers talk across time zones). */
+export function formatTime(ms: number): string {
+  return new Intl.DateTimeFormat(i18n.language, {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZoneName: 'short',
+  }).format(ms);
+}
+
+/** Time only when it is today, with the zone. */
+export function formatShort(ms: number): string {
+  const today = new Date().toDateString() === new Date(ms).toDateString();
+  if (!today) return formatTime(ms);
+  return new Intl.DateTimeFormat(i18n.language, {
+    timeStyle: 'short',
+    timeZoneName: 'short',
+  }).format(ms);
+}
+
+/** `<input type="datetime-local">` value for a time, in the local zone. */
+export function toLocalInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
+export const fromLocalInput = (value: string): number => new Date(value).getTime();
