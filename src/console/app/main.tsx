@@ -53,7 +53,10 @@ function AnalystScreen(props: {
   onLock: () => void;
 }) {
   const [online, setOnline] = useState(props.feed.connected);
-  useEffect(() => props.feed.on('connection', setOnline), [props.feed]);
+  useEffect(() => {
+    setOnline(props.feed.connected);
+    return props.feed.on('connection', setOnline);
+  }, [props.feed]);
   return (
     <>
       <Header

@@ -38,7 +38,8 @@ export interface OperatorState {
   v: 1;
   offset: number;
   items: Record<string, Item[]>;
-  statuses: Record<string, Delivery>;
+  /** Per envelope sent, when each delivery state was reported. */
+  statuses: Record<string, Partial<Record<Delivery, number>>>;
   outbox: { localId: string; officeId: string; body: Body }[];
   unread: Record<string, string[]>;
   acks: Record<string, { at: number; by: string }>;
@@ -49,7 +50,6 @@ export interface OperatorState {
 
 export type Delivery = 'accepted' | 'delivered' | 'read';
 export type Connection = 'connecting' | 'online' | 'offline';
-const RANK: Record<Delivery, number> = { accepted: 1, delivered: 2, read: 3 };
 const URGENT = new Set(['FLASH', 'IMMEDIATE']);
 
 const emptyState = (): OperatorState => ({
@@ -126,8 +126,9 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     });
     client.on('message', (m) => this.receive(m));
     client.on('status', (s) => {
-      const now = this.state.statuses[s.id];
-      if (!now || RANK[s.status] > RANK[now]) this.state.statuses[s.id] = s.status;
+      const stages = this.state.statuses[s.id] ?? {};
+      stages[s.status] ??= Date.now();
+      this.state.statuses[s.id] = stages;
       this.save();
     });
     client.on('presence', (p) => {
@@ -264,6 +265,12 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       );
   }
 
+  /** The furthest delivery state reported for an envelope sent. */
+  delivery(id: string): Delivery {
+    const stages = this.state.statuses[id] ?? {};
+    return stages.read ? 'read' : stages.delivered ? 'delivered' : 'accepted';
+  }
+
   isUrgent(item: Item): boolean {
     return item.body.type === 'alert' && URGENT.has(item.body.precedence);
   }
@@ -331,8 +338,9 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
         const item = this.state.items[next.officeId]?.find((i) => i.localId === next.localId);
         if (item && id) {
           item.id = id;
-          const status = this.state.statuses[id];
-          if (!status) this.state.statuses[id] = 'accepted';
+          const stages = this.state.statuses[id] ?? {};
+          stages.accepted ??= Date.now();
+          this.state.statuses[id] = stages;
         }
         if (item && failed) item.failed = failed;
         this.state.outbox.shift();

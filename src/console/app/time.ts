@@ -1,10 +1,17 @@
 import { i18n } from './i18n.js';
 
+/** The browser's own locale when it is of the chosen language (en-GB keeps its 24-hour clock). */
+const locale = () =>
+  navigator.languages.find((l) => l.split('-')[0] === i18n.language) ?? i18n.language;
+
 /** Local date and time in the user's locale, with the zone (officers talk across time zones). */
 export function formatTime(ms: number): string {
-  return new Intl.DateTimeFormat(i18n.language, {
-    dateStyle: 'medium',
-    timeStyle: 'short',
+  return new Intl.DateTimeFormat(locale(), {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
     timeZoneName: 'short',
   }).format(ms);
 }
@@ -13,8 +20,9 @@ export function formatTime(ms: number): string {
 export function formatShort(ms: number): string {
   const today = new Date().toDateString() === new Date(ms).toDateString();
   if (!today) return formatTime(ms);
-  return new Intl.DateTimeFormat(i18n.language, {
-    timeStyle: 'short',
+  return new Intl.DateTimeFormat(locale(), {
+    hour: '2-digit',
+    minute: '2-digit',
     timeZoneName: 'short',
   }).format(ms);
 }

@@ -10,10 +10,10 @@ export function BarChart(props: {
   const max = Math.max(1, ...rows.flatMap((r) => r.values));
   const barHeight = 18;
   const gap = 10;
-  const labelWidth = 210;
+  const labelWidth = 250;
   const width = 640;
   const rowHeight = series.length * barHeight + gap;
-  const height = rows.length * rowHeight + 24;
+  const height = rows.length * rowHeight + 4;
   const format = props.format ?? String;
   return (
     <figure class="chart">

@@ -7,7 +7,7 @@ import { formatShort, formatTime } from '../time.js';
 export function deliveryOf(session: OperatorSession, item: Item): string {
   if (item.failed) return 'failed';
   if (item.localId && item.id === item.localId) return 'queued';
-  return session.state.statuses[item.id] ?? 'accepted';
+  return session.delivery(item.id);
 }
 
 function AlertCard(props: { session: OperatorSession; office: string; item: Item }) {
@@ -99,7 +99,18 @@ export function Messages(props: { session: OperatorSession; office: string }) {
               {' · '}
               <time dateTime={new Date(item.at).toISOString()}>{formatShort(item.at)}</time>
               {delivery && (
-                <span class={`delivery delivery-${delivery}`} data-testid="delivery">
+                <span
+                  class={`delivery delivery-${delivery}`}
+                  data-testid="delivery"
+                  data-delivered={session.state.statuses[item.id]?.delivered !== undefined}
+                  title={(['accepted', 'delivered', 'read'] as const)
+                    .filter((s) => session.state.statuses[item.id]?.[s] !== undefined)
+                    .map(
+                      (s) =>
+                        `${t(`status.${s}`)} ${formatShort(session.state.statuses[item.id]?.[s] as number)}`,
+                    )
+                    .join(' · ')}
+                >
                   {' · '}
                   {t(`status.${delivery}`, { reason: item.failed })}
                 </span>

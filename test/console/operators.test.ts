@@ -1,0 +1,123 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newContext, type Stack, shot, signIn, startStack } from './stack.js';
+
+const WAIT = { timeout: 30_000 };
+
+describe('the Console: two offices chat in their browsers', () => {
+  let stack: Stack;
+  let kordaiContext: BrowserContext;
+  let akzholContext: BrowserContext;
+  let kordai: Page;
+  let akzhol: Page;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    kordaiContext = await newContext(stack);
+    akzholContext = await newContext(stack);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('KZ-KORDAI and KG-AKZHOL chat both ways and see delivered, then read', async () => {
+    const errors: string[] = [];
+    kordai = await signIn(stack, kordaiContext, 'KZ-KORDAI/desk-1');
+    kordai.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    kordai.on('pageerror', (e) => errors.push(e.message));
+    await kordai.getByTestId('connection').getByText('Online').waitFor(WAIT);
+    await kordai.getByTestId('office-KG-AKZHOL').waitFor(WAIT);
+
+    await kordai.locator('textarea[name=message]').fill('Convoy of three trucks at 10:40');
+    await kordai.getByRole('button', { name: 'Send', exact: true }).click();
+    const mine = kordai.getByTestId('message').filter({ hasText: 'Convoy of three trucks' });
+    await mine.waitFor(WAIT);
+    await expect.poll(() => mine.getAttribute('data-status'), WAIT).toBe('accepted');
+
+    akzhol = await signIn(stack, akzholContext, 'KG-AKZHOL/desk-1');
+    await akzhol.getByTestId('connection').getByText('Online').waitFor(WAIT);
+    await akzhol.getByTestId('message').filter({ hasText: 'Convoy of three trucks' }).waitFor(WAIT);
+    await expect.poll(() => mine.getAttribute('data-status'), WAIT).toBe('read');
+    await kordai
+      .getByTestId('office-KG-AKZHOL')
+      .getByTestId('presence')
+      .getByText('online')
+      .waitFor(WAIT);
+
+    await akzhol.locator('textarea[name=message]').fill('Received. We will hold them at the gate.');
+    await akzhol.getByRole('button', { name: 'Send', exact: true }).click();
+    await kordai.getByTestId('message').filter({ hasText: 'We will hold them' }).waitFor(WAIT);
+    const reply = akzhol.getByTestId('message').filter({ hasText: 'We will hold them' });
+    await expect.poll(() => reply.getAttribute('data-status'), WAIT).toBe('read');
+    // Delivered (on a recipient device) was reported before read (shown to its operator).
+    expect(await mine.getByTestId('delivery').getAttribute('data-delivered')).toBe('true');
+    expect(await reply.getByTestId('delivery').getAttribute('data-delivered')).toBe('true');
+    await shot(kordai, 'operator-chat-kordai');
+    await shot(akzhol, 'operator-chat-akzhol');
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('a FLASH alert stands out until acknowledged; the sender and the analyst see both', async () => {
+    await kordai.getByRole('button', { name: 'New alert' }).click();
+    const form = kordai.getByTestId('alert-form');
+    await form.locator('select[name=category]').selectOption('drug-seizure');
+    await form.locator('select[name=precedence]').selectOption('FLASH');
+    await form.locator('input[name=title]').fill('Heroin in a false floor, truck heading your way');
+    await form
+      .locator('textarea[name=description]')
+      .fill('Grey Kamaz, 40 kg found on our side; a second truck crossed at 10:20.');
+    await form.getByRole('button', { name: 'Add a vehicle' }).click();
+    await form.getByLabel('Plate number').fill('01 KG 777 ABC');
+    await form.getByLabel('Country').selectOption('KG');
+    await shot(kordai, 'operator-alert-form');
+    await form.getByRole('button', { name: 'Send alert' }).click();
+
+    const banner = akzhol.getByTestId('urgent-banner');
+    await banner.waitFor(WAIT);
+    expect(await banner.innerText()).toContain('Flash alert from KZ-KORDAI');
+    // It stands out: the banner is red, and it stays.
+    const colour = await banner.evaluate(
+      (el) => el.ownerDocument.defaultView?.getComputedStyle(el).backgroundColor,
+    );
+    expect(colour).toBe('rgb(179, 0, 27)');
+    await akzhol.getByTestId('awaiting').getByText('Heroin in a false floor').waitFor(WAIT);
+    await shot(akzhol, 'operator-flash-banner');
+
+    await banner.getByRole('button', { name: 'Acknowledge' }).click();
+    await banner.waitFor({ state: 'detached', ...WAIT });
+    const sent = kordai.getByTestId('alert-card').filter({ hasText: 'Heroin in a false floor' });
+    await sent.getByTestId('acknowledged').getByText('Acknowledged by KG-AKZHOL').waitFor(WAIT);
+    await shot(kordai, 'operator-alert-acknowledged');
+
+    const analystContext = await newContext(stack);
+    const analyst = await signIn(stack, analystContext, 'CARICC/analyst-1');
+    const entries = analyst.getByTestId('entry');
+    await entries.filter({ hasText: 'Heroin in a false floor' }).waitFor(WAIT);
+    await entries.filter({ hasText: 'Acknowledgement' }).first().waitFor(WAIT);
+    await analyst.getByTestId('chain').getByText('Record intact').waitFor(WAIT);
+    await shot(analyst, 'analyst-feed');
+
+    // The live feed filtered to alerts: a new alert arrives without a reload, chats stay out.
+    await analyst.locator('select[name=kind]').selectOption('alert');
+    await analyst.getByRole('button', { name: 'Apply' }).click();
+    await entries
+      .filter({ hasText: 'Convoy of three trucks' })
+      .waitFor({ state: 'detached', ...WAIT });
+    await kordai.getByRole('button', { name: 'New alert' }).click();
+    await form.locator('select[name=precedence]').selectOption('ROUTINE');
+    await form.locator('input[name=title]').fill('Routine: scanner down until noon');
+    await form.getByRole('button', { name: 'Send alert' }).click();
+    await entries.filter({ hasText: 'scanner down until noon' }).waitFor(WAIT);
+    expect(await entries.filter({ hasText: 'Convoy of three trucks' }).count()).toBe(0);
+
+    await analyst.getByRole('tab', { name: 'Statistics' }).click();
+    await analyst.getByTestId('stats').getByText('Alerts by category').waitFor(WAIT);
+    await shot(analyst, 'analyst-statistics');
+    await analyst.getByRole('tab', { name: 'Search the record' }).click();
+    await entries.first().waitFor(WAIT);
+    await entries.filter({ hasText: 'Heroin in a false floor' }).getByRole('button').click();
+    await analyst.getByRole('dialog').getByText('Opened by the hub').waitFor(WAIT);
+    await shot(analyst, 'analyst-entry');
+    await analystContext.close();
+  }, 120_000);
+});
