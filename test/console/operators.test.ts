@@ -1,8 +1,28 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newContext, type Stack, shot, signIn, startStack } from './stack.js';
+import { generateDeviceKeys } from '../../src/crypto/keys.js';
+import { rotationStatement } from '../fixtures/directory-changes.js';
+import { device } from '../fixtures/world.js';
+import { newContext, PASSPHRASE, type Stack, shot, signIn, startStack } from './stack.js';
 
 const WAIT = { timeout: 30_000 };
+/** A reconnect after the gateway comes back waits for Socket.IO's backoff: give it a minute. */
+const RECONNECT = { timeout: 60_000 };
+
+/** The texts of a conversation's chat messages, top to bottom. */
+const chatTexts = (page: Page) => page.getByTestId('message').locator('.user-text').allInnerTexts();
+
+/** Types a chat message and sends it. */
+async function say(page: Page, text: string) {
+  await page.locator('textarea[name=message]').fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+}
+
+/** A reopened Console asks only for the passphrase: the key file is kept (sealed) in IndexedDB. */
+async function unlock(page: Page) {
+  await page.locator('input[name=passphrase]').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+}
 
 describe('the Console: two offices chat in their browsers', () => {
   let stack: Stack;
@@ -119,5 +139,85 @@ describe('the Console: two offices chat in their browsers', () => {
     await analyst.getByRole('dialog').getByText('Opened by the hub').waitFor(WAIT);
     await shot(analyst, 'analyst-entry');
     await analystContext.close();
+  }, 120_000);
+
+  it('an office that was offline receives everything on reconnect, in order, once', async () => {
+    await akzhol.close();
+    await kordai
+      .getByTestId('office-KG-AKZHOL')
+      .getByTestId('presence')
+      .getByText('offline')
+      .waitFor(WAIT);
+    const missed = ['Missed 1: patrol left', 'Missed 2: gate closed', 'Missed 3: gate open'];
+    for (const text of missed) await say(kordai, text);
+    const last = kordai.getByTestId('message').filter({ hasText: missed[2] });
+    await expect.poll(() => last.getAttribute('data-status'), WAIT).toBe('accepted');
+
+    akzhol = await akzholContext.newPage();
+    await akzhol.goto(stack.gateway.url);
+    await shot(akzhol, 'signin-unlock');
+    await unlock(akzhol);
+    await akzhol.getByTestId('message').filter({ hasText: missed[2] }).waitFor(WAIT);
+    const texts = await chatTexts(akzhol);
+    expect(texts.filter((t) => t.startsWith('Missed'))).toEqual(missed);
+    // Everything from before the reload is there too, and once.
+    expect(texts.filter((t) => t.startsWith('Convoy of three trucks'))).toHaveLength(1);
+    expect(new Set(texts).size).toBe(texts.length);
+    await expect.poll(() => last.getAttribute('data-status'), WAIT).toBe('read');
+  }, 120_000);
+
+  it('messages typed while the gateway is unreachable are kept, survive a reload, and go out in order once', async () => {
+    await stack.stopGateway();
+    await kordai.getByTestId('connection').getByText('Offline').waitFor(WAIT);
+    await say(kordai, 'Offline 1: radio down');
+    await kordai.getByTestId('connection').getByText('Waiting to send: 1').waitFor(WAIT);
+    // A reload on a dead link: the service worker serves the Console, IndexedDB the history.
+    await kordai.reload();
+    await unlock(kordai);
+    const first = kordai.getByTestId('message').filter({ hasText: 'Offline 1' });
+    await first.waitFor(WAIT);
+    expect(await first.getAttribute('data-status')).toBe('queued');
+    await say(kordai, 'Offline 2: using the satellite phone');
+    await kordai.getByTestId('connection').getByText('Waiting to send: 2').waitFor(WAIT);
+    await shot(kordai, 'operator-offline-queue');
+
+    await stack.startGatewayAgain();
+    await kordai.getByTestId('connection').getByText('Online').waitFor(RECONNECT);
+    await akzhol.getByTestId('message').filter({ hasText: 'Offline 2' }).waitFor(RECONNECT);
+    const texts = (await chatTexts(akzhol)).filter((t) => t.startsWith('Offline'));
+    expect(texts).toEqual(['Offline 1: radio down', 'Offline 2: using the satellite phone']);
+    await expect
+      .poll(
+        () =>
+          kordai
+            .getByTestId('message')
+            .filter({ hasText: 'Offline 2' })
+            .getAttribute('data-status'),
+        WAIT,
+      )
+      .toBe('read');
+    expect(await kordai.getByText('Waiting to send').count()).toBe(0);
+  }, 180_000);
+
+  it('warns when a linked office’s device key changes or a new device joins it', async () => {
+    const { world } = stack;
+    const rotated = await generateDeviceKeys('KG-AKZHOL/duty-1');
+    const added = await generateDeviceKeys('KG-AKZHOL/duty-2');
+    await stack.gateway.sync.submit([
+      await rotationStatement(world, rotated, device(world, 'KG-AKZHOL/duty-1').keyId, Date.now()),
+      await world.certify(added, 'device'),
+    ]);
+    // The next send finds the directory moved on, refreshes it, verifies it, and warns.
+    await say(kordai, 'After the rotation');
+    const warnings = kordai.getByTestId('key-warning');
+    await warnings.filter({ hasText: 'The key of KG-AKZHOL/duty-1 has changed' }).waitFor(WAIT);
+    await warnings.filter({ hasText: 'A new device, KG-AKZHOL/duty-2' }).waitFor(WAIT);
+    expect(await warnings.first().locator('.fingerprint').innerText()).toMatch(
+      /^(\d{5} ){7}\d{5}$/,
+    );
+    await akzhol.getByTestId('message').filter({ hasText: 'After the rotation' }).waitFor(WAIT);
+    await shot(kordai, 'operator-key-warning');
+    await warnings.first().getByRole('button', { name: 'I have checked it' }).click();
+    await expect.poll(() => warnings.count(), WAIT).toBe(1);
   }, 120_000);
 });

@@ -11,6 +11,7 @@ import {
   type Office,
   officeOfDevice,
   pinAuthority,
+  type Signed,
 } from './sdk.js';
 import { loadState, saveState } from './vault.js';
 
@@ -46,6 +47,8 @@ export interface OperatorState {
   escalations: Record<string, number>;
   knownKeys: Record<string, string>;
   keyWarnings: KeyWarning[];
+  /** The directory's signed statements, so a start without the gateway still knows the offices. */
+  directory: Signed[];
 }
 
 export type Delivery = 'accepted' | 'delivered' | 'read';
@@ -63,6 +66,7 @@ const emptyState = (): OperatorState => ({
   escalations: {},
   knownKeys: {},
   keyWarnings: [],
+  directory: [],
 });
 
 /**
@@ -115,6 +119,13 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       acknowledge: false,
     });
     this.client = client;
+    try {
+      // Verified again against the pinned authority, exactly as statements from the gateway are.
+      client.directory.applyAll(this.state.directory);
+    } catch {
+      this.state.directory = [];
+    }
+    this.listOffices();
     client.on('connected', () => {
       this.connection = 'online';
       this.changed();
@@ -155,10 +166,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await client.start();
-        this.offices = client.directory
-          .linkedOffices(this.officeId)
-          .map((id) => client.directory.office(id))
-          .filter((o): o is Office => o !== undefined);
+        this.listOffices();
         this.checkKeys();
         this.changed();
         return;
@@ -177,6 +185,14 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
         await new Promise((done) => setTimeout(done, Math.min(30_000, 2_000 * (attempt + 1))));
       }
     }
+  }
+
+  private listOffices(): void {
+    const directory = (this.client as LiaisonClient).directory;
+    this.offices = directory
+      .linkedOffices(this.officeId)
+      .map((id) => directory.office(id))
+      .filter((o): o is Office => o !== undefined);
   }
 
   private async refresh(): Promise<void> {
@@ -361,6 +377,8 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     if (this.stopped) return;
     const offset = this.client?.offset ?? this.state.offset;
     this.state.offset = offset;
+    if (this.client && this.client.directory.version > this.state.directory.length)
+      this.state.directory = [...this.client.directory.statements()];
     const snapshot = structuredClone(this.state);
     this.saving = this.saving
       .then(() => saveState(this.file.deviceId, this.vaultKey, snapshot))
