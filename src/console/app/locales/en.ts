@@ -87,7 +87,6 @@ export const en = {
     awaitingAck: 'Awaiting acknowledgement',
     escalated: 'Escalated to CARICC at {{time}}: not acknowledged in time',
     validity: 'Valid {{from}} – {{until}}',
-    at: 'at {{place}}',
     vehicle: 'Vehicle',
     person: 'Person',
     document: 'Document',

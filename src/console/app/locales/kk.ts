@@ -86,7 +86,6 @@ export const kk: Resources = {
     awaitingAck: 'Растауды күтуде',
     escalated: '{{time}} CARICC-ке жіберілді: уақытында расталмады',
     validity: 'Жарамды: {{from}} – {{until}}',
-    at: 'орны: {{place}}',
     vehicle: 'Көлік',
     person: 'Адам',
     document: 'Құжат',

@@ -85,7 +85,6 @@ export const ru: Resources = {
     awaitingAck: 'Ожидает подтверждения',
     escalated: 'Передано в CARICC в {{time}}: не подтверждено вовремя',
     validity: 'Действует {{from}} – {{until}}',
-    at: 'место: {{place}}',
     vehicle: 'Транспорт',
     person: 'Лицо',
     document: 'Документ',

@@ -24,9 +24,12 @@ function AlertCard(props: { session: OperatorSession; office: string; item: Item
       <h4 class="alert-title">{alert.title}</h4>
       {alert.description && <p class="user-text">{alert.description}</p>}
       <p class="muted">
-        {t('alert.at', { place: alert.location.bcp })}
-        {alert.location.coordinates &&
-          ` (${alert.location.coordinates.lat}, ${alert.location.coordinates.lon})`}
+        {t('alert.bcp')}:{' '}
+        <span class="data">
+          {alert.location.bcp}
+          {alert.location.coordinates &&
+            ` (${alert.location.coordinates.lat}, ${alert.location.coordinates.lon})`}
+        </span>
       </p>
       {alert.subjects.length > 0 && (
         <ul class="subjects-list">

@@ -188,7 +188,8 @@ export function OperatorView(props: { session: OperatorSession }) {
           <section class="conversation" aria-label={t('chat.history', { office })}>
             <header class="conversation-head">
               <h2>
-                {current?.name ?? office} <span class="office-id">{office}</span>
+                <span class="office-name">{current?.name ?? office}</span>{' '}
+                <span class="office-id">{office}</span>
               </h2>
               <span class={`presence ${session.presence[office] ? 'on' : 'off'}`}>
                 <span class="dot" aria-hidden="true" />
