@@ -141,6 +141,23 @@ describe('the Console: two offices chat in their browsers', () => {
     await analystContext.close();
   }, 120_000);
 
+  it('an IMMEDIATE alert left unacknowledged is escalated to CARICC, and its sender is told', async () => {
+    await kordai.getByRole('button', { name: 'New alert' }).click();
+    const form = kordai.getByTestId('alert-form');
+    await form.locator('select[name=category]').selectOption('illegal-crossing');
+    await form.locator('select[name=precedence]').selectOption('IMMEDIATE');
+    await form.locator('input[name=title]').fill('Group of six crossing near post 14');
+    await form.getByRole('button', { name: 'Send alert' }).click();
+    const banner = akzhol.getByTestId('urgent-banner').filter({ hasText: 'post 14' });
+    await banner.waitFor(WAIT);
+    expect(await banner.innerText()).toContain('Immediate alert from KZ-KORDAI');
+    const sent = kordai.getByTestId('alert-card').filter({ hasText: 'post 14' });
+    await sent.getByText('Escalated to CARICC').waitFor(WAIT);
+    await shot(kordai, 'operator-escalated');
+    await banner.getByRole('button', { name: 'Acknowledge' }).click();
+    await sent.getByTestId('acknowledged').waitFor(WAIT);
+  }, 120_000);
+
   it('an office that was offline receives everything on reconnect, in order, once', async () => {
     await akzhol.close();
     await kordai

@@ -68,7 +68,8 @@ export async function startStack(
       port: 0,
       audience: HUB_AUDIENCE,
       consumer: 'console-test-hub',
-      deadlines: { FLASH: 60_000, IMMEDIATE: 120_000 },
+      // IMMEDIATE escalates within seconds, so a test can watch it; FLASH alerts get acknowledged.
+      deadlines: { FLASH: 60_000, IMMEDIATE: 3_000 },
       retentionMs: 3_600_000,
       consoleOrigins: [`http://127.0.0.1:${gatewayPort}`],
     },
