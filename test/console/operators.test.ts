@@ -188,6 +188,7 @@ describe('the Console: two offices chat in their browsers', () => {
     await kordai.getByTestId('connection').getByText('Offline').waitFor(WAIT);
     await say(kordai, 'Offline 1: radio down');
     await kordai.getByTestId('connection').getByText('Waiting to send: 1').waitFor(WAIT);
+    await kordai.locator('[data-testid=connection][data-saved=true]').waitFor(WAIT);
     // A reload on a dead link: the service worker serves the Console, IndexedDB the history.
     await kordai.reload();
     await unlock(kordai);

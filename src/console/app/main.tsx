@@ -29,6 +29,7 @@ function OperatorScreen(props: { session: OperatorSession; language: string; onL
         device={session.file.deviceId}
         connection={session.connection}
         queued={session.state.outbox.length}
+        saved={session.saved}
         language={props.language}
         onLock={props.onLock}
       />

@@ -86,6 +86,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
   private flushing = false;
   private stopped = false;
   private saving: Promise<void> = Promise.resolve();
+  private pendingWrites = 0;
   private acked = 0;
   private timers: ReturnType<typeof setInterval>[] = [];
 
@@ -100,6 +101,11 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
 
   get officeId(): string {
     return officeOfDevice(this.file.deviceId);
+  }
+
+  /** Everything shown is written to the vault (a reload or a closed tab loses nothing). */
+  get saved(): boolean {
+    return this.pendingWrites === 0;
   }
 
   get me(): Office | undefined {
@@ -380,8 +386,13 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     if (this.client && this.client.directory.version > this.state.directory.length)
       this.state.directory = [...this.client.directory.statements()];
     const snapshot = structuredClone(this.state);
+    this.pendingWrites++;
     this.saving = this.saving
       .then(() => saveState(this.file.deviceId, this.vaultKey, snapshot))
+      .finally(() => {
+        this.pendingWrites--;
+        if (this.pendingWrites === 0) this.changed();
+      })
       .then(async () => {
         if (offset > this.acked && this.client && !this.stopped) {
           this.acked = offset;

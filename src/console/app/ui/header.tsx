@@ -6,6 +6,8 @@ export function Header(props: {
   device?: string;
   connection?: Connection;
   queued?: number;
+  /** False while the local vault is being written. */
+  saved?: boolean;
   language: string;
   onLock?: () => void;
 }) {
@@ -17,7 +19,12 @@ export function Header(props: {
         <span class="bar-device">{t('header.signedInAs', { device: props.device })}</span>
       )}
       {connection && (
-        <output class={`conn conn-${connection}`} data-testid="connection" aria-live="polite">
+        <output
+          class={`conn conn-${connection}`}
+          data-testid="connection"
+          data-saved={props.saved !== false}
+          aria-live="polite"
+        >
           <span class="dot" aria-hidden="true" />
           {t(`conn.${connection}`)}
           {queued > 0 && <span class="conn-queued"> · {t('conn.queued', { n: queued })}</span>}
