@@ -12,9 +12,17 @@ export {
 } from '../../../protocol/v1/analyst.js';
 export { Signed } from '../../../protocol/v1/certificate.js';
 export type { Envelope, Precedence } from '../../../protocol/v1/envelope.js';
+export { Precedence as PrecedenceSchema } from '../../../protocol/v1/envelope.js';
 export type { AlertBody, AlertCategory, Body } from '../../../protocol/v1/payload.js';
-export { AlertBody as AlertBodySchema } from '../../../protocol/v1/payload.js';
-export { HUB_OFFICE_ID, officeOfDevice } from '../../../protocol/v1/primitives.js';
+export {
+  AlertBody as AlertBodySchema,
+  AlertCategory as AlertCategorySchema,
+} from '../../../protocol/v1/payload.js';
+export {
+  Country as CountrySchema,
+  HUB_OFFICE_ID,
+  officeOfDevice,
+} from '../../../protocol/v1/primitives.js';
 export { type ClientEvents, LiaisonClient, type Message } from '../../client/client.js';
 export { Emitter } from '../../client/emitter.js';
 export { type PinnedAuthority, pinAuthority } from '../../crypto/certificate.js';

@@ -1,19 +1,19 @@
 import { useState } from 'preact/hooks';
 import { t } from '../i18n.js';
-import { type AlertBody, AlertBodySchema } from '../sdk.js';
+import {
+  type AlertBody,
+  AlertBodySchema,
+  AlertCategorySchema,
+  CountrySchema,
+  PrecedenceSchema,
+} from '../sdk.js';
 import { fromLocalInput, toLocalInput } from '../time.js';
 
-export const CATEGORIES = [
-  'drug-seizure',
-  'wanted-person',
-  'suspicious-vehicle',
-  'document-fraud',
-  'illegal-crossing',
-  'other',
-] as const;
-export const PRECEDENCES = ['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'] as const;
+/** The protocol's own lists: one definition of each (protocol/v1). */
+export const CATEGORIES = AlertCategorySchema.options;
+export const PRECEDENCES = PrecedenceSchema.options;
 const DOCUMENT_TYPES = ['passport', 'id-card', 'visa', 'vehicle-registration', 'cargo', 'other'];
-const COUNTRIES = ['KZ', 'KG', 'TJ', 'UZ', 'TM', 'AF'];
+const COUNTRIES = CountrySchema.options;
 
 type Subject = Record<string, string> & { kind: 'vehicle' | 'person' | 'document' };
 
