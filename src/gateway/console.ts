@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import helmet from '@fastify/helmet';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 export interface ConsoleOptions {
@@ -34,6 +32,11 @@ function hubSources(hubUrl: string | undefined): string[] {
  */
 export async function serveConsole(app: FastifyInstance, options: ConsoleOptions = {}) {
   const root = options.root ?? builtConsole();
+  // Loaded here, not at the top: the CLI's other commands need not pay for them at start.
+  const [{ default: helmet }, { default: fastifyStatic }] = await Promise.all([
+    import('@fastify/helmet'),
+    import('@fastify/static'),
+  ]);
   await app.register(async (scope) => {
     await scope.register(helmet, {
       contentSecurityPolicy: {

@@ -84,7 +84,11 @@ function App() {
 
   const lock = async (lockedAfter?: number) => {
     if (screen.name === 'operator') await screen.session.stop();
-    if (screen.name === 'analyst') screen.feed.close();
+    if (screen.name === 'analyst') {
+      screen.feed.close();
+      screen.unlocked.keys.signingSecretKey.fill(0);
+      screen.unlocked.keys.encryptionSecretKey.fill(0);
+    }
     setScreen({ name: 'signin', identity: await loadIdentity(), lockedAfter });
   };
 
