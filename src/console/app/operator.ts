@@ -1,6 +1,14 @@
 import {
+  type Connection,
+  type Delivery,
+  emptyState,
+  type Item,
+  type KeyWarning,
+  type OperatorState,
+  type Shown,
+} from './operator-state.js';
+import {
   type AlertBody,
-  type Body,
   type ConsoleKeyFile,
   type DeviceKeys,
   Emitter,
@@ -11,63 +19,12 @@ import {
   type Office,
   officeOfDevice,
   pinAuthority,
-  type Signed,
 } from './sdk.js';
 import { loadState, saveState } from './vault.js';
 
-type Shown = Extract<Body, { type: 'chat' | 'alert' }>;
+export type { Connection, Delivery, Item, KeyWarning, OperatorState };
 
-/** One line of a conversation: a chat message or an alert, either way. */
-export interface Item {
-  /** The envelope id; a local id while the item waits in the outbox. */
-  id: string;
-  localId?: string;
-  dir: 'in' | 'out';
-  at: number;
-  body: Shown;
-  failed?: string;
-}
-
-export interface KeyWarning {
-  kind: 'changed' | 'added';
-  deviceId: string;
-  fingerprint: string;
-}
-
-/** What the browser keeps (encrypted) between visits. */
-export interface OperatorState {
-  v: 1;
-  offset: number;
-  items: Record<string, Item[]>;
-  /** Per envelope sent, when each delivery state was reported. */
-  statuses: Record<string, Partial<Record<Delivery, number>>>;
-  outbox: { localId: string; officeId: string; body: Body }[];
-  unread: Record<string, string[]>;
-  acks: Record<string, { at: number; by: string }>;
-  escalations: Record<string, number>;
-  knownKeys: Record<string, string>;
-  keyWarnings: KeyWarning[];
-  /** The directory's signed statements, so a start without the gateway still knows the offices. */
-  directory: Signed[];
-}
-
-export type Delivery = 'accepted' | 'delivered' | 'read';
-export type Connection = 'connecting' | 'online' | 'offline';
 const URGENT = new Set(['FLASH', 'IMMEDIATE']);
-
-const emptyState = (): OperatorState => ({
-  v: 1,
-  offset: 0,
-  items: {},
-  statuses: {},
-  outbox: [],
-  unread: {},
-  acks: {},
-  escalations: {},
-  knownKeys: {},
-  keyWarnings: [],
-  directory: [],
-});
 
 /**
  * An operator's session: the SDK's LiaisonClient plus what a browser adds to it — history and
