@@ -74,7 +74,7 @@ describe('liaison keys', () => {
     const directory = JSON.parse(await readFile(join(dir, 'ca', 'directory.json'), 'utf8'));
     expect(directory.statements).toHaveLength(6);
     expect((await stat(join(dir, 'ca', 'panj-2.key'))).mode & 0o777).toBe(0o600);
-  });
+  }, 60_000);
 
   it('inspect shows a key file without its secrets', async () => {
     const { stdout, code } = await liaison('keys', 'inspect', 'ca/panj.key');
