@@ -29,6 +29,7 @@ const GatewayEnv = z.object({
   ...sharedVariables,
   INSTANCE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  CONSOLE_HUB_URL: z.url().default('http://127.0.0.1:8090'),
 });
 
 export interface GatewayConfig {
@@ -45,6 +46,8 @@ export interface GatewayConfig {
   readonly logLevel: string;
   readonly instanceId: string;
   readonly shutdownGraceMs: number;
+  /** The hub the web Console's analysts reach (allowed in its Content-Security-Policy). */
+  readonly consoleHubUrl: string;
 }
 
 /**
@@ -76,5 +79,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    consoleHubUrl: e.CONSOLE_HUB_URL,
   });
 }

@@ -10,6 +10,7 @@ import { LiaisonError } from '../errors.js';
 import { authenticate, handshakeToken, socketAuthentication } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
+import { type ConsoleOptions, serveConsole } from './console.js';
 import { registerRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
 
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   readonly bootstrap?: readonly Signed[];
   /** The directory head that came with the bootstrap statements, if the file has one. */
   readonly bootstrapHead?: Signed;
+  /** Where the built web Console is and which hub it may reach (see console.ts). */
+  readonly console?: ConsoleOptions;
 }
 
 export interface Gateway {
@@ -95,6 +98,7 @@ export async function startGateway(
     isClosing: () => closing,
     localDevices: () => context.sockets.keys(),
   });
+  await serveConsole(app, options.console);
 
   io.use(
     socketAuthentication(

@@ -42,6 +42,7 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
       tls: config.tls,
       ...(file ? { bootstrap: file.statements } : {}),
       ...(file?.head ? { bootstrapHead: file.head } : {}),
+      console: { hubUrl: config.consoleHubUrl },
     },
     { engine, authority, logger },
   );

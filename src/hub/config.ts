@@ -28,6 +28,7 @@ const HubEnv = z.object({
   HUB_RETENTION_DAYS: z.coerce.number().positive().max(36500).default(365),
   HUB_CONSUMER: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
   ...sharedVariables,
+  HUB_CONSOLE_ORIGINS: z.string().default('http://127.0.0.1:8080'),
 });
 
 export interface HubConfig {
@@ -43,6 +44,8 @@ export interface HubConfig {
   readonly consumer: string;
   readonly retentionMs: number;
   readonly logLevel: string;
+  /** Web Console origins allowed to call the record API (comma-separated in the environment). */
+  readonly consoleOrigins: string[];
 }
 
 /** Reads the hub's settings from environment variables (README §The CARICC hub). */
@@ -64,5 +67,8 @@ export function loadHubConfig(env: Record<string, string | undefined>): HubConfi
     consumer: e.HUB_CONSUMER,
     retentionMs: Math.round(e.HUB_RETENTION_DAYS * 24 * 3_600_000),
     logLevel: e.LOG_LEVEL,
+    consoleOrigins: e.HUB_CONSOLE_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   });
 }

@@ -39,6 +39,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
       consumer: config.consumer,
       deadlines: config.deadlines,
       retentionMs: config.retentionMs,
+      consoleOrigins: config.consoleOrigins,
     },
     { engine, store, hubKeys, authority, logger, owned: [store, connection] },
   );

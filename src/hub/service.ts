@@ -10,6 +10,7 @@ import { authenticate } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
 import { signCheckpoint } from './checkpoints.js';
+import { allowConsole } from './cors.js';
 import { Escalator } from './escalator.js';
 import { liveFeed } from './feed.js';
 import { createHubMetrics, metricsRoute } from './metrics.js';
@@ -29,6 +30,8 @@ export interface HubOptions {
   readonly retentionMs: number;
   /** How often the hub signs a checkpoint of its record when it has grown (ms; default 60 s). */
   readonly checkpointEveryMs?: number;
+  /** Origins of web Consoles allowed to call the record API (CORS), e.g. the gateway's. */
+  readonly consoleOrigins?: readonly string[];
 }
 
 /** What the hub shares with the gateways: it reads the directory log, guards token replay, talks. */
@@ -110,6 +113,7 @@ export async function startHub(
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
+  await allowConsole(app, options.consoleOrigins ?? []);
   answerErrorsOnTheWire(app);
   // Checkpoints: the record's head signed with the hub's own key, which Redis never holds.
   const signingKeys = Array.isArray(hubKeys) ? (hubKeys[0] as DeviceKeys) : (hubKeys as DeviceKeys);

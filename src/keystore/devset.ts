@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import type { Role } from '../../protocol/v1/certificate.js';
 import { type Country, HUB_OFFICE_ID } from '../../protocol/v1/primitives.js';
 import { publishAuthority } from '../crypto/certificate.js';
+import type { DeviceKeys } from '../crypto/keys.js';
 import { StatementLog } from '../crypto/statement.js';
+import { sealConsoleKey } from './console-key.js';
 import { writeDirectoryFile } from './directory-file.js';
 import { enrollDevice } from './enroll.js';
-import { exists, writePublicFile } from './files.js';
+import { exists, writePublicFile, writeSecretFile } from './files.js';
 import { newSeed, writeAuthorityKey } from './keyfile.js';
 import { SAMPLE_DEVICE_LABELS, SAMPLE_LINKS, SAMPLE_OFFICES } from './topology.js';
 
@@ -15,7 +17,14 @@ export const keySetPaths = (dir: string) => ({
   authorityPublic: join(dir, 'authority.pub.json'),
   directory: join(dir, 'directory.json'),
   deviceKey: (deviceId: string) => join(dir, 'devices', `${deviceId}.key`),
+  /** Ready-to-import key files for the browser Console, sealed under DEV_CONSOLE_PASSPHRASE. */
+  consoleKey: (deviceId: string) => join(dir, 'console', `${deviceId.replace('/', '.')}.key`),
 });
+
+/** The development Console key files' passphrase (development only: it is written down here). */
+export const DEV_CONSOLE_PASSPHRASE = 'liaison-dev';
+/** The devices a newcomer opens in three browser windows: two linked offices and an analyst. */
+export const DEV_CONSOLE_DEVICES = ['KZ-KORDAI/desk-1', 'KG-AKZHOL/desk-1', 'CARICC/analyst-1'];
 
 export const HUB_DEVICE_ID = `${HUB_OFFICE_ID}/hub`;
 export const ANALYST_DEVICE_ID = `${HUB_OFFICE_ID}/analyst-1`;
@@ -46,8 +55,9 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
   );
   for (const office of SAMPLE_OFFICES) await log.sign('office.registered', { ...office }, at);
   const devices: string[] = [];
+  const keysOf = new Map<string, DeviceKeys>();
   const enroll = async (deviceId: string, country: Country, role: Role) => {
-    const { statement } = await enrollDevice(authority, {
+    const { statement, keys } = await enrollDevice(authority, {
       deviceId,
       country,
       role,
@@ -58,6 +68,7 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
     });
     log.append(statement);
     devices.push(deviceId);
+    keysOf.set(deviceId, keys);
   };
   await enroll(HUB_DEVICE_ID, 'KZ', 'hub');
   await enroll(ANALYST_DEVICE_ID, 'KZ', 'analyst');
@@ -74,5 +85,17 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
     authority: published,
     statements: log.statements,
   });
+  for (const deviceId of DEV_CONSOLE_DEVICES) {
+    const keys = keysOf.get(deviceId) as DeviceKeys;
+    const analyst = deviceId === ANALYST_DEVICE_ID;
+    const file = await sealConsoleKey(keys, DEV_CONSOLE_PASSPHRASE, {
+      deviceId,
+      role: analyst ? 'analyst' : 'device',
+      authority: published,
+      gateway: { audience: 'liaison-gateway' },
+      ...(analyst ? { hub: { url: 'http://127.0.0.1:8090', audience: 'liaison-hub' } } : {}),
+    });
+    await writeSecretFile(paths.consoleKey(deviceId), `${JSON.stringify(file, null, 2)}\n`);
+  }
   return devices;
 }

@@ -1,0 +1,44 @@
+/**
+ * Everything the Console takes from Liaison: the SDK's public entry (src/index.ts, `liaison` once
+ * installed), and the libsodium helpers the Console's own vault uses. Nothing here is copied.
+ */
+
+export { Emitter } from '../../client/emitter.js';
+export { fromBase64Url, ready, sodium, toBase64Url } from '../../crypto/sodium.js';
+export {
+  AlertBody as AlertBodySchema,
+  type AlertBody,
+  AlertCategory as AlertCategorySchema,
+  type AlertCategory,
+  type Body,
+  type ClientEvents,
+  Country as CountrySchema,
+  createClientToken,
+  type DeviceKeys,
+  Directory,
+  type Envelope,
+  FeedEscalation,
+  FeedSubscribeAck,
+  fingerprint,
+  HUB_OFFICE_ID,
+  isLiaisonError,
+  type KnownHead,
+  LiaisonClient,
+  LiaisonError,
+  type Message,
+  type Office,
+  officeOfDevice,
+  type PinnedAuthority,
+  Precedence as PrecedenceSchema,
+  type Precedence,
+  pinAuthority,
+  RecordEntry as RecordEntrySchema,
+  type RecordEntry,
+  type RecordFilter,
+  Signed,
+} from '../../index.js';
+export {
+  ConsoleKeyFile,
+  openConsoleKey,
+  WrongPassphrase,
+} from '../../keystore/console-key.js';

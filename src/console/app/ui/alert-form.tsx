@@ -1,0 +1,271 @@
+import { useState } from 'preact/hooks';
+import { t } from '../i18n.js';
+import {
+  type AlertBody,
+  AlertBodySchema,
+  AlertCategorySchema,
+  CountrySchema,
+  PrecedenceSchema,
+} from '../sdk.js';
+import { fromLocalInput, toLocalInput } from '../time.js';
+
+/** The protocol's own lists: one definition of each (protocol/v1). */
+export const CATEGORIES = AlertCategorySchema.options;
+export const PRECEDENCES = PrecedenceSchema.options;
+const DOCUMENT_TYPES = ['passport', 'id-card', 'visa', 'vehicle-registration', 'cargo', 'other'];
+const COUNTRIES = CountrySchema.options;
+
+type Subject = Record<string, string> & { kind: 'vehicle' | 'person' | 'document' };
+
+/** Drops empty optional fields: the schema wants them absent, not empty. */
+const compact = (subject: Subject) =>
+  Object.fromEntries(Object.entries(subject).filter(([, v]) => v.trim() !== ''));
+
+/** The structured alert: every field the protocol's AlertBody has, checked by its schema. */
+export function AlertForm(props: {
+  office: string;
+  bcp: string;
+  onSend: (alert: AlertBody) => void;
+  onCancel: () => void;
+}) {
+  const now = Date.now();
+  const [v, setV] = useState({
+    category: 'suspicious-vehicle',
+    precedence: 'PRIORITY',
+    title: '',
+    description: '',
+    bcp: props.bcp,
+    lat: '',
+    lon: '',
+    validFrom: toLocalInput(now),
+    validUntil: toLocalInput(now + 24 * 3_600_000),
+  });
+  const [subjects, setSubjects] = useState<Subject[]>([]);
+  const [error, setError] = useState<string | undefined>();
+  const set = (key: keyof typeof v) => (e: Event) =>
+    setV({ ...v, [key]: (e.target as HTMLInputElement).value });
+  const setSubject = (index: number, key: string) => (e: Event) =>
+    setSubjects(
+      subjects.map((s, i) =>
+        i === index ? { ...s, [key]: (e.target as HTMLInputElement).value } : s,
+      ),
+    );
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const coordinates =
+      v.lat.trim() && v.lon.trim() ? { lat: Number(v.lat), lon: Number(v.lon) } : undefined;
+    const candidate = {
+      type: 'alert',
+      category: v.category,
+      precedence: v.precedence,
+      title: v.title.trim(),
+      description: v.description,
+      location: coordinates ? { bcp: v.bcp.trim(), coordinates } : { bcp: v.bcp.trim() },
+      subjects: subjects.map(compact),
+      validFrom: fromLocalInput(v.validFrom),
+      validUntil: fromLocalInput(v.validUntil),
+    };
+    const parsed = AlertBodySchema.safeParse(candidate);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = String(issue?.path[0] ?? '');
+      const label = field in v ? t(`alert.${field}`) : field;
+      return setError(t('alert.invalid', { problem: label || issue?.message }));
+    }
+    props.onSend(parsed.data);
+  };
+
+  const field = (
+    key: keyof typeof v,
+    type: 'text' | 'number' | 'datetime-local' = 'text',
+    required = false,
+  ) => (
+    <label class="field">
+      <span>{t(`alert.${key}`)}</span>
+      <input
+        type={type as 'text'}
+        name={key}
+        value={v[key]}
+        onInput={set(key)}
+        required={required}
+      />
+    </label>
+  );
+
+  return (
+    <form class="alert-form card" onSubmit={submit} data-testid="alert-form">
+      <h3>{t('alert.formTitle', { office: props.office })}</h3>
+      <div class="row">
+        <label class="field">
+          <span>{t('alert.category')}</span>
+          <select name="category" value={v.category} onChange={set('category')}>
+            {CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {t(`category.${c}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>{t('alert.precedence')}</span>
+          <select name="precedence" value={v.precedence} onChange={set('precedence')}>
+            {PRECEDENCES.map((p) => (
+              <option key={p} value={p}>
+                {t(`precedence.${p}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {field('title', 'text', true)}
+      <label class="field">
+        <span>{t('alert.description')}</span>
+        <textarea name="description" rows={3} value={v.description} onInput={set('description')} />
+      </label>
+      <div class="row">
+        {field('bcp', 'text', true)}
+        {field('lat', 'number')}
+        {field('lon', 'number')}
+      </div>
+      <div class="row">
+        {field('validFrom', 'datetime-local', true)}
+        {field('validUntil', 'datetime-local', true)}
+      </div>
+      <fieldset class="subjects">
+        <legend>{t('alert.subjects')}</legend>
+        {subjects.map((s, i) => (
+          <div class="row subject" key={i}>
+            <strong>{t(`alert.${s.kind}`)}</strong>
+            {s.kind === 'vehicle' && (
+              <>
+                <input
+                  aria-label={t('alert.plate')}
+                  placeholder={t('alert.plate')}
+                  value={s.plate}
+                  onInput={setSubject(i, 'plate')}
+                />
+                <select
+                  aria-label={t('alert.country')}
+                  value={s.country}
+                  onChange={setSubject(i, 'country')}
+                >
+                  <option value="">{t('alert.country')}</option>
+                  {COUNTRIES.map((c) => (
+                    <option key={c} value={c}>
+                      {c}
+                    </option>
+                  ))}
+                </select>
+              </>
+            )}
+            {s.kind === 'person' && (
+              <>
+                <input
+                  aria-label={t('alert.name')}
+                  placeholder={t('alert.name')}
+                  value={s.name}
+                  onInput={setSubject(i, 'name')}
+                />
+                <input
+                  aria-label={t('alert.dateOfBirth')}
+                  type="date"
+                  value={s.dateOfBirth}
+                  onInput={setSubject(i, 'dateOfBirth')}
+                />
+                <input
+                  aria-label={t('alert.nationality')}
+                  placeholder={t('alert.nationality')}
+                  maxLength={2}
+                  value={s.nationality}
+                  onInput={setSubject(i, 'nationality')}
+                />
+              </>
+            )}
+            {s.kind === 'document' && (
+              <>
+                <select
+                  aria-label={t('alert.documentType')}
+                  value={s.documentType}
+                  onChange={setSubject(i, 'documentType')}
+                >
+                  {DOCUMENT_TYPES.map((d) => (
+                    <option key={d} value={d}>
+                      {t(`documentType.${d}`)}
+                    </option>
+                  ))}
+                </select>
+                <input
+                  aria-label={t('alert.number')}
+                  placeholder={t('alert.number')}
+                  value={s.number}
+                  onInput={setSubject(i, 'number')}
+                />
+                <input
+                  aria-label={t('alert.issuingCountry')}
+                  placeholder={t('alert.issuingCountry')}
+                  maxLength={2}
+                  value={s.issuingCountry}
+                  onInput={setSubject(i, 'issuingCountry')}
+                />
+              </>
+            )}
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => setSubjects(subjects.filter((_, j) => j !== i))}
+            >
+              {t('alert.remove')}
+            </button>
+          </div>
+        ))}
+        <div class="row">
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => setSubjects([...subjects, { kind: 'vehicle', plate: '', country: '' }])}
+          >
+            {t('alert.addVehicle')}
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() =>
+              setSubjects([
+                ...subjects,
+                { kind: 'person', name: '', dateOfBirth: '', nationality: '' },
+              ])
+            }
+          >
+            {t('alert.addPerson')}
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() =>
+              setSubjects([
+                ...subjects,
+                { kind: 'document', documentType: 'passport', number: '', issuingCountry: '' },
+              ])
+            }
+          >
+            {t('alert.addDocument')}
+          </button>
+        </div>
+      </fieldset>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="row">
+        <button type="submit" class="primary">
+          {t('alert.send')}
+        </button>
+        <button type="button" class="secondary" onClick={props.onCancel}>
+          {t('alert.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
