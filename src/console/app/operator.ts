@@ -12,7 +12,6 @@ import {
   type ConsoleKeyFile,
   type DeviceKeys,
   Emitter,
-  fingerprint,
   isLiaisonError,
   LiaisonClient,
   type Message,
