@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { signDirectoryHead } from '../crypto/statement.js';
 import { loadConfig } from '../gateway/config.js';
 import { runGateway } from '../gateway/main.js';
@@ -9,6 +10,27 @@ import { loadDirectory, setDirectoryHead } from '../keystore/directory-file.js';
 import { exists } from '../keystore/files.js';
 import { readAuthorityKey } from '../keystore/keyfile.js';
 import { ConfigError } from '../runtime/env.js';
+
+const LOCAL_REDIS = 'redis://127.0.0.1:6379';
+
+/** Whether a Redis answers at `url` within a second. */
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** How long the head a development gateway signs at start stays valid. */
 const DEV_HEAD_VALIDITY_MS = 7 * 24 * 3_600_000;
@@ -28,12 +50,22 @@ export async function gatewayCommand(argv: string[], print: (line: string) => vo
     // Development only: the authority key sits beside the gateway, so it signs a fresh head at
     // every start. In production the authority signs heads offline (keys/README.md).
     const authority = await readAuthorityKey(paths.authorityKey);
+    const directory = await loadDirectory(paths.directory).catch((error: unknown) => {
+      throw new ConfigError(
+        `keys/dev does not load (${(error as Error).message}); it may be from an older version: delete keys/dev and start again`,
+      );
+    });
     const now = Date.now();
-    const head = await signDirectoryHead(authority, (await loadDirectory(paths.directory)).head, {
+    const head = await signDirectoryHead(authority, directory.head, {
       issuedAt: now,
       expiresAt: now + DEV_HEAD_VALIDITY_MS,
     });
     await setDirectoryHead(paths.directory, head);
+    // The quick start uses a Redis on this machine when one answers, so the hub can run too.
+    if (env.REDIS_URL === undefined && (await redisAnswers(LOCAL_REDIS))) {
+      env.REDIS_URL = LOCAL_REDIS;
+      print(`using the Redis at ${LOCAL_REDIS} (set REDIS_URL to choose another)`);
+    }
   }
   if (!(await exists(env.AUTHORITY_FILE ?? 'keys/dev/authority.pub.json'))) {
     throw new ConfigError(

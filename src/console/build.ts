@@ -101,10 +101,11 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const report = await buildConsole();
+  // On stderr: the build runs inside `npm pack --json`, whose stdout must stay JSON.
   for (const f of report.files)
-    console.log(`  ${f.name.padEnd(12)} ${kib(f.bytes).padStart(10)}  gzip ${kib(f.gzip)}`);
+    console.error(`  ${f.name.padEnd(12)} ${kib(f.bytes).padStart(10)}  gzip ${kib(f.gzip)}`);
   const verdict = report.firstLoadGzip <= FIRST_LOAD_BUDGET_BYTES ? 'within' : 'OVER';
-  console.log(
+  console.error(
     `console built in ${relative(process.cwd(), report.outdir)}: first load ${kib(report.firstLoadGzip)} gzip, ${verdict} the ${kib(FIRST_LOAD_BUDGET_BYTES)} budget`,
   );
   if (verdict === 'OVER') process.exitCode = 1;

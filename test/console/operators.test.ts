@@ -221,10 +221,17 @@ describe('the Console: two offices chat in their browsers', () => {
     const { world } = stack;
     const rotated = await generateDeviceKeys('KG-AKZHOL/duty-1');
     const added = await generateDeviceKeys('KG-AKZHOL/duty-2');
-    await stack.gateway.sync.submit([
-      await rotationStatement(world, rotated, device(world, 'KG-AKZHOL/duty-1').keyId, Date.now()),
-      await world.certify(added, 'device'),
-    ]);
+    // The authority writes both into its log, one after the other, and publishes them.
+    const rotation = await rotationStatement(
+      world,
+      rotated,
+      device(world, 'KG-AKZHOL/duty-1').keyId,
+      Date.now(),
+    );
+    world.directory.apply(rotation);
+    const enrolment = await world.certify(added, 'device');
+    world.directory.apply(enrolment);
+    await stack.gateway.sync.submit([rotation, enrolment]);
     // The next send finds the directory moved on, refreshes it, verifies it, and warns.
     await say(kordai, 'After the rotation');
     const warnings = kordai.getByTestId('key-warning');

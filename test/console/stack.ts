@@ -13,6 +13,7 @@ import { type Hub, startHub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { sealConsoleKey } from '../../src/keystore/console-key.js';
 import { REDIS_URL } from '../fixtures/engines.js';
+import { signedHead } from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 export const AUDIENCE = 'liaison-test-gateway';
@@ -93,8 +94,10 @@ export async function startStack(
       },
       { engine: gatewayEngine, authority: world.directory.authority, logger },
     );
-    if (gateway.sync.directory.version === 0)
+    if (gateway.sync.directory.version === 0) {
       await gateway.sync.submit(world.directory.statements());
+      await gateway.sync.submitHead(await signedHead(world));
+    }
     return gateway;
   };
   let gateway: Gateway | undefined = await launchGateway();
