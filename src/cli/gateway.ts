@@ -66,6 +66,8 @@ export async function gatewayCommand(argv: string[], print: (line: string) => vo
       env.REDIS_URL = LOCAL_REDIS;
       print(`using the Redis at ${LOCAL_REDIS} (set REDIS_URL to choose another)`);
     }
+    // Keys of one development set apart from another's: a new keys/dev starts from a clean slate.
+    env.REDIS_PREFIX ??= `liaison-dev:${authority.keyId}:`;
   }
   if (!(await exists(env.AUTHORITY_FILE ?? 'keys/dev/authority.pub.json'))) {
     throw new ConfigError(
