@@ -9,7 +9,7 @@ import { HubStore } from '../../src/hub/store.js';
 import { AnalystClient, type AnalystEvents, type AnalystOptions } from '../../src/index.js';
 import { enroll, nextStatement } from '../fixtures/directory-changes.js';
 import { REDIS_URL } from '../fixtures/engines.js';
-import { connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import { connect, flash, request, seal, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 const HUB_AUDIENCE = 'liaison-test-hub';
@@ -28,18 +28,6 @@ function waitFor<K extends keyof AnalystEvents>(
     });
   });
 }
-
-const flash = (title: string): Body => ({
-  type: 'alert',
-  category: 'illegal-crossing',
-  precedence: 'FLASH',
-  title,
-  description: '',
-  location: { bcp: 'Kordai' },
-  subjects: [],
-  validFrom: Date.now(),
-  validUntil: Date.now() + 3_600_000,
-});
 
 describe('the analyst SDK against a real hub', () => {
   let world: World;
@@ -111,7 +99,10 @@ describe('the analyst SDK against a real hub', () => {
   });
 
   it('catches up on the record, then follows it live, filtered, in order, each entry once', async () => {
-    const earlier = [await send({ type: 'chat', text: 'one' }), await send(flash('Two'))];
+    const earlier = [
+      await send({ type: 'chat', text: 'one' }),
+      await send(flash('Two', 'illegal-crossing')),
+    ];
     await expect
       .poll(async () => (await analyst().searchRecord()).entries.length, { timeout: 10_000 })
       .toBeGreaterThanOrEqual(2);
@@ -126,7 +117,7 @@ describe('the analyst SDK against a real hub', () => {
     await chats.start();
     expect(seen).toEqual([earlier[0]]);
 
-    await send(flash('Three'));
+    await send(flash('Three', 'illegal-crossing'));
     const live = await send({ type: 'chat', text: 'four' });
     const arrived = await waitFor(chats, 'record', (e) => e.id === live);
     expect(arrived).toMatchObject({ kind: 'chat', from: 'KZ-KORDAI', to: ['KG-AKZHOL'] });
@@ -151,7 +142,7 @@ describe('the analyst SDK against a real hub', () => {
   it('reports an overdue FLASH alert as an escalation', async () => {
     const client = analyst({ filter: { precedence: 'FLASH' }, after: 1_000_000 });
     await client.start();
-    const alertId = await send(flash('Crossing outside the post'));
+    const alertId = await send(flash('Crossing outside the post', 'illegal-crossing'));
     expect(await waitFor(client, 'escalation', (e) => e.alertId === alertId)).toMatchObject({
       alertId,
       precedence: 'FLASH',

@@ -2,30 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubStreamMeta } from '../../protocol/v1/hub-stream.js';
-import type { Body } from '../../protocol/v1/payload.js';
 import { Escalator } from '../../src/hub/escalator.js';
 import { parseEntry } from '../../src/hub/record.js';
 import { Recorder } from '../../src/hub/recorder.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
-import { chat, seal } from '../fixtures/gateway.js';
+import { chat, flash, seal } from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 // Someone who can write to Redis (or a hostile gateway) adds items to the hub stream with
 // metadata of their choosing, to frame an office, skew the statistics or stop an escalation.
 // The hub records what the envelope's own signed header says, and flags the difference.
-
-const flash = (title: string): Body => ({
-  type: 'alert',
-  category: 'drug-seizure',
-  precedence: 'FLASH',
-  title,
-  description: '',
-  location: { bcp: 'Kordai' },
-  subjects: [],
-  validFrom: Date.now(),
-  validUntil: Date.now() + 3_600_000,
-});
 
 describe('the hub records from the envelope, not from the stream’s metadata', () => {
   let world: World;

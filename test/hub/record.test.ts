@@ -12,21 +12,8 @@ import { Recorder, recordBatch } from '../../src/hub/recorder.js';
 import { trimRecord } from '../../src/hub/retention.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
-import { chat, connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import { chat, connect, flash, request, seal, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
-
-/** A FLASH alert from Kordai, valid for an hour. */
-const flash = (title: string): Body => ({
-  type: 'alert',
-  category: 'drug-seizure',
-  precedence: 'FLASH',
-  title,
-  description: '',
-  location: { bcp: 'Kordai' },
-  subjects: [],
-  validFrom: Date.now(),
-  validUntil: Date.now() + 3_600_000,
-});
 
 describe('the hub record', () => {
   let world: World;
