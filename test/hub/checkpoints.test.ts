@@ -11,10 +11,10 @@ import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { signCheckpoint, verifyRecord } from '../../src/hub/checkpoints.js';
 import { entryHash, formatEntry, parseEntry, verifyChain } from '../../src/hub/record.js';
-import { Recorder } from '../../src/hub/recorder.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { chat, connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import { testRecorder } from '../fixtures/hub.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 // Whoever controls Redis rewrites the record: edits an entry and recomputes every hash after
@@ -90,17 +90,8 @@ describe('record checkpoints', () => {
       expect(await request(kordai, 'envelope:send', envelope)).toMatchObject({ ok: true });
     }
     kordai.close();
-    const recorder = new Recorder({
-      store,
-      directory: () => world.directory,
-      hubKeys: device(world, 'CARICC/hub'),
+    const recorder = testRecorder(store, world, 'checkpoints', {
       deadlines: { FLASH: 60_000, IMMEDIATE: 60_000 },
-      group: 'hub',
-      consumer: 'checkpoints',
-      refresh: async () => {},
-      onError: (error) => {
-        throw error;
-      },
     });
     while ((await recorder.drain()) > 0) {}
     await store.checkpoints.add(

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubStreamMeta } from '../../protocol/v1/hub-stream.js';
 import { Escalator } from '../../src/hub/escalator.js';
 import { parseEntry } from '../../src/hub/record.js';
-import { Recorder } from '../../src/hub/recorder.js';
+import type { Recorder } from '../../src/hub/recorder.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { chat, flash, seal } from '../fixtures/gateway.js';
+import { testRecorder } from '../fixtures/hub.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 // Someone who can write to Redis (or a hostile gateway) adds items to the hub stream with
@@ -48,18 +49,7 @@ describe('the hub records from the envelope, not from the stream’s metadata', 
     store = new HubStore(REDIS_URL, prefix);
     await store.stream.ensureGroup('hub');
     redis = new Redis(REDIS_URL);
-    recorder = new Recorder({
-      store,
-      directory: () => world.directory,
-      hubKeys: device(world, 'CARICC/hub'),
-      deadlines: { FLASH: 200, IMMEDIATE: 400 },
-      group: 'hub',
-      consumer: 'forged-meta',
-      refresh: async () => {},
-      onError: (error) => {
-        throw error;
-      },
-    });
+    recorder = testRecorder(store, world, 'forged-meta');
   });
   afterAll(async () => {
     await store.close();

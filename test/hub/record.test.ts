@@ -8,11 +8,12 @@ import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { Escalator } from '../../src/hub/escalator.js';
 import { parseEntry, verifyChain } from '../../src/hub/record.js';
-import { Recorder, recordBatch } from '../../src/hub/recorder.js';
+import { type Recorder, recordBatch } from '../../src/hub/recorder.js';
 import { trimRecord } from '../../src/hub/retention.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { chat, connect, flash, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import { testRecorder } from '../fixtures/hub.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 describe('the hub record', () => {
@@ -26,19 +27,7 @@ describe('the hub record', () => {
   let akzhol: Socket;
   const recorders: Recorder[] = [];
   const recorder = (consumer: string, staleMs = 30_000) => {
-    const r = new Recorder({
-      store,
-      directory: () => world.directory,
-      hubKeys: device(world, 'CARICC/hub'),
-      deadlines: { FLASH: 200, IMMEDIATE: 400 },
-      group: 'hub',
-      consumer,
-      refresh: async () => {},
-      onError: (error) => {
-        throw error;
-      },
-      staleMs,
-    });
+    const r = testRecorder(store, world, consumer, { staleMs });
     recorders.push(r);
     return r;
   };
