@@ -126,10 +126,12 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
   } catch {
     input = undefined;
   }
-  const parsed = Envelope.safeParse(input);
-  const described = parsed.success ? describe(parsed.data) : UNKNOWN;
   const directory = options.directory();
-  const refused = async (error: unknown, signedBy?: string): Promise<Judged> => {
+  const refused = async (
+    error: unknown,
+    described: Described,
+    signedBy?: string,
+  ): Promise<Judged> => {
     const code = isLiaisonError(error) ? error.code : 'ENVELOPE_INVALID';
     const office = signedBy ?? (await provenSender(input, directory))?.officeId;
     return {
@@ -147,13 +149,16 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
   try {
     verified = await verifyEnvelope(input, directory, acceptedAt, { acceptedAt });
   } catch (error) {
-    return refused(error);
+    // Only an envelope that failed verification is parsed here: a sound one was parsed by it.
+    const parsed = Envelope.safeParse(input);
+    return refused(error, parsed.success ? describe(parsed.data) : UNKNOWN);
   }
+  const described = describe(verified.envelope);
   let body: Body;
   try {
     body = (await openVerifiedEnvelope(verified, options.hubKeys)).body;
   } catch (error) {
-    return refused(error, verified.sender.officeId);
+    return refused(error, described, verified.sender.officeId);
   }
   if (!claim || !agrees(claim, described, item.envelope)) {
     // The envelope is sound; the gateway (or whoever wrote to Redis) said something else.
