@@ -14,6 +14,7 @@ import { authenticate, type Session } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, parse } from '../runtime/wire.js';
 import type { Metrics } from './metrics.js';
+import { cutSlowConsumer, outboundBytes } from './outbound.js';
 import { relayEnvelope } from './relay.js';
 
 /** How long a connection counts as present without a heartbeat (survives a killed instance). */
@@ -32,6 +33,8 @@ export interface GatewayContext {
   readonly logger: Logger;
   readonly audience: string;
   readonly rateLimitPerMinute: number;
+  /** Bytes a socket may have waiting to be written before it is cut as a slow consumer. */
+  readonly maxOutboundBytes: number;
   /** Local sockets by device: a device has at most one live connection. */
   readonly sockets: Map<string, Socket>;
   /** Requests being served, so shutdown can wait for them. */
@@ -57,12 +60,29 @@ export async function attachConnection(socket: Socket, session: Session, context
   if (previous && previous !== socket) closeSession(previous, 'SESSION_REPLACED');
   context.sockets.set(session.deviceId, socket);
 
+  /**
+   * Every push goes through here: a reader that lets more than maxOutboundBytes pile up is cut
+   * (SLOW_CONSUMER) instead of growing this process's memory; what it missed waits in its inbox.
+   */
+  const push = (event: string, payload: unknown) => {
+    if (socket.disconnected) return;
+    const buffered = outboundBytes(socket);
+    metrics.outboundPeak.observe(buffered);
+    if (buffered > context.maxOutboundBytes) {
+      metrics.slowConsumers.inc();
+      log.warn({ buffered }, 'slow consumer cut');
+      cutSlowConsumer(socket);
+      return;
+    }
+    socket.emit(event, payload);
+  };
+
   const onDeviceMessage = (message: string) => {
     const m = JSON.parse(message);
     if (m.type === 'envelope') {
-      socket.emit('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope: m.envelope });
+      push('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope: m.envelope });
     } else if (m.type === 'status') {
-      socket.emit('envelope:status', {
+      push('envelope:status', {
         id: m.id,
         status: 'delivered',
         deviceId: m.deviceId,
@@ -76,10 +96,10 @@ export async function attachConnection(socket: Socket, session: Session, context
     const m = JSON.parse(message);
     if (m.type === 'escalation') {
       const { alertId, precedence, to, acceptedAt, escalatedAt } = m;
-      socket.emit('alert:escalated', { alertId, precedence, to, acceptedAt, escalatedAt });
+      push('alert:escalated', { alertId, precedence, to, acceptedAt, escalatedAt });
     }
     if (m.type === 'presence')
-      socket.emit('presence', { officeId: m.officeId, online: m.online, at: m.at });
+      push('presence', { officeId: m.officeId, online: m.online, at: m.at });
   };
   let expiry = setTimeout(
     () => closeSession(socket, 'TOKEN_EXPIRED'),
@@ -122,7 +142,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     for (const office of sync.directory.linkedOffices(session.officeId)) {
       // Dropping a connection that is not there only counts the live ones.
       const count = await presence.dropPresence(office, '');
-      socket.emit('presence', { officeId: office, online: count > 0, at: Date.now() });
+      push('presence', { officeId: office, online: count > 0, at: Date.now() });
     }
     if (socket.disconnected) return;
     heartbeat = setInterval(() => {

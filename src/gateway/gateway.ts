@@ -13,6 +13,7 @@ import { attachConnection, closeSession, type GatewayContext } from './connectio
 import { type ConsoleOptions, serveConsole } from './console.js';
 import { registerRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
+import { MAX_OUTBOUND_BYTES } from './outbound.js';
 
 export interface GatewayOptions {
   readonly host: string;
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   readonly bootstrap?: readonly Signed[];
   /** The directory head that came with the bootstrap statements, if the file has one. */
   readonly bootstrapHead?: Signed;
+  /** Bytes a socket may have waiting to be written before it is cut (default MAX_OUTBOUND_BYTES). */
+  readonly maxOutboundBytes?: number;
   /** Where the built web Console is and which hub it may reach (see console.ts). */
   readonly console?: ConsoleOptions;
 }
@@ -87,6 +90,7 @@ export async function startGateway(
     logger,
     audience: options.audience,
     rateLimitPerMinute: options.rateLimitPerMinute,
+    maxOutboundBytes: options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES,
     sockets: new Map(),
     inFlight: { count: 0, drained: [] },
   };

@@ -34,6 +34,14 @@ export function createMetrics() {
       'liaison_inbox_pending_max',
       'Deepest inbox among devices connected to this instance (at scrape)',
     ),
+    slowConsumers: m.counter(
+      'liaison_slow_consumers_cut_total',
+      'Sockets cut because their reader let too many bytes pile up (SLOW_CONSUMER)',
+    ),
+    outboundPeak: m.peak(
+      'liaison_outbound_buffered_bytes_peak',
+      'Most bytes seen waiting to be written to one socket since start',
+    ),
     fetchedItems: m.histogram(
       'liaison_inbox_fetch_items',
       'Items returned per inbox:fetch (backlog a device catches up on)',

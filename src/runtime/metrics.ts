@@ -15,6 +15,23 @@ export function metricSet(prefix: string) {
     counter: (name: string, help: string, labelNames: string[] = []) =>
       new Counter({ name, help, labelNames, registers }),
     gauge: (name: string, help: string) => new Gauge({ name, help, registers }),
+    /** A gauge of the highest value `observe` was given since start (read at scrape). */
+    peak: (name: string, help: string) => {
+      let highest = 0;
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(highest);
+        },
+      });
+      return {
+        observe: (value: number) => {
+          if (value > highest) highest = value;
+        },
+      };
+    },
     histogram: (name: string, help: string, buckets: number[]) =>
       new Histogram({ name, help, buckets, registers }),
   };

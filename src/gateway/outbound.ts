@@ -1,0 +1,55 @@
+import type { Socket } from 'socket.io';
+
+/**
+ * Most bytes one socket may have waiting to be written (engine.io's write buffer plus what the
+ * WebSocket has not handed to the kernel) before it is cut. Well above one fetch page
+ * (MAX_PAGE_BYTES) and a burst of pushes; far below what a stalled reader would otherwise pile up.
+ */
+export const MAX_OUTBOUND_BYTES = 8 * 1024 * 1024;
+
+/** The WebSocket close code and reason a slow consumer is cut with (4000-4999: application). */
+export const SLOW_CONSUMER_CLOSE = { code: 4008, reason: 'SLOW_CONSUMER' } as const;
+
+interface EngineInternals {
+  writeBuffer?: { data?: unknown }[];
+  transport?: {
+    socket?: {
+      bufferedAmount?: number;
+      close?(code: number, reason: string): void;
+      terminate?(): void;
+    };
+  };
+  close?(discard: boolean): void;
+}
+
+const sizeOf = (data: unknown) =>
+  typeof data === 'string'
+    ? data.length
+    : data instanceof ArrayBuffer || ArrayBuffer.isView(data)
+      ? data.byteLength
+      : 0;
+
+/**
+ * Bytes written to this socket that its reader has not taken yet, as far as this process holds
+ * them. Counts engine.io's write buffer (bounded by the cut, so the walk stays short).
+ */
+export function outboundBytes(socket: Socket): number {
+  const conn = socket.conn as unknown as EngineInternals;
+  let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+  for (const packet of conn.writeBuffer ?? []) bytes += sizeOf(packet.data);
+  return bytes;
+}
+
+/**
+ * Cuts a reader that does not keep up: the buffered pushes are dropped (they stay in its inbox,
+ * where it fetches them after reconnecting), the WebSocket is closed with SLOW_CONSUMER and torn
+ * down at once, since a stalled reader would never read the close frame either.
+ */
+export function cutSlowConsumer(socket: Socket): void {
+  const conn = socket.conn as unknown as EngineInternals;
+  const ws = conn.transport?.socket;
+  conn.writeBuffer = [];
+  ws?.close?.(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason);
+  ws?.terminate?.();
+  conn.close?.(true);
+}
