@@ -18,6 +18,7 @@ import {
   verifyDirectoryHead,
   verifyStatement,
 } from '../crypto/statement.js';
+import { fromBase64Url, fromUtf8 } from '../crypto/sodium.js';
 import { LiaisonError } from '../errors.js';
 
 export interface Office {
@@ -57,6 +58,19 @@ export interface RecipientKey {
   readonly deviceId: string;
   readonly keyId: string;
   readonly encryptionPublicKey: Uint8Array;
+}
+
+/**
+ * The place in the log a statement claims (`seq`, `prev`), read WITHOUT checking its signature:
+ * only to refuse one that cannot follow the log before spending a verification on it.
+ */
+function claimedPosition(signed: Signed): { seq?: unknown; prev?: unknown } {
+  try {
+    const json = JSON.parse(fromUtf8(fromBase64Url(signed.payload))) as unknown;
+    return typeof json === 'object' && json !== null ? json : {};
+  } catch {
+    return {};
+  }
 }
 
 /** How far in the future a directory head's issue time may lie (clocks drift). */
@@ -119,6 +133,57 @@ export class Directory {
    * its seq, or it skips one, or its prev is not the hash before it), or contradicts the directory.
    */
   apply(signed: Signed): boolean {
+    const vetted = this.vet(signed);
+    if (!vetted) return false;
+    this.record(vetted.statement, vetted.certificate);
+    this.statementIds.add(vetted.statement.id);
+    this.log.push(signed);
+    this.hashes.push(vetted.hash);
+    this.hashIndex.add(vetted.hash);
+    return true;
+  }
+
+  /**
+   * What apply checks, without applying: false for a repeat, a LiaisonError for a statement that
+   * would be refused. Costs one signature check at most, whatever the directory's size.
+   */
+  admits(signed: Signed): boolean {
+    return this.vet(signed) !== undefined;
+  }
+
+  /**
+   * Throws STATEMENT_OUT_OF_ORDER unless the batch's new statements (repeats left out) follow
+   * this log one after another; reads their claimed places only, so garbage costs no signature
+   * check. Returns those new statements, in order.
+   */
+  fresh(batch: readonly Signed[]): Signed[] {
+    const fresh: Signed[] = [];
+    const seen = new Set<string>();
+    let at = this.head;
+    for (const signed of batch) {
+      let hash: string;
+      try {
+        hash = statementHash(signed);
+      } catch {
+        throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
+      }
+      if (this.hashIndex.has(hash) || seen.has(hash)) continue;
+      const { seq, prev } = claimedPosition(signed);
+      if (seq !== at.version + 1 || prev !== at.hash) {
+        throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'statement does not follow the log', {
+          seq: typeof seq === 'number' ? seq : null,
+          version: at.version,
+        });
+      }
+      seen.add(hash);
+      fresh.push(signed);
+      at = { version: at.version + 1, hash };
+    }
+    return fresh;
+  }
+
+  /** Every check of apply; undefined for a repeat. */
+  private vet(signed: Signed) {
     // A statement already in the log has the same bytes as one verified before: no signature
     // check needed to recognise a repeat (replays cost a hash, not a verification).
     let hash: string;
@@ -127,7 +192,7 @@ export class Directory {
     } catch {
       throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
     }
-    if (this.hashIndex.has(hash)) return false;
+    if (this.hashIndex.has(hash)) return undefined;
     const statement = verifyStatement(signed, this.authority);
     if (statement.seq <= this.log.length) {
       throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'another statement holds this seq', {
@@ -143,13 +208,7 @@ export class Directory {
     }
     if (this.statementIds.has(statement.id))
       throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
-    const certificate = this.check(statement);
-    this.record(statement, certificate);
-    this.statementIds.add(statement.id);
-    this.log.push(signed);
-    this.hashes.push(hash);
-    this.hashIndex.add(hash);
-    return true;
+    return { hash, statement, certificate: this.check(statement) };
   }
 
   /**

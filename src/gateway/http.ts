@@ -9,7 +9,11 @@ import type { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
 import { scrape } from '../runtime/metrics.js';
 import { parse } from '../runtime/wire.js';
+import { addressRate } from './address-rate.js';
 import type { Metrics } from './metrics.js';
+
+/** Directory posts one client address may make per minute (they need no token). */
+export const DIRECTORY_POSTS_PER_MINUTE = 30;
 
 /** The HTTP side of the gateway: the directory, health, readiness and metrics. */
 export function registerRoutes(
@@ -30,27 +34,41 @@ export function registerRoutes(
     notFound: true,
   });
 
-  app.get('/v1/directory', async (request) => {
+  // The whole directory is the same bytes until it changes: made once per version and head.
+  let whole: { tag: string; body: string } | undefined;
+  app.get('/v1/directory', async (request, reply) => {
     const query = parse(DirectoryQuery, request.query);
     await sync.refresh();
     const { directory } = sync;
+    // Names the log's end and the head served: a client that has both gets 304 and no body.
+    const tag = `"${directory.head.version}.${directory.head.hash}.${sync.head?.signature ?? '-'}"`;
+    void reply.header('etag', tag).header('cache-control', 'no-cache');
+    if (request.headers['if-none-match'] === tag) return reply.status(304).send();
     const after = Math.min(query.after, directory.version);
-    return {
+    if (after === 0 && whole?.tag === tag) {
+      return reply.type('application/json; charset=utf-8').send(whole.body);
+    }
+    const body = JSON.stringify({
       authority: directory.authority.keyId,
       version: directory.version,
       statements: directory
         .statements(after)
         .map((statement, i) => ({ version: after + i + 1, statement })),
       ...(sync.head ? { head: sync.head } : {}),
-    };
+    });
+    if (after === 0) whole = { tag, body };
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 
-  app.post('/v1/directory/head', async (request) => {
+  const posts = addressRate({ max: DIRECTORY_POSTS_PER_MINUTE, windowMs: 60_000 });
+  // Counted on arrival, before the body is even parsed.
+  const limited = { onRequest: async (request: { ip: string }) => posts.take(request.ip) };
+  app.post('/v1/directory/head', limited, async (request) => {
     const body = parse(SubmitHeadRequest, request.body);
     return { version: await sync.submitHead(body.head) };
   });
 
-  app.post('/v1/directory/statements', async (request) => {
+  app.post('/v1/directory/statements', limited, async (request) => {
     const body = parse(SubmitStatementsRequest, request.body);
     return { version: await sync.submit(body.statements) };
   });

@@ -121,25 +121,29 @@ export class DirectorySync {
 
   /**
    * Accepts statements submitted over HTTP: each must verify against the authority and fit the
-   * directory; repeats are skipped. Returns the directory version after them.
+   * directory; repeats are skipped. Returns the directory version after them. The cost does not
+   * grow with the directory: repeats cost a hash, a statement out of place is refused before any
+   * signature check, and each new one is checked once against the head and stored in turn.
    */
   async submit(statements: readonly Signed[]): Promise<number> {
+    await this.refresh();
+    const fresh = this.directory.fresh(statements);
+    // Every signature before anything is stored: one forged statement refuses the whole batch.
+    for (const signed of fresh) verifyStatement(signed, this.authority);
+    for (const signed of fresh) await this.append(signed);
+    return this.directory.version;
+  }
+
+  /** Appends one statement at the log's end, if it is still new there and fits. */
+  private async append(signed: Signed): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       await this.refresh();
+      if (!this.directory.admits(signed)) return; // another instance stored it meanwhile
       const base = this.directory.version;
-      const scratch = new Directory(this.authority);
-      scratch.applyAll(this.directory.statements());
-      const fresh = statements.filter((s) => scratch.apply(s));
-      if (fresh.length === 0) return base;
-      if (
-        await this.log.appendStatements(
-          base,
-          fresh.map((s) => JSON.stringify(s)),
-        )
-      ) {
-        await this.pubsub.publish(channels.directory, String(base + fresh.length));
+      if (await this.log.appendStatements(base, [JSON.stringify(signed)])) {
+        await this.pubsub.publish(channels.directory, String(base + 1));
         await this.refresh();
-        return this.directory.version;
+        return;
       }
     }
     throw new LiaisonError('UNAVAILABLE', 'the directory is changing too fast; retry');
