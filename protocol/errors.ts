@@ -94,6 +94,14 @@ export const ERRORS = {
   },
   SENDER_MISMATCH: { status: 403, message: 'The envelope names another device as its signer' },
   RATE_LIMITED: { status: 429, message: 'Too many messages; slow down' },
+  SLOW_CONSUMER: {
+    status: 503,
+    message: 'The connection did not read what it was sent in time and was closed; reconnect and fetch',
+  },
+  INBOX_FULL: {
+    status: 507,
+    message: 'A recipient device has too many envelopes waiting; retry once it has caught up',
+  },
   HISTORY_EXPIRED: { status: 410, message: 'Messages expired before this device fetched them' },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
   FORBIDDEN: { status: 403, message: 'This identity may not do that' },

@@ -11,6 +11,7 @@ import {
   type PinnedAuthority,
   verifyCertificate,
 } from '../crypto/certificate.js';
+import { fromBase64Url, fromUtf8 } from '../crypto/sodium.js';
 import {
   EMPTY_LOG,
   type LogPosition,
@@ -18,7 +19,6 @@ import {
   verifyDirectoryHead,
   verifyStatement,
 } from '../crypto/statement.js';
-import { fromBase64Url, fromUtf8 } from '../crypto/sodium.js';
 import { LiaisonError } from '../errors.js';
 
 export interface Office {

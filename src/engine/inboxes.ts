@@ -40,6 +40,12 @@ export interface AcceptResult {
   readonly offsets: Readonly<Record<string, number>>;
 }
 
+/**
+ * Most envelope bytes one fetch returns (besides the first item, which always comes): with 64 KiB
+ * envelopes a page of 500 would otherwise be 32 MB, held in Redis's reply and the gateway's memory.
+ */
+export const MAX_PAGE_BYTES = 1024 * 1024;
+
 export interface FetchResult {
   readonly items: StoredItem[];
   readonly more: boolean;
@@ -59,8 +65,11 @@ export interface Inboxes {
   accept(request: AcceptRequest): Promise<AcceptResult>;
   /** The first acceptance of an envelope id, if it was accepted (and is within retention). */
   acceptedBefore(id: string): Promise<{ sender: string; seq: number; acceptedAt: number } | null>;
-  /** Items after `after`, at most `limit`, in order; expired items are dropped and reported. */
-  fetch(device: string, after: number, limit: number): Promise<FetchResult>;
+  /**
+   * Items after `after`, in order: at most `limit`, and no more envelope bytes than `maxBytes`
+   * (default MAX_PAGE_BYTES) beyond the first item; expired items are dropped and reported.
+   */
+  fetch(device: string, after: number, limit: number, maxBytes?: number): Promise<FetchResult>;
   /** Removes everything up to `upTo`; returns what was removed (for delivered receipts). */
   ack(device: string, upTo: number): Promise<{ id: string; sender: string }[]>;
   /** How many items wait in a device's inbox. */

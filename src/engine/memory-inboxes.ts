@@ -7,6 +7,7 @@ import {
   type FetchResult,
   type Inboxes,
   idTaken,
+  MAX_PAGE_BYTES,
   type StoredItem,
 } from './inboxes.js';
 import { channels } from './keyspace.js';
@@ -101,15 +102,31 @@ export class MemoryInboxes implements Inboxes {
     return { sender: previous.sender, seq, acceptedAt };
   }
 
-  async fetch(device: string, after: number, limit: number): Promise<FetchResult> {
+  async fetch(
+    device: string,
+    after: number,
+    limit: number,
+    maxBytes = MAX_PAGE_BYTES,
+  ): Promise<FetchResult> {
     const inbox = this.inboxes.get(device);
     if (!inbox) return { items: [], more: false, gap: null };
     const expired = this.expire(inbox);
     const from = Math.max(after, inbox.acked);
     const pending = inbox.items.filter((item) => item.offset > from);
-    const items = pending.slice(0, limit);
+    const items: StoredItem[] = [];
+    let bytes = 0;
+    for (const item of pending) {
+      const size = Buffer.byteLength(item.envelope);
+      if (items.length === limit || (items.length > 0 && bytes + size > maxBytes)) break;
+      items.push(item);
+      bytes += size;
+    }
     const firstKept = pending[0]?.offset ?? inbox.next + 1;
-    return { items, more: pending.length > limit, gap: expiredGap(expired, from, firstKept) };
+    return {
+      items,
+      more: pending.length > items.length,
+      gap: expiredGap(expired, from, firstKept),
+    };
   }
 
   async ack(device: string, upTo: number) {

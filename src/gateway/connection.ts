@@ -65,16 +65,18 @@ export async function attachConnection(socket: Socket, session: Session, context
    * (SLOW_CONSUMER) instead of growing this process's memory; what it missed waits in its inbox.
    */
   const push = (event: string, payload: unknown) => {
-    if (socket.disconnected) return;
+    if (keepsUp()) socket.emit(event, payload);
+  };
+  /** False (and the socket cut) when its reader let more than the bound pile up. */
+  const keepsUp = () => {
+    if (socket.disconnected) return false;
     const buffered = outboundBytes(socket);
     metrics.outboundPeak.observe(buffered);
-    if (buffered > context.maxOutboundBytes) {
-      metrics.slowConsumers.inc();
-      log.warn({ buffered }, 'slow consumer cut');
-      cutSlowConsumer(socket);
-      return;
-    }
-    socket.emit(event, payload);
+    if (buffered <= context.maxOutboundBytes) return true;
+    metrics.slowConsumers.inc();
+    log.warn({ buffered }, 'slow consumer cut');
+    cutSlowConsumer(socket);
+    return false;
   };
 
   const onDeviceMessage = (message: string) => {
@@ -209,15 +211,29 @@ export async function attachConnection(socket: Socket, session: Session, context
     };
   });
 
+  // One fetch at a time per socket, each page bounded in bytes (MAX_PAGE_BYTES), and none for a
+  // reader that has not taken the pages before: what one socket can make this process hold.
+  let fetching = false;
   handle('inbox:fetch', FetchRequest, async ({ after, limit }) => {
-    const page = await inboxes.fetch(session.deviceId, after, limit);
-    metrics.fetchedItems.observe(page.items.length);
-    const items = page.items.map((item) => ({
-      offset: item.offset,
-      acceptedAt: item.acceptedAt,
-      envelope: JSON.parse(item.envelope),
-    }));
-    return { items, more: page.more, gap: page.gap };
+    if (fetching) {
+      throw new LiaisonError('RATE_LIMITED', 'one inbox:fetch at a time: wait for its answer', {
+        fetchesInFlight: 1,
+      });
+    }
+    if (!keepsUp()) throw new LiaisonError('SLOW_CONSUMER');
+    fetching = true;
+    try {
+      const page = await inboxes.fetch(session.deviceId, after, limit);
+      metrics.fetchedItems.observe(page.items.length);
+      const items = page.items.map((item) => ({
+        offset: item.offset,
+        acceptedAt: item.acceptedAt,
+        envelope: JSON.parse(item.envelope),
+      }));
+      return { items, more: page.more, gap: page.gap };
+    } finally {
+      fetching = false;
+    }
   });
 
   handle('inbox:ack', InboxAckRequest, async ({ upTo }) => {

@@ -48,6 +48,42 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       expect(page.gap).toBeNull();
     });
 
+    it('a page holds no more envelope bytes than the budget (but always one item), and pages cover all in order', async () => {
+      engine = make();
+      const big = 'y'.repeat(60_000);
+      for (let i = 0; i < 12; i++) {
+        const id = randomUUID();
+        await engine.inboxes.accept({
+          id,
+          sender: 'KZ-KORDAI/desk-1',
+          envelope: `{"id":"${id}","x":"${big}"}`,
+          devices: ['KG-AKZHOL/desk-1'],
+          meta: '{}',
+          rate: NO_LIMIT,
+        });
+      }
+      const offsets: number[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await engine.inboxes.fetch('KG-AKZHOL/desk-1', after, 500, 200_000);
+        const bytes = page.items.reduce((sum, item) => sum + item.envelope.length, 0);
+        expect(page.items.length).toBeGreaterThan(0);
+        expect(bytes).toBeLessThanOrEqual(200_000);
+        offsets.push(...page.items.map((item) => item.offset));
+        after = page.items.at(-1)?.offset ?? after;
+        if (!page.more) break;
+      }
+      expect(offsets).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      // A budget smaller than one envelope still moves forward, one item a page.
+      const one = await engine.inboxes.fetch('KG-AKZHOL/desk-1', 0, 500, 10);
+      expect(one.items.map((item) => item.offset)).toEqual([1]);
+      expect(one.more).toBe(true);
+      // Exactly `limit` items left: no more.
+      const last = await engine.inboxes.fetch('KG-AKZHOL/desk-1', 10, 2);
+      expect(last.items.map((item) => item.offset)).toEqual([11, 12]);
+      expect(last.more).toBe(false);
+    });
+
     it("pushes each stored envelope on its devices' channels, and nothing for a repeat", async () => {
       engine = make();
       const heard: string[] = [];

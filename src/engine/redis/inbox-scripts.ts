@@ -62,8 +62,10 @@ return result
 `;
 
 /**
- * KEYS: inbox, meta. ARGV: after, limit, retentionMs.
- * Drops items past retention from the head, then reads. Returns {expiredUpTo, from, next, items}.
+ * KEYS: inbox, meta. ARGV: after, limit, retentionMs, maxBytes.
+ * Drops items past retention from the head, then reads in small steps until `limit` items or
+ * `maxBytes` of envelope text (the first item always comes), so a page of large envelopes never
+ * sits whole in Redis's memory. Returns {expiredUpTo, from, next, more (0/1), items}.
  */
 export const FETCH = `
 ${NOW}
@@ -72,8 +74,23 @@ local expired = tonumber(redis.call('HGET', KEYS[2], 'expired') or '0')
 local acked = tonumber(redis.call('HGET', KEYS[2], 'acked') or '0')
 local nextOffset = tonumber(redis.call('HGET', KEYS[2], 'next') or '0')
 local from = math.max(tonumber(ARGV[1]), acked)
-local items = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. from, '+inf', 'LIMIT', 0, tonumber(ARGV[2]) + 1)
-return {expired, from, nextOffset, items}
+local limit, budget = tonumber(ARGV[2]), tonumber(ARGV[4])
+local items, bytes, cursor, full = {}, 0, from, false
+while not full do
+  local chunk = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. cursor, '+inf', 'LIMIT', 0, 16)
+  if #chunk == 0 then break end
+  for _, member in ipairs(chunk) do
+    local offset, envelope = string.match(member, '^(%d+)|[^|]*|[^|]*|%d+|()')
+    local size = #member - envelope + 1
+    if #items == limit or (#items > 0 and bytes + size > budget) then full = true break end
+    items[#items + 1] = member
+    bytes = bytes + size
+    cursor = offset
+  end
+end
+local more = 0
+if full then more = 1 end
+return {expired, from, nextOffset, more, items}
 `;
 
 /** KEYS: inbox, meta. ARGV: upTo. Removes items up to upTo; returns {id, sender, id, sender...}. */

@@ -5,6 +5,7 @@ import {
   type FetchResult,
   type Inboxes,
   idTaken,
+  MAX_PAGE_BYTES,
   type StoredItem,
 } from '../inboxes.js';
 import { channels } from '../keyspace.js';
@@ -92,17 +93,22 @@ export class RedisInboxes implements Inboxes {
     return { sender, seq: Number(seq), acceptedAt: Number(acceptedAt) };
   }
 
-  async fetch(device: string, after: number, limit: number): Promise<FetchResult> {
-    const [expired, from, next, members] = (await this.scripts.fetch(
+  async fetch(
+    device: string,
+    after: number,
+    limit: number,
+    maxBytes = MAX_PAGE_BYTES,
+  ): Promise<FetchResult> {
+    const [expired, from, next, more, members] = (await this.scripts.fetch(
       ...this.inboxKeys(device),
       after,
       limit,
       this.retentionMs,
-    )) as [number, number, number, string[]];
-    const all = members.map(parseItem);
-    const items = all.slice(0, limit);
-    const firstKept = all[0]?.offset ?? next + 1;
-    return { items, more: all.length > limit, gap: expiredGap(expired, from, firstKept) };
+      maxBytes,
+    )) as [number, number, number, number, string[]];
+    const items = members.map(parseItem);
+    const firstKept = items[0]?.offset ?? next + 1;
+    return { items, more: more === 1, gap: expiredGap(expired, from, firstKept) };
   }
 
   async ack(device: string, upTo: number) {
