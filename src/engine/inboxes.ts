@@ -34,6 +34,8 @@ export interface AcceptResult {
   readonly duplicate: boolean;
   /** True when a rate counter was over its limit: nothing was stored, seq and offsets are 0/empty. */
   readonly rateLimited: boolean;
+  /** A recipient device whose inbox is full (MAX_INBOX_ITEMS): nothing was stored either. */
+  readonly fullInbox?: string;
   readonly seq: number;
   readonly acceptedAt: number;
   /** Inbox offset per device; empty for a duplicate. */
@@ -45,6 +47,12 @@ export interface AcceptResult {
  * envelopes a page of 500 would otherwise be 32 MB, held in Redis's reply and the gateway's memory.
  */
 export const MAX_PAGE_BYTES = 1024 * 1024;
+
+/**
+ * Most items one device's inbox holds: a sender addressing a full inbox gets INBOX_FULL (nothing is
+ * stored for anyone), so an office that never reads cannot grow Redis without bound.
+ */
+export const MAX_INBOX_ITEMS = 10_000;
 
 export interface FetchResult {
   readonly items: StoredItem[];

@@ -7,6 +7,7 @@ import {
   type FetchResult,
   type Inboxes,
   idTaken,
+  MAX_INBOX_ITEMS,
   MAX_PAGE_BYTES,
   type StoredItem,
 } from './inboxes.js';
@@ -32,6 +33,8 @@ export interface MemoryInboxesOptions {
   readonly counters: MemoryCounters;
   /** Where stored envelopes are pushed. */
   readonly pubsub: MemoryPubSub;
+  /** Most items one inbox holds (default MAX_INBOX_ITEMS). */
+  readonly maxInboxItems?: number;
 }
 
 /** The inboxes of one process. */
@@ -54,6 +57,22 @@ export class MemoryInboxes implements Inboxes {
     if (previous && previous.until > now) {
       if (previous.sender !== request.sender) throw idTaken();
       return { ...previous.result, duplicate: true, offsets: {} };
+    }
+    const maxItems = this.options.maxInboxItems ?? MAX_INBOX_ITEMS;
+    for (const device of request.devices) {
+      const inbox = this.inboxes.get(device);
+      if (!inbox) continue;
+      this.expire(inbox);
+      if (inbox.items.length >= maxItems) {
+        return {
+          duplicate: false,
+          rateLimited: false,
+          fullInbox: device,
+          seq: 0,
+          acceptedAt: 0,
+          offsets: {},
+        };
+      }
     }
     for (const key of request.rate.keys) {
       if (counters.count(key, request.rate.windowMs) > request.rate.max) {

@@ -10,6 +10,8 @@ export interface MemoryEngineOptions {
   /** How long an inbox item and an idempotency record are kept (ms). */
   readonly retentionMs: number;
   readonly clock?: () => number;
+  /** Most items one inbox holds (default MAX_INBOX_ITEMS). */
+  readonly maxInboxItems?: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export class MemoryEngine implements Engine {
       clock,
       counters: this.counters,
       pubsub: this.pubsub,
+      ...(options.maxInboxItems ? { maxInboxItems: options.maxInboxItems } : {}),
     });
   }
 

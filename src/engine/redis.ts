@@ -12,6 +12,8 @@ export interface RedisEngineOptions {
   /** Prefix of every key and channel, so deployments (and test files) never collide. */
   readonly prefix: string;
   readonly retentionMs: number;
+  /** Most items one inbox holds (default MAX_INBOX_ITEMS). */
+  readonly maxInboxItems?: number;
   /** Connection trouble (ioredis reconnects by itself and queues commands meanwhile). */
   readonly onError?: (error: Error) => void;
 }
@@ -36,7 +38,7 @@ export class RedisEngine implements Engine {
     }
     const connection = new RedisConnection(options);
     this.connection = connection;
-    this.inboxes = new RedisInboxes(connection, options.retentionMs);
+    this.inboxes = new RedisInboxes(connection, options.retentionMs, options.maxInboxItems);
     this.directoryLog = new RedisDirectoryLog(connection);
     this.replayGuard = new RedisReplayGuard(connection);
     this.counters = new RedisCounters(connection);

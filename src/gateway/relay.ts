@@ -101,6 +101,10 @@ export async function relayEnvelope(
       max: context.rateLimitPerMinute,
     },
   });
+  if (result.fullInbox !== undefined) {
+    // The recipient has not read for a long time: tell the sender, store nothing for anyone.
+    throw new LiaisonError('INBOX_FULL', undefined, { deviceId: result.fullInbox });
+  }
   if (result.rateLimited) {
     throw new LiaisonError('RATE_LIMITED', undefined, {
       limitPerMinute: context.rateLimitPerMinute,

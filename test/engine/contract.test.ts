@@ -84,6 +84,46 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       expect(last.more).toBe(false);
     });
 
+    it('a full inbox refuses new envelopes for every recipient, and takes them again once read', async () => {
+      engine = make(60_000, { maxInboxItems: 3 });
+      for (let i = 0; i < 3; i++) await send(engine, ['KG-AKZHOL/desk-1']);
+      const refused = await send(engine, ['KG-AKZHOL/duty-1', 'KG-AKZHOL/desk-1']);
+      expect(refused.fullInbox).toBe('KG-AKZHOL/desk-1');
+      expect(await engine.inboxes.pending('KG-AKZHOL/duty-1')).toBe(0);
+      await engine.inboxes.ack('KG-AKZHOL/desk-1', 1);
+      const taken = await send(engine, ['KG-AKZHOL/desk-1']);
+      expect(taken.fullInbox).toBeUndefined();
+      expect(taken.offsets).toEqual({ 'KG-AKZHOL/desk-1': 4 });
+    });
+
+    it('a large ack removes everything up to it and reports each envelope once', async () => {
+      engine = make();
+      const ids = new Set<string>();
+      for (let i = 0; i < 1_200; i++) {
+        const id = randomUUID();
+        ids.add(id);
+        await send(engine, ['KG-AKZHOL/desk-1'], undefined, id);
+      }
+      const removed = await engine.inboxes.ack('KG-AKZHOL/desk-1', 1_150);
+      expect(removed).toHaveLength(1_150);
+      expect(new Set(removed.map((r) => r.id)).size).toBe(1_150);
+      for (const r of removed) expect(ids.has(r.id)).toBe(true);
+      const rest = await engine.inboxes.fetch('KG-AKZHOL/desk-1', 0, 500);
+      expect(rest.items.map((i) => i.offset)).toEqual(
+        Array.from({ length: 50 }, (_, i) => 1_151 + i),
+      );
+    });
+
+    it('a large expired backlog is dropped and reported as one gap', async () => {
+      engine = make(300);
+      for (let i = 0; i < 1_200; i++) await send(engine, ['KG-AKZHOL/desk-1']);
+      await sleep(400);
+      await send(engine, ['KG-AKZHOL/desk-1']);
+      const page = await engine.inboxes.fetch('KG-AKZHOL/desk-1', 0, 500);
+      expect(page.gap).toEqual({ from: 1, to: 1_200, reason: 'expired' });
+      expect(page.items.map((i) => i.offset)).toEqual([1_201]);
+    });
+
     it("pushes each stored envelope on its devices' channels, and nothing for a repeat", async () => {
       engine = make();
       const heard: string[] = [];

@@ -5,6 +5,7 @@ import {
   type FetchResult,
   type Inboxes,
   idTaken,
+  MAX_INBOX_ITEMS,
   MAX_PAGE_BYTES,
   type StoredItem,
 } from '../inboxes.js';
@@ -41,6 +42,7 @@ export class RedisInboxes implements Inboxes {
   constructor(
     private readonly connection: RedisConnection,
     private readonly retentionMs: number,
+    private readonly maxInboxItems = MAX_INBOX_ITEMS,
   ) {
     this.scripts = {
       accept: connection.script('accept', ACCEPT),
@@ -66,11 +68,23 @@ export class RedisInboxes implements Inboxes {
       rate.windowMs,
       rate.max,
       rate.keys.length,
+      this.maxInboxItems,
       ...request.devices.map((device) => k.channel(channels.device(device))),
     )) as [number, string, ...number[]];
     const [status, record, ...offsetList] = reply;
     if (status === 2)
       return { duplicate: false, rateLimited: true, seq: 0, acceptedAt: 0, offsets: {} };
+    if (status === 3) {
+      const fullInbox = request.devices[Number(record) - 1];
+      return {
+        duplicate: false,
+        rateLimited: false,
+        fullInbox,
+        seq: 0,
+        acceptedAt: 0,
+        offsets: {},
+      };
+    }
     const [sender, seq, acceptedAt] = record.split('|') as [string, string, string];
     if (sender !== request.sender) throw idTaken();
     const offsets: Record<string, number> = {};
@@ -99,25 +113,36 @@ export class RedisInboxes implements Inboxes {
     limit: number,
     maxBytes = MAX_PAGE_BYTES,
   ): Promise<FetchResult> {
-    const [expired, from, next, more, members] = (await this.scripts.fetch(
-      ...this.inboxKeys(device),
-      after,
-      limit,
-      this.retentionMs,
-      maxBytes,
-    )) as [number, number, number, number, string[]];
+    // Expired items go in bounded steps, each a short script call, before the page is read.
+    let reply: [number, number, number, number, string[], number];
+    do {
+      reply = (await this.scripts.fetch(
+        ...this.inboxKeys(device),
+        after,
+        limit,
+        this.retentionMs,
+        maxBytes,
+      )) as typeof reply;
+    } while (reply[5] === 0);
+    const [expired, from, next, more, members] = reply;
     const items = members.map(parseItem);
     const firstKept = items[0]?.offset ?? next + 1;
     return { items, more: more === 1, gap: expiredGap(expired, from, firstKept) };
   }
 
   async ack(device: string, upTo: number) {
-    const flat = (await this.scripts.ack(...this.inboxKeys(device), upTo)) as string[];
+    // A large ack goes in bounded steps (STEP_ITEMS each), so no one call blocks Redis for long.
     const removed: { id: string; sender: string }[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      removed.push({ id: flat[i] as string, sender: flat[i + 1] as string });
+    for (;;) {
+      const [done, ...flat] = (await this.scripts.ack(...this.inboxKeys(device), upTo)) as [
+        number,
+        ...string[],
+      ];
+      for (let i = 0; i < flat.length; i += 2) {
+        removed.push({ id: flat[i] as string, sender: flat[i + 1] as string });
+      }
+      if (done === 1) return removed;
     }
-    return removed;
   }
 
   async pending(device: string): Promise<number> {
@@ -125,7 +150,8 @@ export class RedisInboxes implements Inboxes {
   }
 
   async dropInbox(device: string): Promise<void> {
-    await this.connection.redis.del(...this.inboxKeys(device));
+    // UNLINK frees a large inbox off Redis's main thread.
+    await this.connection.redis.unlink(...this.inboxKeys(device));
   }
 
   private inboxKeys(device: string): [string, string] {
