@@ -43,6 +43,8 @@ export function keyspace(prefix: string) {
     /** The latest directory head the authority signed. */
     directoryHead: `${prefix}directory:head`,
     presence: (office: string) => `${prefix}presence:${office}`,
+    /** Written by readiness checks: refused when Redis refuses writes. */
+    readinessProbe: `${prefix}ready`,
     /** What the gateway accepted, for the hub to record (a stream with a consumer group). */
     hubStream: `${prefix}hub`,
     // The hub

@@ -135,16 +135,22 @@ export async function attachConnection(socket: Socket, session: Session, context
     // Gone while we were setting up (replaced, or the client left): leave no presence behind.
     if (socket.disconnected) return;
 
-    const live = await presence.touchPresence(
-      session.officeId,
-      socket.id,
-      Date.now() + PRESENCE_TTL_MS,
-    );
-    if (live === 1) await announce(true);
-    for (const office of sync.directory.linkedOffices(session.officeId)) {
-      // Dropping a connection that is not there only counts the live ones.
-      const count = await presence.dropPresence(office, '');
-      push('presence', { officeId: office, online: count > 0, at: Date.now() });
+    // Presence is best effort: Redis out of memory refuses its writes, and the device must still
+    // be able to drain its inbox. The heartbeat tries again.
+    try {
+      const live = await presence.touchPresence(
+        session.officeId,
+        socket.id,
+        Date.now() + PRESENCE_TTL_MS,
+      );
+      if (live === 1) await announce(true);
+      for (const office of sync.directory.linkedOffices(session.officeId)) {
+        // Dropping a connection that is not there only counts the live ones.
+        const count = await presence.dropPresence(office, '');
+        push('presence', { officeId: office, online: count > 0, at: Date.now() });
+      }
+    } catch (error) {
+      log.warn({ err: error }, 'presence not updated');
     }
     if (socket.disconnected) return;
     heartbeat = setInterval(() => {

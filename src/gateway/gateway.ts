@@ -53,6 +53,8 @@ export async function startGateway(
 ): Promise<Gateway> {
   const { engine, logger } = deps;
   const metrics = createMetrics();
+  // A Redis that evicts keys would lose acknowledged envelopes: refuse to start on one.
+  await engine.ping();
   const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);
   await sync.start();
   if (options.bootstrap && sync.directory.version === 0) {

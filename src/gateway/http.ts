@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
 import { scrape } from '../runtime/metrics.js';
-import { parse } from '../runtime/wire.js';
+import { asLiaisonError, parse } from '../runtime/wire.js';
 import { addressRate } from './address-rate.js';
 import type { Metrics } from './metrics.js';
 
@@ -80,17 +80,22 @@ export function registerRoutes(
     try {
       await engine.ping();
       return { status: 'ready', engine: engine.kind, directoryVersion: sync.directory.version };
-    } catch {
-      return reply.status(503).send({ status: 'engine unreachable', engine: engine.kind });
+    } catch (error) {
+      // The reason says what to fix: "Redis out of memory", "Redis evicts keys (...)", ...
+      const { message, details } = asLiaisonError(error);
+      return reply.status(503).send({ status: message, engine: engine.kind, ...details });
     }
   });
 
   app.get('/metrics', async (_request, reply) => {
+    // The inbox gauges need Redis; the rest is this process's own and is served in an outage.
     const depths = await Promise.all(
       [...deps.localDevices()].map((d) => engine.inboxes.pending(d)),
-    );
-    metrics.pendingTotal.set(depths.reduce((sum, n) => sum + n, 0));
-    metrics.pendingMax.set(Math.max(0, ...depths));
+    ).catch(() => undefined);
+    if (depths) {
+      metrics.pendingTotal.set(depths.reduce((sum, n) => sum + n, 0));
+      metrics.pendingMax.set(Math.max(0, ...depths));
+    }
     return scrape(metrics.registry, reply);
   });
 }

@@ -1,17 +1,21 @@
 import type { z } from 'zod';
 import { ERRORS } from '../../protocol/errors.js';
 import type { WireError } from '../../protocol/v1/primitives.js';
+import { redisUnavailable } from '../engine/redis/health.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 
-/** Any error as a LiaisonError: its own, or INTERNAL for what was not meant for the wire. */
+/**
+ * Any error as a LiaisonError: its own, UNAVAILABLE (retryable) for Redis unable to serve, or
+ * INTERNAL for what was not meant for the wire.
+ */
 export const asLiaisonError = (error: unknown): LiaisonError =>
-  error instanceof LiaisonError ? error : new LiaisonError('INTERNAL');
+  error instanceof LiaisonError ? error : (redisUnavailable(error) ?? new LiaisonError('INTERNAL'));
 
 /** An error as it crosses the wire: a LiaisonError's code and details, or a bare INTERNAL. */
 export const wireError = (error: unknown): WireError =>
   error instanceof LiaisonError
     ? error.toWire()
-    : { code: 'INTERNAL', message: ERRORS.INTERNAL.message };
+    : (redisUnavailable(error)?.toWire() ?? { code: 'INTERNAL', message: ERRORS.INTERNAL.message });
 
 /**
  * Network input through its protocol schema, or VALIDATION_FAILED naming the first issues.

@@ -1,5 +1,14 @@
 import { Redis } from 'ioredis';
 import { type Keyspace, keyspace } from '../keyspace.js';
+import { checkRedis } from './health.js';
+
+/**
+ * During an outage every command fails within seconds (and maps to UNAVAILABLE) instead of
+ * waiting in ioredis's queue for the whole outage: one retry after a failed reconnect, a bounded
+ * connect, and a timeout for a Redis that is connected but does not answer (stopped, swapping).
+ */
+const PROMPT = { maxRetriesPerRequest: 1, connectTimeout: 2_000 } as const;
+const COMMAND_TIMEOUT_MS = 3_000;
 
 export interface RedisConnectionOptions {
   readonly url: string;
@@ -25,6 +34,8 @@ export class RedisConnection {
   constructor(private readonly options: RedisConnectionOptions) {
     this.keys = keyspace(options.prefix);
     this.redis = new Redis(options.url, {
+      ...PROMPT,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       lazyConnect: false,
       enableAutoPipelining: options.autoPipelining ?? true,
     });
@@ -34,7 +45,7 @@ export class RedisConnection {
   /** A connection in subscriber mode (it can do nothing else), made on first use. */
   get subscriber(): Redis {
     if (!this.subscriberConnection) {
-      this.subscriberConnection = new Redis(this.options.url);
+      this.subscriberConnection = new Redis(this.options.url, PROMPT);
       this.subscriberConnection.on('error', this.options.onError ?? (() => {}));
     }
     return this.subscriberConnection;
@@ -58,8 +69,9 @@ export class RedisConnection {
     return (...args) => (commands[command] as Run).apply(this.redis, args);
   }
 
+  /** Throws UNAVAILABLE with the reason unless Redis can serve and keep data (health.ts). */
   async ping(): Promise<void> {
-    await this.redis.ping();
+    await checkRedis(this.redis, this.keys.readinessProbe);
   }
 
   async close(): Promise<void> {
