@@ -96,7 +96,8 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, message: 'Too many messages; slow down' },
   SLOW_CONSUMER: {
     status: 503,
-    message: 'The connection did not read what it was sent in time and was closed; reconnect and fetch',
+    message:
+      'The connection did not read what it was sent in time and was closed; reconnect and fetch',
   },
   INBOX_FULL: {
     status: 507,

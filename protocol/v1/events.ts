@@ -77,7 +77,13 @@ export const PresenceEvent = z.strictObject({
 
 /** `session:closing` — the server is about to close this socket, and why. */
 export const ClosingEvent = z.strictObject({
-  code: z.enum(['SESSION_REPLACED', 'TOKEN_EXPIRED', 'DEVICE_REVOKED', 'SERVER_SHUTDOWN']),
+  code: z.enum([
+    'SESSION_REPLACED',
+    'TOKEN_EXPIRED',
+    'DEVICE_REVOKED',
+    'KEY_ROTATED',
+    'SERVER_SHUTDOWN',
+  ]),
   reconnectAfterMs: z.int().min(0).optional(),
 });
 

@@ -12,7 +12,7 @@ import { channels } from '../engine/keyspace.js';
 import { LiaisonError } from '../errors.js';
 import { authenticate, type Session } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
-import { type Ack, answer, parse } from '../runtime/wire.js';
+import { type Ack, answer, checkDepth, parse } from '../runtime/wire.js';
 import type { Metrics } from './metrics.js';
 import { cutSlowConsumer, outboundBytes } from './outbound.js';
 import { relayEnvelope } from './relay.js';
@@ -185,6 +185,7 @@ export async function attachConnection(socket: Socket, session: Session, context
         await answer(
           ack as Ack,
           async () => {
+            checkDepth(request);
             await ready;
             return run(schema ? parse(schema, request) : (request as z.infer<S>));
           },

@@ -134,6 +134,15 @@ export async function startGateway(
   // Revoking a device cuts its connections at once, on every instance: each follows the log.
   // A device revoked as a whole never comes back (ids are not re-enrolled): its inbox goes too.
   sync.onStatement((statement) => {
+    // A session signed in with a key that is rotated out is closed like a revoked one: its sends
+    // would be refused with KEY_ROTATED anyway; it reconnects with a token of the new key.
+    if (statement.kind === 'device.key-rotated') {
+      for (const socket of context.sockets.values()) {
+        if (socket.data.session.keyId === statement.previousKeyId)
+          closeSession(socket, 'KEY_ROTATED');
+      }
+      return;
+    }
     if (statement.kind !== 'device.revoked') return;
     if (statement.keyId === undefined) {
       engine.inboxes.dropInbox(statement.deviceId).catch((error) => {

@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
 import { scrape } from '../runtime/metrics.js';
-import { asLiaisonError, parse } from '../runtime/wire.js';
+import { asLiaisonError, checkDepth, parse } from '../runtime/wire.js';
 import { addressRate } from './address-rate.js';
 import type { Metrics } from './metrics.js';
 
@@ -33,6 +33,8 @@ export function registerRoutes(
     onRefused: (code) => metrics.refused.inc({ code }),
     notFound: true,
   });
+
+  app.addHook('preValidation', async (request) => checkDepth(request.body));
 
   // The whole directory is the same bytes until it changes: made once per version and head.
   let whole: { tag: string; body: string } | undefined;

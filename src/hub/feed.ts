@@ -3,9 +3,10 @@ import { Server } from 'socket.io';
 import { FeedSubscribeRequest } from '../../protocol/v1/analyst.js';
 import { channels } from '../engine/keyspace.js';
 import type { PubSub } from '../engine/pubsub.js';
+import { LiaisonError } from '../errors.js';
 import { handshakeToken, type Session, socketAuthentication } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
-import { type Ack, answer, parse } from '../runtime/wire.js';
+import { type Ack, answer, connectRefusal, parse } from '../runtime/wire.js';
 import { matches } from './filter.js';
 import type { RecordReader } from './reader.js';
 import { parseEntry } from './record.js';
@@ -30,6 +31,12 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
   });
+  // Nothing is served on the default namespace: refuse it rather than hold idle sockets.
+  io.use((_socket, next) =>
+    next(
+      connectRefusal(new LiaisonError('UNAUTHORIZED', 'connect to /analyst with an analyst token')),
+    ),
+  );
   const feed = io.of('/analyst');
   feed.use(
     socketAuthentication((socket) => options.analyst(handshakeToken(socket.handshake.auth))),

@@ -17,6 +17,26 @@ export const wireError = (error: unknown): WireError =>
     ? error.toWire()
     : (redisUnavailable(error)?.toWire() ?? { code: 'INTERNAL', message: ERRORS.INTERNAL.message });
 
+/** Deepest nesting any protocol message has, with room to spare (an envelope is 4 levels). */
+export const MAX_DEPTH = 32;
+
+/**
+ * Throws VALIDATION_FAILED when a value nests deeper than MAX_DEPTH: checked before any JSON or
+ * schema work, whose recursion a value 300,000 levels deep would overflow. Iterative, so it
+ * cannot overflow itself.
+ */
+export function checkDepth(value: unknown, max = MAX_DEPTH): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > max) {
+      throw new LiaisonError('VALIDATION_FAILED', `nested deeper than ${max} levels`);
+    }
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+}
+
 /**
  * Network input through its protocol schema, or VALIDATION_FAILED naming the first issues.
  * @example const { after, limit } = parse(FetchRequest, request);

@@ -7,7 +7,7 @@ import { toBase64Url, utf8 } from '../../src/crypto/sodium.js';
 import { createClientToken, signingKeyOf } from '../../src/crypto/token.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
-import { nextStatement } from '../fixtures/directory-changes.js';
+import { nextStatement, rotationStatement } from '../fixtures/directory-changes.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 import { AUDIENCE, connect, next, request, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
@@ -140,5 +140,23 @@ describe.each(ENGINES)('connecting to the gateway on the $name engine', ({ make 
     expect(response.status).toBe(200);
     expect(await closing).toEqual({ code: 'DEVICE_REVOKED' });
     expect(await refusal(connect(gateway, keys))).toBe('DEVICE_REVOKED');
+  });
+
+  it('rotating out the key a session signed in with closes it with KEY_ROTATED; the new key connects', async () => {
+    const keys = await generateDeviceKeys('KZ-KORDAI/spare-2');
+    const enrolment = await world.certify(keys, 'device');
+    world.directory.apply(enrolment);
+    await gateway.sync.submit([enrolment]);
+    const socket = await connect(gateway, keys);
+    sockets.push(socket);
+    const closing = next(socket, 'session:closing');
+    const fresh = await generateDeviceKeys(keys.deviceId);
+    const rotation = await rotationStatement(world, fresh, keys.keyId, Date.now());
+    world.directory.apply(rotation);
+    await gateway.sync.submit([rotation]);
+    expect(await closing).toEqual({ code: 'KEY_ROTATED' });
+    const again = await connect(gateway, fresh);
+    sockets.push(again);
+    expect(again.connected).toBe(true);
   });
 });

@@ -189,6 +189,21 @@ describe('the CARICC hub service', () => {
     );
     expect(refused.data?.code).toBe('FORBIDDEN');
     officeSocket.close();
+
+    // The default namespace serves nothing and takes no one, token or not.
+    for (const auth of [{}, { token: await token(analyst()) }]) {
+      const bare = io(hub.url, {
+        auth,
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
+      const refusal = await new Promise<{ data?: { code: string } }>((resolve) =>
+        bare.once('connect_error', resolve),
+      );
+      expect(refusal.data?.code).toBe('UNAUTHORIZED');
+      bare.close();
+    }
   });
 
   it('escalates an unacknowledged FLASH alert to the sending office and the analysts', async () => {
