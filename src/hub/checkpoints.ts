@@ -172,9 +172,21 @@ export async function verifyRecord(
     exported?: readonly unknown[];
   },
 ): Promise<RecordVerification> {
+  const seen = record.highestSeen;
   const entries = await record.allEntries();
   const [base, head] = await Promise.all([record.base(), record.head()]);
-  const chain = verifyChain(entries, base, head);
+  const chain: ChainReport =
+    head.seq < seen
+      ? {
+          ok: false,
+          entries: entries.length,
+          broken: {
+            position: entries.length + 1,
+            seq: head.seq + 1,
+            reason: `the record lost entries: its head is at ${head.seq}, this hub has seen ${seen}`,
+          },
+        }
+      : verifyChain(entries, base, head);
   const good: RecordCheckpointPayload[] = [];
   let refused = 0;
   const take = (candidate: unknown, mustVerify: boolean) => {

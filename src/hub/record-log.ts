@@ -69,8 +69,16 @@ export class RecordLog {
 
   /** Sequence number and hash of the last entry. */
   async head(): Promise<{ seq: number; hash: string }> {
-    return pointer(await this.connection.redis.get(this.connection.keys.recordHead));
+    const head = pointer(await this.connection.redis.get(this.connection.keys.recordHead));
+    this.highestSeen = Math.max(this.highestSeen, head.seq);
+    return head;
   }
+
+  /**
+   * The furthest head this process has read: a record whose head is now behind it lost entries
+   * (a Redis evicting keys drops the record whole, base and head with it).
+   */
+  highestSeen = 0;
 
   /** Where the kept record starts: the seq and hash of the last entry dropped by retention. */
   async base(): Promise<{ seq: number; hash: string }> {

@@ -145,6 +145,20 @@ describe('record checkpoints', () => {
     expect(report.checkpoints.broken?.reason).toMatch(/truncated/);
   });
 
+  it('a record evicted whole (entries, base, head and checkpoints) fails verify on a hub that saw it', async () => {
+    const before = await snapshot();
+    await verify();
+    await redis.del(key, `${key}:head`, `${key}:base`);
+    const report = await verifyRecord(store.record, [], {
+      directory: world.directory,
+      now: Date.now(),
+      retentionMs: 365 * DAY,
+    });
+    await restore(before);
+    expect(report).toMatchObject({ ok: false, entries: 0 });
+    expect(report.broken?.reason).toMatch(/lost entries: its head is at 0, this hub has seen 6/);
+  });
+
   it('the start trimmed and the base reset within retention is caught; after retention it is not', async () => {
     const before = await snapshot();
     const early = { ...parseEntry(before.list[1] as string) };
