@@ -248,7 +248,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     for (;;) {
       let page: Extract<z.infer<typeof Page>, { ok: true }>;
       try {
-        page = await request(socket, 'inbox:fetch', { after: this.lastOffset, limit: 200 }, Page);
+        page = await request(socket, 'inbox:fetch', { after: this.lastOffset, limit: 500 }, Page);
       } catch (error) {
         // Refused (e.g. the session is closing): the next connection catches up.
         if (isLiaisonError(error) && error.code !== 'VALIDATION_FAILED') return;
@@ -259,12 +259,22 @@ export class LiaisonClient extends Emitter<ClientEvents> {
           code: 'HISTORY_EXPIRED',
           message: `offsets ${page.gap.from}–${page.gap.to} expired before delivery`,
         });
-      for (const item of page.items) await this.receive(item.offset, item.envelope, false);
+      // One acknowledgement per page, once every item of it was delivered: a round trip per
+      // envelope made catching up on thousands take tens of seconds.
+      for (const item of page.items) await this.receive(item.offset, item.envelope, false, false);
+      if (page.items.length > 0 && this.options.acknowledge !== false) {
+        await this.acknowledgeUpTo(this.lastOffset);
+      }
       if (!page.more) return;
     }
   }
 
-  private async receive(offset: number, envelope: unknown, live = true): Promise<void> {
+  private async receive(
+    offset: number,
+    envelope: unknown,
+    live = true,
+    acknowledge = true,
+  ): Promise<void> {
     const id = (envelope as Partial<Envelope> | null)?.header?.id;
     if (offset <= this.lastOffset) return;
     // A push past a hole means something was not pushed to us: fetch it first.
@@ -281,7 +291,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       this.emit('problem', { code, message: (error as Error).message, id });
     }
     this.lastOffset = offset;
-    if (this.options.acknowledge !== false) await this.acknowledgeUpTo(offset);
+    if (acknowledge && this.options.acknowledge !== false) await this.acknowledgeUpTo(offset);
   }
 
   /** Tells the gateway everything up to `offset` was processed (it is then removed there). */

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   readonly bootstrap?: readonly Signed[];
   /** The directory head that came with the bootstrap statements, if the file has one. */
   readonly bootstrapHead?: Signed;
+  /** Directory posts one client address may make per minute (default 30). */
+  readonly directoryPostsPerMinute?: number;
   /** Bytes a socket may have waiting to be written before it is cut (default MAX_OUTBOUND_BYTES). */
   readonly maxOutboundBytes?: number;
   /** Where the built web Console is and which hub it may reach (see console.ts). */
@@ -103,6 +105,9 @@ export async function startGateway(
     metrics,
     isClosing: () => closing,
     localDevices: () => context.sockets.keys(),
+    ...(options.directoryPostsPerMinute
+      ? { directoryPostsPerMinute: options.directoryPostsPerMinute }
+      : {}),
   });
   await serveConsole(app, options.console);
 

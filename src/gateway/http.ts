@@ -25,6 +25,8 @@ export function registerRoutes(
     isClosing: () => boolean;
     /** Devices connected to this instance, for the queue-depth gauges. */
     localDevices: () => Iterable<string>;
+    /** Directory posts one address may make per minute (default DIRECTORY_POSTS_PER_MINUTE). */
+    directoryPostsPerMinute?: number;
   },
 ) {
   const { sync, engine, metrics } = deps;
@@ -62,7 +64,10 @@ export function registerRoutes(
     return reply.type('application/json; charset=utf-8').send(body);
   });
 
-  const posts = addressRate({ max: DIRECTORY_POSTS_PER_MINUTE, windowMs: 60_000 });
+  const posts = addressRate({
+    max: deps.directoryPostsPerMinute ?? DIRECTORY_POSTS_PER_MINUTE,
+    windowMs: 60_000,
+  });
   // Counted on arrival, before the body is even parsed.
   const limited = { onRequest: async (request: { ip: string }) => posts.take(request.ip) };
   app.post('/v1/directory/head', limited, async (request) => {
