@@ -151,6 +151,7 @@ export async function writeWorld(dir: string, shape: WorldShape): Promise<WorldP
     hub,
     { signing: hubSeeds.signing, encryption: hubSeeds.encryption as Uint8Array },
     hubCertificate,
+    'insecure-plaintext',
   );
   return paths;
 }

@@ -2,6 +2,7 @@
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
+import { ADMIN_USAGE, adminCommand } from './admin.js';
 import { alertCommand } from './alert.js';
 import { chatCommand } from './chat.js';
 import { demoCommand } from './demo.js';
@@ -25,11 +26,14 @@ const USAGE = `liaison <command>
   hub tail [--office O] [--border KZ-KG] [--kind K] [--precedence P]   an analyst's live view
                   [--gateway URL] also verifies that gateway's directory against the pinned root
   demo            seal and open a chat and an alert between two sample offices
-  keys ...        key tooling: authority, certificates, statements, development key set
+  keys ...        key tooling: authority, a device's own keys and enrolment request, development key set
+  admin ...       CARICC's authority: approve enrolments, offices, links, revocations, heads, publish
 
 ${HUB_USAGE}
 
-${KEYS_USAGE}`;
+${KEYS_USAGE}
+
+${ADMIN_USAGE}`;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -37,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'keys') await keysCommand(rest, print);
+    else if (command === 'admin') await adminCommand(rest, print);
     else if (command === 'demo') await demoCommand(rest, print);
     else if (command === 'chat') await chatCommand(rest, print);
     else if (command === 'alert') await alertCommand(rest, print);
