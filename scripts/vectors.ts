@@ -16,6 +16,7 @@ import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
 import { signCheckpoint } from '../src/hub/checkpoints.js';
+import { enrolmentVector, keyFileVector } from './key-vectors.js';
 
 export const VECTOR_TIME = Date.UTC(2026, 0, 15, 8, 30, 0);
 const VALID_FROM = Date.UTC(2026, 0, 1);
@@ -225,6 +226,8 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     }),
     'envelope-alert': await envelopeVector('alert', '00000000-0000-4000-8000-00000000e001', alert),
     checkpoint: await checkpointVector(devices['CARICC/hub'] as DeviceKeys),
+    'key-file': await keyFileVector(fixed),
+    enrolment: await enrolmentVector(fixed, VECTOR_TIME),
   };
 }
 
