@@ -102,6 +102,7 @@ export async function adminCommand(argv: string[], print: Print): Promise<void> 
     } else {
       await appendToDirectory(logFile, [signed.statement]);
       print(`appended to ${logFile}`);
+      await signed.afterAppend?.();
     }
   } finally {
     dropKeys(authority);
@@ -118,7 +119,10 @@ interface SignContext {
   print: Print;
 }
 
-type Signer = (context: SignContext) => Promise<{ statement: Signed } | { head: Signed }>;
+/** A statement to append (then `afterAppend`, once it is in the log), or a head to set. */
+type Signer = (
+  context: SignContext,
+) => Promise<{ statement: Signed; afterAppend?: () => Promise<void> } | { head: Signed }>;
 
 const countryOf = (officeId: string): Country =>
   (officeId === HUB_OFFICE_ID ? 'KZ' : officeId.slice(0, 2)) as Country;
@@ -167,13 +171,16 @@ const SIGNERS: Record<string, Signer> = {
       after: directory.head,
     });
     const approval = { v: 1, type: 'liaison.enrolment-approval', certificate, statement };
-    await writeFile(out, `${JSON.stringify(approval, null, 2)}\n`, { flag: 'wx' });
     print(`approved ${request.deviceId} (${request.role}), key ${request.keyId}, ${days} days`);
     print(
       `safety number (compare with the device's, out of band): ${fingerprint(request.signingPublicKey, request.encryptionPublicKey)}`,
     );
-    print(`certificate and statement written to ${out}`);
-    return { statement };
+    // Written once the statement is in the log, so no approval exists that the log lacks.
+    const afterAppend = async () => {
+      await writeFile(out, `${JSON.stringify(approval, null, 2)}\n`, { flag: 'wx' });
+      print(`certificate and statement written to ${out}`);
+    };
+    return { statement, afterAppend };
   },
 
   async link({ values, positionals, directory, authority }) {
