@@ -61,7 +61,7 @@ const options = {
   'authority-passphrase-fd': { type: 'string' },
 } as const;
 
-const required = (value: string | undefined, flag: string): string => {
+export const required = (value: string | undefined, flag: string): string => {
   if (!value) throw new UsageError(`missing --${flag}`);
   return value;
 };
@@ -124,7 +124,8 @@ type Signer = (
   context: SignContext,
 ) => Promise<{ statement: Signed; afterAppend?: () => Promise<void> } | { head: Signed }>;
 
-const countryOf = (officeId: string): Country =>
+/** The country of an office, from its id (CARICC sits in Kazakhstan). */
+export const countryOf = (officeId: string): Country =>
   (officeId === HUB_OFFICE_ID ? 'KZ' : officeId.slice(0, 2)) as Country;
 
 const SIGNERS: Record<string, Signer> = {

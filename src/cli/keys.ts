@@ -1,12 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Role, Signed } from '../../protocol/v1/certificate.js';
-import {
-  type Country,
-  DeviceId,
-  HUB_OFFICE_ID,
-  officeOfDevice,
-} from '../../protocol/v1/primitives.js';
+import { DeviceId, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { publishAuthority, verifyCertificate } from '../crypto/certificate.js';
 import { fingerprint } from '../crypto/keys.js';
 import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
@@ -29,7 +24,7 @@ import {
   writeAuthorityKey,
   writeDeviceKey,
 } from '../keystore/keyfile.js';
-import { adminCommand, daysFlag } from './admin.js';
+import { adminCommand, countryOf, daysFlag, required } from './admin.js';
 import {
   KEY_PROTECTION_USAGE,
   NEW_KEY_OPTIONS,
@@ -79,14 +74,6 @@ const options = {
 
 // Re-exported for the commands that import it from here (src/cli/hub.ts).
 export { UsageError };
-
-const required = (value: string | undefined, flag: string): string => {
-  if (!value) throw new UsageError(`missing --${flag}`);
-  return value;
-};
-
-const countryOf = (officeId: string): Country =>
-  (officeId === HUB_OFFICE_ID ? 'KZ' : officeId.slice(0, 2)) as Country;
 
 /** Runs `liaison keys ...`. */
 export async function keysCommand(argv: string[], print: Print): Promise<void> {
