@@ -206,7 +206,7 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
       const dir = values.dir ?? join('keys', 'dev');
       const devices = await generateDevKeySet(dir);
       print(
-        `development key set in ${dir}: ${devices.length} devices, directory ${keySetPaths(dir).directory}`,
+        `development key set in ${dir}: ${devices.length} devices, directory ${keySetPaths(dir).directory} (plaintext keys: development only)`,
       );
       return;
     }
