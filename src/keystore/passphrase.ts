@@ -90,6 +90,8 @@ function askAtTerminal(prompt: string): Promise<Buffer> {
       ),
     );
   }
+  // Echo goes off before the prompt shows, so nothing typed after it can be echoed.
+  input.setRawMode(true);
   process.stderr.write(prompt);
   const typed: number[] = [];
   return new Promise((resolve, reject) => {
@@ -112,7 +114,6 @@ function askAtTerminal(prompt: string): Promise<Buffer> {
       }
       chunk.fill(0);
     };
-    input.setRawMode(true);
     input.resume();
     input.on('data', onData);
   });
