@@ -84,7 +84,7 @@ export async function adminCommand(argv: string[], print: Print): Promise<void> 
       print,
     );
   }
-  const sign = SIGNERS[command ?? ''];
+  const sign = command && Object.hasOwn(SIGNERS, command) ? SIGNERS[command] : undefined;
   if (!sign) throw new UsageError(ADMIN_USAGE);
   const logFile = required(values.directory, 'directory');
   const directory = await loadDirectory(logFile);
