@@ -194,7 +194,10 @@ describe('liaison keys', () => {
     expect(result.stderr).toContain('liaison keys <command>');
   });
 
-  it('demo seals and opens a chat and an alert, and catches a tampered envelope', async () => {
+  // The demo makes a development key set first: seconds on a busy machine.
+  it('demo seals and opens a chat and an alert, and catches a tampered envelope', {
+    timeout: 120_000,
+  }, async () => {
     const result = await liaison('demo', '--dir', 'dev');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('what KG-AKZHOL/desk-1 reads');
