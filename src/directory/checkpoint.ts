@@ -2,7 +2,7 @@ import type { Signed } from '../../protocol/v1/certificate.js';
 import { RecordCheckpointPayload } from '../../protocol/v1/checkpoint.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { openSigned, signObject } from '../crypto/signed.js';
-import { ready } from '../crypto/sodium.js';
+import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
 import { LiaisonError } from '../errors.js';
 import type { Directory } from './directory.js';
 
@@ -34,7 +34,7 @@ export async function signCheckpoint(
 export function verifyCheckpoint(signed: Signed, directory: Directory): RecordCheckpointPayload {
   let claimed: unknown;
   try {
-    claimed = JSON.parse(Buffer.from(signed.payload, 'base64url').toString('utf8'));
+    claimed = JSON.parse(fromUtf8(fromBase64Url(signed.payload)));
   } catch {
     throw new LiaisonError('CHECKPOINT_INVALID', 'payload is not JSON');
   }
