@@ -158,6 +158,7 @@ export async function writeWorld(dir: string, shape: WorldShape): Promise<WorldP
     hub,
     { signing: hubSeeds.signing, encryption: hubSeeds.encryption as Uint8Array },
     hubCertificate,
+    'insecure-plaintext',
   );
   return paths;
 }

@@ -6,7 +6,9 @@
 import { LiaisonClient, readDeviceKey, readPinnedAuthority } from '../src/node.js';
 
 const keyFile = process.argv[2] ?? 'keys/dev/devices/KG-AKZHOL/duty-1.key';
-const { keys } = await readDeviceKey(keyFile);
+// A sealed key file (PROTOCOL.md §5.4) opens with the passphrase in LIAISON_PASSPHRASE; the
+// development files are plaintext and need none.
+const { keys } = await readDeviceKey(keyFile, { env: 'LIAISON_PASSPHRASE' });
 const client = new LiaisonClient({
   url: process.env.LIAISON_URL ?? 'http://127.0.0.1:8080',
   audience: process.env.GATEWAY_AUDIENCE ?? 'liaison-gateway',

@@ -44,6 +44,20 @@ export const ERRORS = {
     message: 'Two different directories claim the same version (the log was forked)',
   },
 
+  // Key files and enrolment (local: the CLI and the SDK's Node entry)
+  KEY_FILE_PASSPHRASE_WRONG: {
+    status: 400,
+    message: 'The passphrase is wrong, or the key file was changed',
+  },
+  KEY_FILE_PASSPHRASE_MISSING: {
+    status: 400,
+    message: 'The key file is sealed and no passphrase was given',
+  },
+  ENROLMENT_REQUEST_INVALID: {
+    status: 400,
+    message: 'The enrolment request is malformed or its proof of possession does not verify',
+  },
+
   // Envelopes
   ENVELOPE_INVALID: { status: 400, message: 'The envelope is malformed' },
   SIGNATURE_INVALID: { status: 400, message: 'The envelope signature does not verify' },
@@ -59,6 +73,10 @@ export const ERRORS = {
   ENVELOPE_TOO_OLD: {
     status: 410,
     message: 'The envelope is older than any this device accepts (a replay from beyond retention)',
+  },
+  CHECKPOINT_CONFLICT: {
+    status: 409,
+    message: 'The hub signed two different records at the same position: its record was rewritten',
   },
   ENVELOPES_MISSING: {
     status: 409,

@@ -1,11 +1,13 @@
 /**
- * Liaison's SDK for Node: everything in `liaison`, plus reading key files from disk.
+ * Liaison's SDK for Node: everything in `liaison`, plus reading key files from disk (sealed ones
+ * open with a passphrase source: `{ env: NAME }`, `{ fd: N }`, `{ terminal: true }`, `{ value }`).
  *
  * @example
  * import { LiaisonClient, readDeviceKey, readPinnedAuthority } from 'liaison/node';
- * const { keys } = await readDeviceKey('keys/dev/devices/KG-AKZHOL/duty-1.key');
+ * const { keys } = await readDeviceKey('desk-1.key', { env: 'LIAISON_PASSPHRASE' });
  * const authority = await readPinnedAuthority('keys/dev/authority.pub.json');
  */
 
 export * from './index.js';
 export { readDeviceKey, readPinnedAuthority } from './keystore/keyfile.js';
+export type { PassphraseSource } from './keystore/passphrase.js';

@@ -1,6 +1,7 @@
 import { LiaisonClient } from '../client/client.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
 import { keepClientState, loadClientState } from './client-state.js';
+import { PASSPHRASE_OPTIONS, type PassphraseFlags, passphraseSource } from './key-protection.js';
 import { UsageError } from './usage.js';
 
 /** Options every client command takes, with the development defaults. */
@@ -10,9 +11,10 @@ export const CLIENT_OPTIONS = {
   audience: { type: 'string', default: 'liaison-gateway' },
   authority: { type: 'string', default: 'keys/dev/authority.pub.json' },
   json: { type: 'boolean', default: false },
+  ...PASSPHRASE_OPTIONS,
 } as const;
 
-export interface ClientFlags {
+export interface ClientFlags extends PassphraseFlags {
   key?: string | undefined;
   gateway: string;
   audience: string;
@@ -26,9 +28,11 @@ export interface ClientFlags {
 export async function clientFrom(flags: ClientFlags, acknowledge = true): Promise<LiaisonClient> {
   if (!flags.key)
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
-  const { keys } = await readDeviceKey(flags.key);
+  const { keys } = await readDeviceKey(flags.key, passphraseSource({ ...flags }));
   const authority = await readPinnedAuthority(flags.authority);
-  const { knownDevices, knownHead, sequences, heldOffset } = await loadClientState(flags.key);
+  const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint } = await loadClientState(
+    flags.key,
+  );
   const client = new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,
@@ -39,6 +43,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     ...(knownHead ? { knownHead } : {}),
     ...(sequences ? { sequences } : {}),
     ...(heldOffset !== undefined ? { heldOffset } : {}),
+    ...(knownCheckpoint ? { knownCheckpoint } : {}),
   });
   keepClientState(client, flags.key);
   return client;

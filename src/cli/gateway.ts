@@ -43,7 +43,9 @@ export async function gatewayCommand(argv: string[], print: (line: string) => vo
     const paths = keySetPaths('keys/dev');
     if (!(await exists(paths.authorityKey))) {
       const devices = await generateDevKeySet('keys/dev');
-      print(`created the development key set in keys/dev (${devices.length} devices)`);
+      print(
+        `created the development key set in keys/dev (${devices.length} devices; plaintext keys: development only)`,
+      );
     }
     env.AUTHORITY_FILE ??= paths.authorityPublic;
     env.DIRECTORY_FILE ??= paths.directory;

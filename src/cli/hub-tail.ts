@@ -3,6 +3,7 @@ import type { RecordEntry } from '../../protocol/v1/analyst.js';
 import { AnalystClient, type Escalation, HUB_AUDIENCE } from '../client/analyst.js';
 import { isLiaisonError, type LiaisonError } from '../errors.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
+import { PASSPHRASE_OPTIONS, passphraseSource } from './key-protection.js';
 import type { Print } from './usage.js';
 
 /** What an entry says, in a few words. */
@@ -44,10 +45,11 @@ export async function hubTailCommand(argv: string[], print: Print): Promise<void
       precedence: { type: 'string' },
       after: { type: 'string', default: '0' },
       json: { type: 'boolean', default: false },
+      ...PASSPHRASE_OPTIONS,
     },
   });
   const authority = await readPinnedAuthority(values.authority);
-  const { keys } = await readDeviceKey(values.key);
+  const { keys } = await readDeviceKey(values.key, passphraseSource(values));
   // The hub judges the filter (VALIDATION_FAILED) so that the CLI and the hub never disagree.
   const filter = Object.fromEntries(
     (['office', 'border', 'kind', 'precedence'] as const)

@@ -1,12 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pinAuthority } from '../crypto/certificate.js';
+import { signCheckpoint } from '../directory/checkpoint.js';
 import { Directory } from '../directory/directory.js';
 import { RedisConnection } from '../engine/redis/connection.js';
 import { RedisDirectoryLog } from '../engine/redis/directory-log.js';
-import { signCheckpoint, verifyRecord } from '../hub/checkpoints.js';
+import { verifyRecord } from '../hub/checkpoints.js';
 import { type HubConfig, loadHubConfig } from '../hub/config.js';
-import { runHub } from '../hub/main.js';
+import { HUB_KEY_PASSPHRASE, runHub } from '../hub/main.js';
 import { HubStore } from '../hub/store.js';
 import { readDeviceKey } from '../keystore/keyfile.js';
 import { UsageError } from './keys.js';
@@ -47,7 +48,7 @@ export async function hubCommand(argv: string[], print: (line: string) => void):
   const config = loadHubConfig(process.env);
   if (command === 'checkpoint') {
     if (!values.out) throw new UsageError(HUB_USAGE);
-    const { keys } = await readDeviceKey(config.hubKeyFile);
+    const { keys } = await readDeviceKey(config.hubKeyFile, HUB_KEY_PASSPHRASE);
     const store = new HubStore(config.redisUrl, config.redisPrefix);
     try {
       const checkpoint = await signCheckpoint(keys, await store.record.head());

@@ -1,88 +1,85 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Role, Signed } from '../../protocol/v1/certificate.js';
-import { type Country, HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
-import { DeviceRevoked } from '../../protocol/v1/statement.js';
-import { pinAuthority, publishAuthority, verifyCertificate } from '../crypto/certificate.js';
+import { DeviceId, officeOfDevice } from '../../protocol/v1/primitives.js';
+import { publishAuthority, verifyCertificate } from '../crypto/certificate.js';
 import { fingerprint } from '../crypto/keys.js';
 import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
-import { signDirectoryHead, signStatement, verifyStatement } from '../crypto/statement.js';
+import { verifyStatement } from '../crypto/statement.js';
 import { generateDevKeySet, keySetPaths } from '../keystore/devset.js';
 import {
   appendToDirectory,
   loadDirectory,
-  setDirectoryHead,
   writeDirectoryFile,
 } from '../keystore/directory-file.js';
 import { enrollDevice } from '../keystore/enroll.js';
+import { makeEnrolmentRequest } from '../keystore/enrolment-request.js';
 import { readJsonFile, writePublicFile } from '../keystore/files.js';
 import {
+  dropKeys,
   newSeed,
   readAuthorityKey,
   readDeviceKey,
   readPinnedAuthority,
   writeAuthorityKey,
+  writeDeviceKey,
 } from '../keystore/keyfile.js';
+import { adminCommand, countryOf, daysFlag, required } from './admin.js';
+import {
+  KEY_PROTECTION_USAGE,
+  NEW_KEY_OPTIONS,
+  passphraseSource,
+  protectionFrom,
+} from './key-protection.js';
 import { type Print, UsageError } from './usage.js';
+
+/** `keys office|link|revoke|head` predate `liaison admin`; they run the same code. */
+const ADMIN_ALIASES = new Set(['office', 'link', 'revoke', 'head']);
 
 export const KEYS_USAGE = `liaison keys <command>
 
-  authority --dir DIR [--name NAME]      create the authority key, its public pin and an empty directory
-  office    --authority KEY --directory FILE --office ID --name NAME --bcp BCP
-  issue     --authority KEY --directory FILE --device ID [--role device|hub|analyst] [--days N] --out KEYFILE
+  authority --dir DIR [--name NAME]      create the authority key (sealed), its public pin and an empty directory
+  request   --device ID --out KEYFILE --request-out REQUEST.json [--role device|hub|analyst] [--days N]
+            on the device: make its own keys (sealed in KEYFILE) and a signed enrolment request
+            for CARICC to approve (liaison admin approve); the private keys never leave the device
+  issue     --authority KEY --directory FILE --device ID [--role R] [--days N] --out KEYFILE
   rotate    --authority KEY --directory FILE --key KEYFILE --out NEWKEYFILE [--days N]
-  link      --authority KEY --directory FILE OFFICE OFFICE [--remove]
-  revoke    --authority KEY --directory FILE --device ID [--key-id KEYID] [--reason REASON]
-            [--compromised-at ISO-TIME]   untrusted from then on (default: all time if compromised or lost)
-  head      --authority KEY --directory FILE [--hours N]   sign how far the directory goes (default 24 h)
+            shortcuts where the authority makes the device's keys itself (it then holds them):
+            development and testing; production devices use request + admin approve
+  office | link | revoke | head ...      the same as liaison admin office | link | revoke | head
   inspect   FILE                         show a certificate, statement, key file or directory (no secrets)
   verify    FILE --root AUTHORITY.pub.json   verify a certificate or statement against the pinned root
-  dev       [--dir keys/dev]             generate the development key set (sample offices, hub, analyst)
+  dev       [--dir keys/dev]             generate the development key set (plaintext: development only)
 
-Each statement is the next entry of the directory log in --directory FILE, and is appended to it;
-\`head\` signs the log's end into the file, for the gateway to serve until it expires.`;
+${KEY_PROTECTION_USAGE}
+issue and rotate read the authority key's passphrase from --authority-passphrase-env NAME or
+--authority-passphrase-fd N (or the terminal).`;
 
 const options = {
   authority: { type: 'string' },
   dir: { type: 'string' },
   name: { type: 'string' },
-  office: { type: 'string' },
-  bcp: { type: 'string' },
   device: { type: 'string' },
   role: { type: 'string' },
   days: { type: 'string' },
   out: { type: 'string' },
+  'request-out': { type: 'string' },
   key: { type: 'string' },
-  'key-id': { type: 'string' },
-  reason: { type: 'string' },
-  remove: { type: 'boolean' },
   directory: { type: 'string' },
-  hours: { type: 'string' },
-  'compromised-at': { type: 'string' },
   root: { type: 'string' },
+  'authority-passphrase-env': { type: 'string' },
+  'authority-passphrase-fd': { type: 'string' },
+  ...NEW_KEY_OPTIONS,
 } as const;
 
 // Re-exported for the commands that import it from here (src/cli/hub.ts).
 export { UsageError };
 
-const required = (value: string | undefined, flag: string): string => {
-  if (!value) throw new UsageError(`missing --${flag}`);
-  return value;
-};
-
-const countryOf = (officeId: string): Country =>
-  (officeId === HUB_OFFICE_ID ? 'KZ' : officeId.slice(0, 2)) as Country;
-
-const days = (value: string | undefined): number => {
-  const n = Number(value ?? 365);
-  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new UsageError('--days must be 1..3650');
-  return n;
-};
-
 /** Runs `liaison keys ...`. */
 export async function keysCommand(argv: string[], print: Print): Promise<void> {
   await ready;
   const [command, ...rest] = argv;
+  if (command && ADMIN_ALIASES.has(command)) return adminCommand(argv, print);
   const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
   // Statements are entries of one log: each names the one before it, so the authority signs
   // against its own directory file and appends to it.
@@ -92,7 +89,11 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
     await appendToDirectory(logFile(), [statement]);
     print(`appended to ${logFile()}`);
   };
-  const authority = () => readAuthorityKey(required(values.authority, 'authority'));
+  const authority = () =>
+    readAuthorityKey(
+      required(values.authority, 'authority'),
+      passphraseSource(values, 'authority-'),
+    );
 
   switch (command) {
     case 'authority': {
@@ -102,105 +103,81 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
         paths.authorityKey,
         values.name ?? 'CARICC authority',
         await newSeed(),
+        protectionFrom(values),
       );
       const published = publishAuthority(keys, keys.name);
+      dropKeys(keys);
       await writePublicFile(paths.authorityPublic, `${JSON.stringify(published, null, 2)}\n`);
       await writeDirectoryFile(paths.directory, { v: 1, authority: published, statements: [] });
-      print(`authority ${keys.keyId}: secret key ${paths.authorityKey} (0600)`);
+      print(`authority ${keys.keyId}: secret key ${paths.authorityKey} (0600); keep it offline`);
       print(`pin this public key in every client: ${paths.authorityPublic}`);
       print(`fingerprint: ${fingerprint(keys.signingPublicKey)}`);
       return;
     }
-    case 'office': {
-      const officeId = required(values.office, 'office');
-      const content = {
-        officeId,
-        country: countryOf(officeId),
-        name: required(values.name, 'name'),
-        bcp: required(values.bcp, 'bcp'),
-      };
-      const statement = await signStatement(await authority(), 'office.registered', content, {
-        after: await after(),
-      });
-      return publish(statement);
+    case 'request': {
+      const deviceId = DeviceId.parse(required(values.device, 'device'));
+      const out = required(values.out, 'out');
+      const requestOut = required(values['request-out'], 'request-out');
+      const protection = protectionFrom(values);
+      const { keys, seeds, request } = await makeEnrolmentRequest(
+        deviceId,
+        Role.parse(values.role ?? 'device'),
+        daysFlag(values.days),
+      );
+      await writeDeviceKey(out, keys, seeds, undefined, protection);
+      await writePublicFile(requestOut, `${JSON.stringify(request, null, 2)}\n`);
+      print(
+        `${deviceId}: own keys ${keys.keyId} sealed in ${out} (0600); they stay on this device`,
+      );
+      print(`enrolment request for CARICC: ${requestOut}`);
+      print(
+        `safety number (read it to CARICC out of band): ${fingerprint(keys.signingPublicKey, keys.encryptionPublicKey)}`,
+      );
+      dropKeys(keys);
+      return;
     }
     case 'issue': {
       const deviceId = required(values.device, 'device');
       const role = Role.parse(values.role ?? 'device');
-      const { keys, statement } = await enrollDevice(await authority(), {
+      const protection = protectionFrom(values);
+      const auth = await authority();
+      const { keys, statement } = await enrollDevice(auth, {
         deviceId,
         country: countryOf(officeOfDevice(deviceId)),
         role,
-        days: days(values.days),
+        days: daysFlag(values.days),
         keyPath: required(values.out, 'out'),
         after: await after(),
+        protection,
       });
+      dropKeys(auth);
       print(`${deviceId} key ${keys.keyId} written to ${values.out} (0600)`);
       print(`fingerprint: ${fingerprint(keys.signingPublicKey, keys.encryptionPublicKey)}`);
+      dropKeys(keys);
       return publish(statement);
     }
     case 'rotate': {
-      const current = await readDeviceKey(required(values.key, 'key'));
+      const protection = protectionFrom(values);
+      const current = await readDeviceKey(required(values.key, 'key'), passphraseSource(values));
       const auth = await authority();
-      const previous = verifyCertificate(
-        current.certificate,
-        await pinAuthority(publishAuthority(auth, auth.name)),
-      );
+      const directory = await loadDirectory(logFile());
+      const previous = directory.certificateOf(current.keys.deviceId, current.keys.keyId);
+      if (!previous) throw new UsageError(`${values.key} holds a key the directory does not know`);
       const { keys, statement } = await enrollDevice(auth, {
         deviceId: current.keys.deviceId,
         country: previous.country,
         role: previous.role,
-        days: days(values.days),
+        days: daysFlag(values.days),
         keyPath: required(values.out, 'out'),
         previousKeyId: current.keys.keyId,
-        after: await after(),
+        after: directory.head,
+        protection,
       });
+      dropKeys(auth);
+      dropKeys(current.keys);
       print(`${keys.deviceId}: new key ${keys.keyId} replaces ${current.keys.keyId}`);
+      dropKeys(keys);
       return publish(statement);
-    }
-    case 'link': {
-      const [a, b] = [...positionals].sort();
-      if (!a || !b || positionals.length !== 2) throw new UsageError('link takes two office ids');
-      const kind = values.remove ? 'link.removed' : 'link.created';
-      const statement = await signStatement(
-        await authority(),
-        kind,
-        { offices: [a, b] },
-        { after: await after() },
-      );
-      return publish(statement);
-    }
-    case 'revoke': {
-      const keyId = values['key-id'];
-      const reason = DeviceRevoked.shape.reason.parse(values.reason ?? 'compromised');
-      const since = values['compromised-at'];
-      const compromisedAt = since === undefined ? undefined : Date.parse(since);
-      if (compromisedAt !== undefined && !Number.isFinite(compromisedAt)) {
-        throw new UsageError('--compromised-at takes a time such as 2026-12-01T08:00Z');
-      }
-      const content = {
-        deviceId: required(values.device, 'device'),
-        reason,
-        ...(keyId ? { keyId } : {}),
-        ...(compromisedAt === undefined ? {} : { compromisedAt }),
-      };
-      const statement = await signStatement(await authority(), 'device.revoked', content, {
-        after: await after(),
-      });
-      return publish(statement);
-    }
-    case 'head': {
-      const hours = Number(values.hours ?? 24);
-      if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 90) {
-        throw new UsageError('--hours must be 1..2160');
-      }
-      const now = Date.now();
-      const head = await signDirectoryHead(await authority(), await after(), {
-        issuedAt: now,
-        expiresAt: now + hours * 3_600_000,
-      });
-      await setDirectoryHead(logFile(), head);
-      return print(`signed the head of ${logFile()}, valid for ${hours} h`);
     }
     case 'inspect':
       return print(
@@ -229,7 +206,7 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
       const dir = values.dir ?? join('keys', 'dev');
       const devices = await generateDevKeySet(dir);
       print(
-        `development key set in ${dir}: ${devices.length} devices, directory ${keySetPaths(dir).directory}`,
+        `development key set in ${dir}: ${devices.length} devices, directory ${keySetPaths(dir).directory} (plaintext keys: development only)`,
       );
       return;
     }
@@ -238,9 +215,10 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
   }
 }
 
-/** A key file holds its certificate; a statement may be given bare. */
+/** A key file or an approval holds its certificate; a statement may be given bare. */
 function unwrap(file: unknown): unknown {
-  if (file && typeof file === 'object' && 'certificate' in file && 'signingSeed' in file) {
+  // Key files (plaintext or sealed) and approvals carry the certificate beside other things.
+  if (file && typeof file === 'object' && 'certificate' in file && 'type' in file) {
     return (file as { certificate: unknown }).certificate;
   }
   return file;
@@ -253,6 +231,17 @@ function describe(file: unknown): unknown {
   if ('signingSeed' in record) {
     const { signingSeed: _s, encryptionSeed: _e, certificate, ...rest } = record;
     return { ...rest, secrets: 'hidden', certificate: describe(certificate) };
+  }
+  if (record.type === 'liaison.sealed-key') {
+    const { ciphertext: _c, certificate, ...rest } = record;
+    return {
+      ...rest,
+      secrets: 'sealed',
+      ...(certificate ? { certificate: describe(certificate) } : {}),
+    };
+  }
+  if (record.type === 'liaison.enrolment-request' || record.type === 'liaison.enrolment-approval') {
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, describe(v)]));
   }
   if ('payload' in record && 'signature' in record) {
     const signed = Signed.parse(record);

@@ -8,7 +8,8 @@ export type SignedDomain =
   | 'liaison/v1/certificate'
   | 'liaison/v1/statement'
   | 'liaison/v1/directory-head'
-  | 'liaison/v1/record-checkpoint';
+  | 'liaison/v1/record-checkpoint'
+  | 'liaison/v1/enrolment-request';
 
 /** Signs the JSON of `payload` with an Ed25519 secret key (libsodium must be ready). */
 export function signObject(domain: SignedDomain, payload: object, secretKey: Uint8Array): Signed {
@@ -27,12 +28,18 @@ export function openSigned(
   signed: Signed,
   publicKey: Uint8Array,
   codes: {
-    invalid: 'CERT_INVALID' | 'STATEMENT_INVALID' | 'DIRECTORY_HEAD_INVALID' | 'CHECKPOINT_INVALID';
+    invalid:
+      | 'CERT_INVALID'
+      | 'STATEMENT_INVALID'
+      | 'DIRECTORY_HEAD_INVALID'
+      | 'CHECKPOINT_INVALID'
+      | 'ENROLMENT_REQUEST_INVALID';
     untrusted:
       | 'CERT_UNTRUSTED'
       | 'STATEMENT_UNTRUSTED'
       | 'DIRECTORY_HEAD_INVALID'
-      | 'CHECKPOINT_INVALID';
+      | 'CHECKPOINT_INVALID'
+      | 'ENROLMENT_REQUEST_INVALID';
   },
 ): unknown {
   let bytes: Uint8Array;

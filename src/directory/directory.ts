@@ -270,6 +270,11 @@ export class Directory {
     return candidates.filter((other) => this.isLinked(officeId, other)).sort();
   }
 
+  /** The key id a device uses now, if it is enrolled (revoked or not). */
+  currentKeyIdOf(deviceId: string): string | undefined {
+    return this.devices.get(deviceId)?.currentKeyId;
+  }
+
   /** The certificate of a device key the directory has ever certified, whatever became of it. */
   certificateOf(deviceId: string, keyId: string): Certificate | undefined {
     return this.devices.get(deviceId)?.keys.get(keyId)?.certificate;

@@ -10,6 +10,12 @@ import type { HubConfig } from './config.js';
 import { type Hub, startHub } from './service.js';
 import { HubStore } from './store.js';
 
+/**
+ * A sealed hub key file's passphrase comes from this environment variable (a service has no
+ * terminal); a plaintext one (the development set) needs none.
+ */
+export const HUB_KEY_PASSPHRASE = { env: 'HUB_KEY_PASSPHRASE' } as const;
+
 /** Runs a hub replica from its configuration; `stop` closes it and its Redis connections. */
 export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () => Promise<void> }> {
   const logger = createLogger(config.logLevel, `hub-${config.consumer}`);
@@ -29,7 +35,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
   const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
   const hubKeys = [];
   for (const file of [config.hubKeyFile, ...config.hubPastKeyFiles]) {
-    hubKeys.push((await readDeviceKey(file)).keys);
+    hubKeys.push((await readDeviceKey(file, HUB_KEY_PASSPHRASE)).keys);
   }
   const hub = await startHub(
     {

@@ -1,24 +1,19 @@
-import { z } from 'zod';
-import { Signed } from '../../protocol/v1/certificate.js';
-import { Base64Url, DeviceId } from '../../protocol/v1/primitives.js';
+import { CertificatePayload, type Signed } from '../../protocol/v1/certificate.js';
+import { PlaintextDeviceKeyFile } from '../../protocol/v1/key-file.js';
 import { type DeviceKeys, generateDeviceKeys } from '../crypto/keys.js';
-import { fromBase64Url, ready } from '../crypto/sodium.js';
+import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
 
-/** A device's private key file with its certificate. 0600 always. */
-export const DeviceKeyFile = z.strictObject({
-  v: z.literal(1),
-  type: z.literal('liaison.device-key'),
-  deviceId: DeviceId,
-  keyId: Base64Url,
-  signingSeed: Base64Url,
-  encryptionSeed: Base64Url,
-  certificate: Signed,
-});
-export type DeviceKeyFile = z.infer<typeof DeviceKeyFile>;
+/**
+ * A device's private key file in plaintext (0600 always), with its certificate once it has one.
+ * Sealed key files (PROTOCOL.md §5.4) are opened by `readDeviceKey` on Node.
+ */
+export const DeviceKeyFile = PlaintextDeviceKeyFile;
+export type DeviceKeyFile = PlaintextDeviceKeyFile;
 
 export interface DeviceIdentity {
   readonly keys: DeviceKeys;
-  readonly certificate: Signed;
+  /** The certificate kept in the key file (the directory is the authoritative copy). */
+  readonly certificate?: Signed;
 }
 
 /**
@@ -39,5 +34,13 @@ export async function parseDeviceKey(
     encryption: fromBase64Url(parsed.encryptionSeed),
   });
   if (keys.keyId !== parsed.keyId) throw new Error(`${source}: key id does not match the keys`);
+  if (!parsed.certificate) return { keys };
+  // The certificate rides outside the seal: it must at least name these keys and this device.
+  const cert = CertificatePayload.safeParse(
+    JSON.parse(fromUtf8(fromBase64Url(parsed.certificate.payload))),
+  );
+  if (!cert.success || cert.data.keyId !== keys.keyId || cert.data.deviceId !== keys.deviceId) {
+    throw new Error(`${source}: the certificate in the file is not for its keys`);
+  }
   return { keys, certificate: parsed.certificate };
 }

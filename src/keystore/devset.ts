@@ -30,7 +30,8 @@ export const HUB_DEVICE_ID = `${HUB_OFFICE_ID}/hub`;
 export const ANALYST_DEVICE_ID = `${HUB_OFFICE_ID}/analyst-1`;
 
 /**
- * Generates a complete development key set: an authority, the sample offices with two devices
+ * Generates a complete development key set (DEVELOPMENT ONLY: every private key in plaintext, the
+ * authority beside the devices, the devices' keys made by the authority): an authority, the sample offices with two devices
  * each, their links, CARICC's hub and one analyst. Refuses to touch a folder that has one.
  */
 export async function generateDevKeySet(dir: string, now = Date.now()): Promise<string[]> {
@@ -42,6 +43,8 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
     paths.authorityKey,
     'CARICC development authority',
     await newSeed(),
+    // Development only: the whole set is plaintext, so the quick start needs no passphrase.
+    'insecure-plaintext',
   );
   const published = publishAuthority(authority, authority.name);
   await writePublicFile(paths.authorityPublic, `${JSON.stringify(published, null, 2)}\n`);
@@ -63,6 +66,7 @@ export async function generateDevKeySet(dir: string, now = Date.now()): Promise<
       role,
       days: 365,
       keyPath: paths.deviceKey(deviceId),
+      protection: 'insecure-plaintext',
       now,
       after: log.head,
     });

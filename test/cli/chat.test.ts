@@ -46,6 +46,7 @@ describe('liaison chat', () => {
   let dir: string;
   let gateway: Gateway;
 
+  // A development key set (three Console files at 600,000 PBKDF2 rounds): seconds when busy.
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'liaison-chat-'));
     await generateDevKeySet(dir);
@@ -66,7 +67,7 @@ describe('liaison chat', () => {
         logger: pino({ level: 'silent' }),
       },
     );
-  });
+  }, 120_000);
   afterAll(async () => {
     await gateway.close();
     await rm(dir, { recursive: true, force: true });

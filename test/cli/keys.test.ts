@@ -16,6 +16,7 @@ async function liaison(
   try {
     const { stdout, stderr } = await run(TSX, [join(root, 'src', 'cli', 'main.ts'), ...args], {
       cwd: dir,
+      env: { ...process.env, CA_PASSPHRASE, DEVICE_PASSPHRASE },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -23,6 +24,13 @@ async function liaison(
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+// Sealed key files at Argon2id's INTERACTIVE level (the floor), to spare a shared machine.
+const CA_PASSPHRASE = 'authority passphrase for the CLI test';
+const DEVICE_PASSPHRASE = 'device passphrase for the CLI test';
+const SEAL = ['--kdf', 'interactive'];
+const AUTHORITY_PASSPHRASE = ['--authority-passphrase-env', 'CA_PASSPHRASE'];
+const DEVICE_SEAL = ['--passphrase-env', 'DEVICE_PASSPHRASE', ...SEAL];
 
 let dir: string;
 beforeAll(async () => {
@@ -43,8 +51,16 @@ describe('liaison keys', () => {
       expect(result.code).toBe(0);
       return result.stdout;
     };
-    const auth = ['--authority', 'ca/authority.key', '--directory', 'ca/directory.json'];
-    expect(await ok('authority', '--dir', 'ca')).toContain('authority.pub.json');
+    const auth = [
+      '--authority',
+      'ca/authority.key',
+      '--directory',
+      'ca/directory.json',
+      ...AUTHORITY_PASSPHRASE,
+    ];
+    expect(
+      await ok('authority', '--dir', 'ca', '--passphrase-env', 'CA_PASSPHRASE', ...SEAL),
+    ).toContain('authority.pub.json');
     await ok(
       'office',
       ...auth,
@@ -65,11 +81,19 @@ describe('liaison keys', () => {
       '--bcp',
       'Sher Khan Bandar',
     );
-    await ok('issue', ...auth, '--device', 'TJ-PANJ/desk-1', '--out', 'ca/panj.key');
-    await ok('link', ...auth, 'TJ-PANJ', 'AF-SHERKHAN');
-    expect(await ok('rotate', ...auth, '--key', 'ca/panj.key', '--out', 'ca/panj-2.key')).toContain(
-      'replaces',
+    await ok(
+      'issue',
+      ...auth,
+      '--device',
+      'TJ-PANJ/desk-1',
+      '--out',
+      'ca/panj.key',
+      ...DEVICE_SEAL,
     );
+    await ok('link', ...auth, 'TJ-PANJ', 'AF-SHERKHAN');
+    expect(
+      await ok('rotate', ...auth, '--key', 'ca/panj.key', '--out', 'ca/panj-2.key', ...DEVICE_SEAL),
+    ).toContain('replaces');
     await ok('revoke', ...auth, '--device', 'TJ-PANJ/desk-1', '--reason', 'lost');
     expect(await ok('verify', 'ca/panj-2.key', '--root', 'ca/authority.pub.json')).toContain(
       'valid certificate of TJ-PANJ/desk-1',
@@ -79,12 +103,24 @@ describe('liaison keys', () => {
     expect((await stat(join(dir, 'ca', 'panj-2.key'))).mode & 0o777).toBe(0o600);
   });
 
-  it('inspect shows a key file without its secrets', async () => {
+  it('inspect shows a sealed key file without its sealed part', async () => {
     const { stdout, code } = await liaison('keys', 'inspect', 'ca/panj.key');
     expect(code).toBe(0);
-    expect(stdout).toContain('"deviceId": "TJ-PANJ/desk-1"');
-    const secret = JSON.parse(await readFile(join(dir, 'ca', 'panj.key'), 'utf8')).signingSeed;
-    expect(stdout).not.toContain(secret);
+    expect(stdout).toContain('"id": "TJ-PANJ/desk-1"');
+    expect(stdout).toContain('"secrets": "sealed"');
+    const sealed = JSON.parse(await readFile(join(dir, 'ca', 'panj.key'), 'utf8')).ciphertext;
+    expect(stdout).not.toContain(sealed);
+  });
+
+  it('inspect shows a plaintext key file without its seeds', { timeout: 120_000 }, async () => {
+    await liaison('keys', 'dev', '--dir', 'inspect-dev');
+    const file = join('inspect-dev', 'devices', 'KZ-KORDAI', 'desk-1.key');
+    const { stdout, code } = await liaison('keys', 'inspect', file);
+    expect(code).toBe(0);
+    expect(stdout).toContain('"secrets": "hidden"');
+    const plain = JSON.parse(await readFile(join(dir, file), 'utf8'));
+    expect(stdout).not.toContain(plain.signingSeed);
+    expect(stdout).not.toContain(plain.encryptionSeed);
   });
 
   it('refuses to overwrite a private key, and says so', async () => {
@@ -100,6 +136,8 @@ describe('liaison keys', () => {
       'TJ-PANJ/desk-2',
       '--out',
       'ca/panj.key',
+      ...AUTHORITY_PASSPHRASE,
+      ...DEVICE_SEAL,
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/refusing to overwrite/);
@@ -120,6 +158,7 @@ describe('liaison keys', () => {
       'BLO Fotehobod',
       '--bcp',
       'Fotehobod',
+      ...AUTHORITY_PASSPHRASE,
     );
     const result = await liaison(
       'keys',
@@ -130,13 +169,14 @@ describe('liaison keys', () => {
       'ca/directory.json',
       'TJ-PANJ',
       'TJ-FOTEHOBOD',
+      ...AUTHORITY_PASSPHRASE,
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('STATEMENT_CONFLICT');
   });
 
   it('a certificate checked against another root is untrusted', async () => {
-    await liaison('keys', 'authority', '--dir', 'other');
+    await liaison('keys', 'authority', '--dir', 'other', '--insecure-plaintext');
     const result = await liaison(
       'keys',
       'verify',
@@ -154,7 +194,10 @@ describe('liaison keys', () => {
     expect(result.stderr).toContain('liaison keys <command>');
   });
 
-  it('demo seals and opens a chat and an alert, and catches a tampered envelope', async () => {
+  // The demo makes a development key set first: seconds on a busy machine.
+  it('demo seals and opens a chat and an alert, and catches a tampered envelope', {
+    timeout: 120_000,
+  }, async () => {
     const result = await liaison('demo', '--dir', 'dev');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('what KG-AKZHOL/desk-1 reads');

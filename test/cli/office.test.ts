@@ -39,6 +39,7 @@ describe('the office and analyst commands', () => {
   let tail: ChildProcess;
   let tailed = '';
 
+  // A development key set (three Console files at 600,000 PBKDF2 rounds): seconds when busy.
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'liaison-office-'));
     await generateDevKeySet(dir);
@@ -90,7 +91,7 @@ describe('the office and analyst commands', () => {
       paths.authorityPublic,
     ]);
     tail.stdout?.on('data', (chunk: Buffer) => (tailed += chunk.toString()));
-  });
+  }, 120_000);
   afterAll(async () => {
     tail.kill();
     await hub.close();

@@ -60,7 +60,10 @@ describe('Console key files', () => {
     );
   });
 
-  it('come ready to import in the development key set: two linked offices and an analyst', async () => {
+  // A whole development key set: seconds on a busy machine.
+  it('come ready to import in the development key set: two linked offices and an analyst', {
+    timeout: 120_000,
+  }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'liaison-devset-'));
     try {
       await generateDevKeySet(dir);

@@ -11,10 +11,11 @@ import { readAuthorityKey, readDeviceKey } from '../../src/keystore/keyfile.js';
 import { SAMPLE_LINKS, SAMPLE_OFFICES } from '../../src/keystore/topology.js';
 
 let dir: string;
+// Three Console key files at 600,000 PBKDF2 iterations: seconds on a busy shared machine.
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'liaison-devset-'));
   await generateDevKeySet(dir);
-});
+}, 120_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
