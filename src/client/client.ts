@@ -23,6 +23,7 @@ import { sealEnvelope } from '../envelope/seal.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
+import { type ClosingCode, followSession } from './session.js';
 import { checkedEvents, openSocket, request, untilConnected } from './socket.js';
 
 export interface ClientOptions {
@@ -78,7 +79,14 @@ export type ClientEvents = {
   problem: { code: string; message: string; id?: string };
   connected: undefined;
   disconnected: { reason: string };
+  /** The gateway is closing this session and why; it reconnects in `reconnectInMs` unless final. */
+  closing: { code: ClosingCode; reconnectInMs?: number };
+  /** The gateway ended the session for good (DEVICE_REVOKED): no reconnection. */
+  ended: { code: ClosingCode };
 };
+
+/** The envelope could not be judged now (e.g. the directory is unreachable): keep it, try later. */
+class NotYet extends Error {}
 
 // Deliveries are checked as frames here and each envelope by openEnvelope, so that one bad
 // envelope is reported (and acknowledged) on its own instead of making the whole page unreadable.
@@ -108,6 +116,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private knownHead: KnownHead | undefined;
   private catchingUp: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -146,7 +155,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.socket = socket;
     const connected = untilConnected(socket);
     const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
-    on('envelope', Pushed, (d) => this.queue(() => this.receive(d.offset, d.envelope)));
+    on('envelope', Pushed, (d) =>
+      this.queue(async () => {
+        await this.receive(d.offset, d.envelope);
+      }),
+    );
     on('envelope:status', StatusEvent, (s) =>
       this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId }),
     );
@@ -157,6 +170,15 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to }),
     );
     socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
+    followSession(
+      socket,
+      {
+        closing: (code, reconnectInMs) =>
+          this.emit('closing', reconnectInMs === undefined ? { code } : { code, reconnectInMs }),
+        ended: (code) => this.emit('ended', { code }),
+      },
+      () => this.stopped,
+    );
     socket.on('connect', () => {
       this.emit('connected', undefined);
       this.scheduleRefresh();
@@ -168,6 +190,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
 
   /** Closes the connection (no reconnect). */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.refreshTimer);
     this.socket?.close();
   }
@@ -178,8 +201,10 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.noticeRosterChanges();
   }
 
-  sendChat(officeId: string, text: string, replyTo?: string): Promise<string> {
-    return this.send(officeId, replyTo ? { type: 'chat', text, replyTo } : { type: 'chat', text });
+  /** `id` names the envelope (e.g. one chosen when a line was queued): a resend is then a duplicate. */
+  sendChat(officeId: string, text: string, replyTo?: string, id?: string): Promise<string> {
+    const body: Body = replyTo ? { type: 'chat', text, replyTo } : { type: 'chat', text };
+    return this.send(officeId, body, id);
   }
 
   sendAlert(officeId: string, alert: Omit<AlertBody, 'type'>): Promise<string> {
@@ -199,8 +224,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     return this.send(officeId, { type: 'receipt', status: 'read', envelopeIds });
   }
 
-  /** Seals for every current device of the office and the hub, and sends; resolves when accepted. */
-  async send(officeId: string, body: Body): Promise<string> {
+  /**
+   * Seals for every current device of the office and the hub, and sends; resolves when accepted.
+   * Sending again with the same `id` is answered as a duplicate, never stored twice.
+   */
+  async send(officeId: string, body: Body, id?: string): Promise<string> {
     const socket = this.connected();
     for (let attempt = 0; ; attempt++) {
       const envelope = await sealEnvelope({
@@ -208,6 +236,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         to: [officeId],
         body,
         recipients: this.directory.recipientKeys([officeId], Date.now()),
+        ...(id ? { id } : {}),
       });
       try {
         await request(socket, 'envelope:send', envelope, SendAck);
@@ -259,16 +288,25 @@ export class LiaisonClient extends Emitter<ClientEvents> {
           code: 'HISTORY_EXPIRED',
           message: `offsets ${page.gap.from}–${page.gap.to} expired before delivery`,
         });
-      for (const item of page.items) await this.receive(item.offset, item.envelope, false);
+      for (const item of page.items) {
+        if (!(await this.receive(item.offset, item.envelope, false))) return;
+      }
       if (!page.more) return;
     }
   }
 
-  private async receive(offset: number, envelope: unknown, live = true): Promise<void> {
+  /**
+   * Shows one delivery (or reports why it was refused), then acknowledges it. False when it could
+   * not be judged yet: it stays unacknowledged on the gateway, and the next catch-up retries it.
+   */
+  private async receive(offset: number, envelope: unknown, live = true): Promise<boolean> {
     const id = (envelope as Partial<Envelope> | null)?.header?.id;
-    if (offset <= this.lastOffset) return;
+    if (offset <= this.lastOffset) return true;
     // A push past a hole means something was not pushed to us: fetch it first.
-    if (live && offset > this.lastOffset + 1) return this.catchUp();
+    if (live && offset > this.lastOffset + 1) {
+      await this.catchUp();
+      return true;
+    }
     try {
       if (typeof id !== 'string' || !this.seen.has(id)) {
         if (typeof id === 'string') this.seen.add(id);
@@ -277,11 +315,21 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         await this.deliver(envelope);
       }
     } catch (error) {
+      if (error instanceof NotYet) {
+        if (typeof id === 'string') this.seen.delete(id);
+        this.emit('problem', {
+          code: 'UNAVAILABLE',
+          message: error.message,
+          ...(id ? { id } : {}),
+        });
+        return false;
+      }
       const code = error instanceof LiaisonError ? error.code : 'INTERNAL';
       this.emit('problem', { code, message: (error as Error).message, id });
     }
     this.lastOffset = offset;
     if (this.options.acknowledge !== false) await this.acknowledgeUpTo(offset);
+    return true;
   }
 
   /** Tells the gateway everything up to `offset` was processed (it is then removed there). */
@@ -300,7 +348,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         error instanceof LiaisonError &&
         (error.code === 'CERT_UNKNOWN' || error.code === 'NOT_LINKED')
       ) {
-        await this.refreshDirectory();
+        await this.refreshDirectory().catch((cause: Error) => {
+          throw new NotYet(
+            `kept on the gateway until the directory can be checked: ${cause.message}`,
+          );
+        });
         opened = await openEnvelope(envelope, this.options.keys, this.directory);
       } else {
         throw error;

@@ -134,11 +134,11 @@ export async function startGateway(
         logger.warn({ err: error, device: statement.deviceId }, 'could not drop the inbox');
       });
     }
-    const socket = context.sockets.get(statement.deviceId);
-    if (!socket) return;
-    const session = socket.data.session;
-    if (statement.keyId === undefined || statement.keyId === session.keyId) {
-      closeSession(socket, 'DEVICE_REVOKED');
+    for (const socket of context.sockets.get(statement.deviceId) ?? []) {
+      const session = socket.data.session;
+      if (statement.keyId === undefined || statement.keyId === session.keyId) {
+        closeSession(socket, 'DEVICE_REVOKED');
+      }
     }
   });
 
