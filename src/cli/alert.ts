@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { Precedence } from '../../protocol/v1/envelope.js';
 import { AlertCategory, AlertSubject } from '../../protocol/v1/payload.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
 
 /** `liaison alert <office> --category C --precedence P --title T [...]`: sends a structured alert. */
@@ -30,8 +31,12 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
     ...(values.plate ?? []).map((plate) => AlertSubject.parse({ kind: 'vehicle', plate })),
     ...(values.person ?? []).map((name) => AlertSubject.parse({ kind: 'person', name })),
   ];
-  const client = await clientFrom(values);
+  // A one-shot command only looks at the inbox: what waits there stays for the chat or inbox.
+  const client = await clientFrom(values, false);
   if (!values.json) announceDeviceChanges(client, (human) => print(human));
+  client.on('problem', (p) =>
+    print(values.json ? JSON.stringify({ event: 'problem', ...p }) : describeRefusal(p)),
+  );
   await client.start();
   try {
     const now = Date.now();

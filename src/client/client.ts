@@ -141,6 +141,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     return officeOfDevice(this.options.keys.deviceId);
   }
 
+  /** Whether a session with the gateway is up now (sending needs one). */
+  get isConnected(): boolean {
+    return this.socket?.connected === true;
+  }
+
   /** The inbox offset processed so far (persist it to resume without refetching). */
   get offset(): number {
     return this.lastOffset;

@@ -134,9 +134,11 @@ describe('the office and analyst commands', () => {
     const id = /alert (\S+) accepted/.exec(sent.stdout)?.[1] as string;
 
     const listed = await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common);
-    expect(listed.stdout).toContain(
-      `${id}  ALERT FLASH from KZ-KORDAI/desk-1: Grey Kamaz turned back`,
+    // A FLASH alert stands out and says how to acknowledge it.
+    expect(listed.stdout).toMatch(
+      new RegExp(`${id}  !!! \\[\\d\\d:\\d\\d [^\\]]+\\] FLASH from KZ-KORDAI/desk-1 !!! ALERT FLASH suspicious-vehicle: Grey Kamaz turned back`),
     );
+    expect(listed.stdout).toContain(`liaison inbox --ack ${id}`);
     const acked = await liaison(
       'inbox',
       '--key',
