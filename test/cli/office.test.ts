@@ -136,7 +136,9 @@ describe('the office and analyst commands', () => {
     const listed = await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common);
     // A FLASH alert stands out and says how to acknowledge it.
     expect(listed.stdout).toMatch(
-      new RegExp(`${id}  !!! \\[\\d\\d:\\d\\d [^\\]]+\\] FLASH from KZ-KORDAI/desk-1 !!! ALERT FLASH suspicious-vehicle: Grey Kamaz turned back`),
+      new RegExp(
+        `${id}  !!! \\[\\d\\d:\\d\\d [^\\]]+\\] FLASH from KZ-KORDAI/desk-1 !!! ALERT FLASH suspicious-vehicle: Grey Kamaz turned back`,
+      ),
     );
     expect(listed.stdout).toContain(`liaison inbox --ack ${id}`);
     const acked = await liaison(
