@@ -2,6 +2,7 @@
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
+import { StartupError } from '../runtime/fatal.js';
 import { alertCommand } from './alert.js';
 import { chatCommand } from './chat.js';
 import { demoCommand } from './demo.js';
@@ -48,6 +49,11 @@ async function main(argv: string[]): Promise<number> {
     else throw new UsageError(USAGE);
     return 0;
   } catch (error) {
+    if (error instanceof StartupError) {
+      // One line, then out: connections still open must not keep a failed server alive.
+      process.stderr.write(`liaison: ${error.message}\n`);
+      process.exit(1);
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
