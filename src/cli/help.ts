@@ -1,9 +1,7 @@
 import { Precedence } from '../../protocol/v1/envelope.js';
 import { AlertCategory } from '../../protocol/v1/payload.js';
-import { HUB_USAGE } from './hub.js';
-import { KEYS_USAGE } from './keys.js';
 
-// Every command's help, in one place: `liaison --help` and `liaison <command> --help` print it to
+// Every command's help but keys' (src/cli/keys.ts), in one place: `liaison --help` and `liaison <command> --help` print it to
 // stdout. Options listed here are every option the command takes.
 
 const CLIENT = `  --key FILE         this device's key file (required), e.g. keys/dev/devices/KZ-KORDAI/desk-1.key
@@ -11,6 +9,16 @@ const CLIENT = `  --key FILE         this device's key file (required), e.g. key
   --authority FILE   the pinned authority key (default keys/dev/authority.pub.json)
   --audience AUD     the gateway's token audience (default liaison-gateway)
   --json             one JSON object per line, errors too`;
+
+/** `liaison hub`'s subcommands (hub.ts). */
+export const HUB_USAGE = `liaison hub <command>      (configured from the environment: README §The CARICC hub)
+
+  run         record every envelope, escalate overdue alerts, serve analysts (until SIGTERM)
+  verify [--checkpoint FILE]...
+              check the record's hash chain and the checkpoints the hub signed (those in Redis and
+              the files given, kept outside it); prints the first break, exit 1 if any
+  checkpoint --out FILE
+              sign where the record stands now with the hub's key, keep it in Redis and in FILE`;
 
 export const EXIT_CODES = `Exit codes: 0 done; 1 refused or failed (the message names the code, e.g. NOT_LINKED, or
 the server that cannot be reached); 2 wrong usage or configuration (the message names the flag or
@@ -81,7 +89,6 @@ Runs a gateway configured from the environment (README), until SIGTERM or SIGINT
 Seals and opens a chat and an alert between two sample offices and shows a tampered envelope
 refused (in a temporary key set, or DIR).`,
   hub: HUB_USAGE,
-  keys: KEYS_USAGE,
 };
 
 export const USAGE = `liaison <command> [options]        liaison <command> --help for its options

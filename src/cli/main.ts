@@ -3,16 +3,7 @@ import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
 import { StartupError } from '../runtime/fatal.js';
-import { alertCommand } from './alert.js';
-import { chatCommand } from './chat.js';
-import { demoCommand } from './demo.js';
-import { directoryCommand } from './directory.js';
-import { gatewayCommand } from './gateway.js';
 import { COMMAND_HELP, USAGE } from './help.js';
-import { hubCommand } from './hub.js';
-import { hubTailCommand } from './hub-tail.js';
-import { inboxCommand } from './inbox.js';
-import { keysCommand } from './keys.js';
 import { UsageError } from './usage.js';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -49,22 +40,26 @@ async function main(argv: string[]): Promise<number> {
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     const topic = command === 'hub' && rest[0] === 'tail' ? 'hub tail' : command;
-    const help = COMMAND_HELP[topic];
+    const help = topic === 'keys' ? (await import('./keys.js')).KEYS_USAGE : COMMAND_HELP[topic];
     if (help) {
       print(help);
       return 0;
     }
   }
   try {
-    if (command === 'keys') await keysCommand(rest, print);
-    else if (command === 'demo') await demoCommand(rest, print);
-    else if (command === 'chat') await chatCommand(rest, print);
-    else if (command === 'alert') await alertCommand(rest, print);
-    else if (command === 'inbox') await inboxCommand(rest, print);
-    else if (command === 'directory') await directoryCommand(rest, print);
-    else if (command === 'hub' && rest[0] === 'tail') await hubTailCommand(rest.slice(1), print);
-    else if (command === 'gateway') await gatewayCommand(rest, print);
-    else if (command === 'hub') await hubCommand(rest, print);
+    // Each command's module is loaded when it runs: `keys` never loads the servers.
+    if (command === 'keys') await (await import('./keys.js')).keysCommand(rest, print);
+    else if (command === 'demo') await (await import('./demo.js')).demoCommand(rest, print);
+    else if (command === 'chat') await (await import('./chat.js')).chatCommand(rest, print);
+    else if (command === 'alert') await (await import('./alert.js')).alertCommand(rest, print);
+    else if (command === 'inbox') await (await import('./inbox.js')).inboxCommand(rest, print);
+    else if (command === 'directory')
+      await (await import('./directory.js')).directoryCommand(rest, print);
+    else if (command === 'hub' && rest[0] === 'tail')
+      await (await import('./hub-tail.js')).hubTailCommand(rest.slice(1), print);
+    else if (command === 'gateway')
+      await (await import('./gateway.js')).gatewayCommand(rest, print);
+    else if (command === 'hub') await (await import('./hub.js')).hubCommand(rest, print);
     else throw new UsageError(`liaison: unknown command ${command}\n\n${USAGE}`);
     return 0;
   } catch (caught) {

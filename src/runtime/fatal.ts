@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { isLiaisonError } from '../errors.js';
 
 /**
@@ -26,6 +25,8 @@ export function shownRedisUrl(url: string): string {
  * unreachable Redis stops the start at once instead of a client retrying forever.
  */
 export async function requireRedis(url: string, timeoutMs = REDIS_START_TIMEOUT_MS): Promise<void> {
+  // Loaded here, not above: the CLI imports StartupError for every command, most without Redis.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
