@@ -256,7 +256,8 @@ export async function attachConnection(socket: Socket, session: Session, context
     }
   });
 
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
+    log.info({ reason }, 'disconnected');
     clearInterval(heartbeat);
     clearTimeout(expiry);
     mine.delete(socket);

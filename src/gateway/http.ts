@@ -7,6 +7,7 @@ import {
 import type { Engine } from '../engine/engine.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
+import { PROBE_ROUTE } from '../runtime/logger.js';
 import { scrape } from '../runtime/metrics.js';
 import { parse } from '../runtime/wire.js';
 import type { Metrics } from './metrics.js';
@@ -55,9 +56,9 @@ export function registerRoutes(
     return { version: await sync.submit(body.statements) };
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', PROBE_ROUTE, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', PROBE_ROUTE, async (_request, reply) => {
     if (deps.isClosing()) return reply.status(503).send({ status: 'shutting down' });
     try {
       await engine.ping();
@@ -67,7 +68,7 @@ export function registerRoutes(
     }
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', PROBE_ROUTE, async (_request, reply) => {
     const depths = await Promise.all(
       [...deps.localDevices()].map((d) => engine.inboxes.pending(d)),
     );
