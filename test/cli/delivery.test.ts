@@ -145,6 +145,8 @@ describe('the office CLI under everyday use', () => {
       to: ['KG-AKZHOL'],
       body: { type: 'chat', text: 'tampered' },
       recipients: directory.recipientKeys(['KG-AKZHOL'], Date.now()),
+      counter: 1,
+      directory: directory.head,
     });
     const c = envelope.ciphertext;
     const tampered = { ...envelope, ciphertext: `${c[0] === 'A' ? 'B' : 'A'}${c.slice(1)}` };

@@ -171,4 +171,27 @@ describe('the hub records from the envelope, not from the stream’s metadata', 
       offendingOffice: 'UZ-OYBEK',
     });
   });
+
+  it('an acceptance time far from what the sender signed is the writer’s, and flagged', async () => {
+    // A Redis writer adds a sound envelope with a stream id of its choosing, a day after the
+    // sender made it (a gateway refuses anything more than five minutes off its clock).
+    const envelope = await seal(world, device(world, 'KZ-KORDAI/desk-1'), ['KG-AKZHOL'], chat('t'));
+    const later = envelope.header.createdAt + 24 * 3_600_000;
+    await redis.xadd(
+      `${prefix}hub`,
+      `${later}-0`,
+      'meta',
+      JSON.stringify(honestMeta(envelope)),
+      'envelope',
+      JSON.stringify(envelope),
+    );
+    await recorder.drain();
+    expect(await last()).toMatchObject({
+      id: envelope.header.id,
+      status: 'non-compliant',
+      code: 'META_MISMATCH',
+      authenticated: true,
+      acceptedAt: later,
+    });
+  });
 });
