@@ -78,6 +78,25 @@ escalations. Runs until interrupted (Ctrl-C); refreshes its token and reconnects
   --after SEQ         start after this record position (default 0, the whole record)
   --token-lifetime S  seconds each token lives, 1..300 (default 60)
   --json              one record entry a line ({"escalation": …} for escalations)`,
+  'hub search': `liaison hub search [filters] [options]
+
+The record's entries that match, a page at a time (as an analyst, with a fresh token).
+
+  --office O --link A,B --border KZ-KG --kind K --precedence P
+  --since MS --until MS   accepted in that time range (ms since the epoch)
+  --after SEQ             continue after this position (the "more:" line says which)
+  --limit N               entries per page, 1..500 (default 50)
+  --key FILE --hub URL --authority FILE --audience AUD   as for hub tail
+  --json                  the page as one JSON object`,
+  'hub token': `liaison hub token [--lifetime S] [options]
+
+A fresh single-use analyst token for the hub's HTTP API, e.g.
+curl -H "Authorization: Bearer $(liaison hub token)" http://127.0.0.1:8090/v1/stats
+
+  --lifetime S            seconds it lives, 1..300 (default 60)
+  --key FILE              an analyst's key file (default keys/dev/devices/CARICC/analyst-1.key)
+  --audience AUD          the hub's audience (default liaison-hub)
+  --json                  {"token": …, "lifetimeSeconds": …}`,
   gateway: `liaison gateway [--dev]
 
 Runs a gateway configured from the environment (README), until SIGTERM or SIGINT.
@@ -100,6 +119,8 @@ Office devices:
   directory         offices, links, safety numbers
 CARICC:
   hub tail          an analyst's live view of the record
+  hub search        search the record
+  hub token         a fresh analyst token for the hub's HTTP API
   hub run | verify | checkpoint
 Servers and keys:
   gateway [--dev]   run a gateway (npm start)

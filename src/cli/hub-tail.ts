@@ -1,22 +1,9 @@
 import { parseArgs } from 'node:util';
-import type { RecordEntry } from '../../protocol/v1/analyst.js';
 import { AnalystClient, type Escalation, HUB_AUDIENCE } from '../client/analyst.js';
 import { isLiaisonError, type LiaisonError } from '../errors.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
+import { describeEntry } from './show.js';
 import { type Print, UsageError } from './usage.js';
-
-/** What an entry says, in a few words. */
-function summary({ body, status, code }: RecordEntry): string {
-  if (status !== 'compliant') return `NON-COMPLIANT ${code}`;
-  if (body?.type === 'alert-ack') return `acknowledges ${body.alertId}`;
-  if (body?.type === 'receipt') return `read ${body.envelopeIds.length} message(s)`;
-  if (body?.type === 'chat') return body.text;
-  if (body?.type === 'alert') return body.title;
-  return '';
-}
-
-const route = (e: RecordEntry) =>
-  `#${e.seq} ${e.from} → ${e.to.join(',')} ${e.kind}${e.precedence ? ` ${e.precedence}` : ''}`;
 
 const overdue = (e: Escalation) =>
   `ESCALATION ${e.precedence} alert ${e.alertId} from ${e.from}: not acknowledged in time`;
@@ -71,7 +58,7 @@ export async function hubTailCommand(argv: string[], print: Print): Promise<void
     after,
     tokenLifetimeSeconds: lifetime,
   });
-  analyst.on('record', (e) => print(values.json ? JSON.stringify(e) : `${route(e)} ${summary(e)}`));
+  analyst.on('record', (e) => print(values.json ? JSON.stringify(e) : describeEntry(e)));
   analyst.on('escalation', (e) =>
     print(values.json ? JSON.stringify({ escalation: e }) : overdue(e)),
   );

@@ -39,7 +39,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    const topic = command === 'hub' && rest[0] === 'tail' ? 'hub tail' : command;
+    const sub = rest[0];
+    const topic =
+      command === 'hub' && (sub === 'tail' || sub === 'search' || sub === 'token')
+        ? `hub ${sub}`
+        : command;
     const help = topic === 'keys' ? (await import('./keys.js')).KEYS_USAGE : COMMAND_HELP[topic];
     if (help) {
       print(help);
@@ -57,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
       await (await import('./directory.js')).directoryCommand(rest, print);
     else if (command === 'hub' && rest[0] === 'tail')
       await (await import('./hub-tail.js')).hubTailCommand(rest.slice(1), print);
+    else if (command === 'hub' && rest[0] === 'search')
+      await (await import('./hub-search.js')).hubSearchCommand(rest.slice(1), print);
+    else if (command === 'hub' && rest[0] === 'token')
+      await (await import('./hub-search.js')).hubTokenCommand(rest.slice(1), print);
     else if (command === 'gateway')
       await (await import('./gateway.js')).gatewayCommand(rest, print);
     else if (command === 'hub') await (await import('./hub.js')).hubCommand(rest, print);

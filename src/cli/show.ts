@@ -1,3 +1,4 @@
+import type { RecordEntry } from '../../protocol/v1/analyst.js';
 import type { Message } from '../client/client.js';
 
 /** A time as the operator reads it: local, with the zone (`14:05 GMT+5`). */
@@ -36,3 +37,19 @@ export function describeMessage(m: Message): string {
 /** An envelope the client refused, as a line: it is never shown as a message. */
 export const describeRefusal = (p: { code: string; message: string; id?: string }): string =>
   p.id ? `REFUSED envelope ${p.id}: ${p.message} (${p.code})` : `problem: ${p.message} (${p.code})`;
+
+/** What an entry says, in a few words. */
+function summary({ body, status, code }: RecordEntry): string {
+  if (status !== 'compliant') return `NON-COMPLIANT ${code}`;
+  if (body?.type === 'alert-ack') return `acknowledges ${body.alertId}`;
+  if (body?.type === 'receipt') return `read ${body.envelopeIds.length} message(s)`;
+  if (body?.type === 'chat') return body.text;
+  if (body?.type === 'alert') return body.title;
+  return '';
+}
+
+const route = (e: RecordEntry) =>
+  `#${e.seq} ${e.from} → ${e.to.join(',')} ${e.kind}${e.precedence ? ` ${e.precedence}` : ''}`;
+
+/** A record entry as an analyst reads it: position, route, kind, what it says. */
+export const describeEntry = (e: RecordEntry): string => `${route(e)} ${summary(e)}`;

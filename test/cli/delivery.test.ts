@@ -100,7 +100,7 @@ describe('the office CLI under everyday use', () => {
   });
 
   it('a chat shows what a second linked office sends, and the inbox then has nothing unshown', {
-    timeout: 120_000,
+    timeout: 300_000,
   }, async () => {
     const kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
     await kordai.until((e) => e.event === 'ready');
@@ -131,7 +131,7 @@ describe('the office CLI under everyday use', () => {
   });
 
   it('inbox beside a running chat leaves the chat connected, and both report a refused envelope with its code', {
-    timeout: 120_000,
+    timeout: 300_000,
   }, async () => {
     const akzhol = chat('KZ-KORDAI', 'KG-AKZHOL/desk-1');
     await akzhol.until((e) => e.event === 'ready');
@@ -211,7 +211,7 @@ describe('the office CLI under everyday use', () => {
   });
 
   it('lines typed while the gateway is down are queued, kept across a CLI restart, and arrive in order, once', {
-    timeout: 240_000,
+    timeout: 300_000,
   }, async () => {
     const akzhol = chat('KZ-KORDAI', 'KG-AKZHOL/desk-1');
     await akzhol.until((e) => e.event === 'ready');

@@ -226,6 +226,25 @@ describe('the office and analyst commands', () => {
     expect(fooled.stdout).toContain('CERT_UNTRUSTED');
   });
 
+  it('an analyst searches the record and makes a token for the HTTP API from the CLI', {
+    timeout: 60_000,
+  }, async () => {
+    const paths = keySetPaths(dir);
+    const analyst = ['--key', paths.deviceKey('CARICC/analyst-1'), '--hub', hub.url];
+    const [found, token] = await Promise.all([
+      liaison('hub', 'search', ...analyst, '--authority', paths.authorityPublic, '--kind', 'alert'),
+      liaison('hub', 'token', '--key', paths.deviceKey('CARICC/analyst-1')),
+    ]);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain('KZ-KORDAI → KG-AKZHOL alert FLASH Grey Kamaz turned back');
+    expect(found.stdout).not.toContain('alert-ack');
+    expect(token.code).toBe(0);
+    const stats = await fetch(`${hub.url}/v1/stats`, {
+      headers: { authorization: `Bearer ${token.stdout.trim()}` },
+    });
+    expect(stats.status).toBe(200);
+  });
+
   it('an office device cannot tail the hub', async () => {
     const paths = keySetPaths(dir);
     const result = await liaison(
