@@ -102,7 +102,7 @@ describe('the office and analyst commands', () => {
   });
 
   it('an alert is sent, listed in the inbox, acknowledged, and an analyst watches it all', {
-    timeout: 60_000,
+    timeout: 240_000,
   }, async () => {
     const paths = keySetPaths(dir);
     const common = ['--gateway', gateway.url, '--authority', paths.authorityPublic];
@@ -174,7 +174,7 @@ describe('the office and analyst commands', () => {
   });
 
   it('an analyst tails as JSON with the directory verified against the pinned root', {
-    timeout: 60_000,
+    timeout: 240_000,
   }, async () => {
     const paths = keySetPaths(dir);
     const verified = spawn(process.execPath, [
@@ -227,7 +227,7 @@ describe('the office and analyst commands', () => {
   });
 
   it('an analyst searches the record and makes a token for the HTTP API from the CLI', {
-    timeout: 60_000,
+    timeout: 240_000,
   }, async () => {
     const paths = keySetPaths(dir);
     const analyst = ['--key', paths.deviceKey('CARICC/analyst-1'), '--hub', hub.url];
