@@ -20,6 +20,15 @@ export const counterStream = (header: {
 /** Counters not seen below the highest, as inclusive ranges, oldest first. */
 export type MissingRange = readonly [from: number, to: number];
 
+/** A missing range once `counter` has come: the range itself, split in two, shorter or gone. */
+export function withoutCounter([from, to]: MissingRange, counter: number): MissingRange[] {
+  if (counter < from || counter > to) return [[from, to]];
+  const rest: MissingRange[] = [];
+  if (from < counter) rest.push([from, counter - 1]);
+  if (counter < to) rest.push([counter + 1, to]);
+  return rest;
+}
+
 export interface StreamState {
   readonly high: number;
   /** The newest `createdAt` accepted in the stream. */
@@ -155,12 +164,8 @@ export class Sequences {
       }
       throw new LiaisonError('ENVELOPE_REPLAYED', undefined, { id: header.id, counter });
     }
-    const [from, to] = state.missing[gap] as MissingRange;
-    const split: MissingRange[] = [];
-    if (from < counter) split.push([from, counter - 1]);
-    if (counter < to) split.push([counter + 1, to]);
     const missing = [...state.missing];
-    missing.splice(gap, 1, ...split);
+    missing.splice(gap, 1, ...withoutCounter(state.missing[gap] as MissingRange, counter));
     this.received.set(stream, {
       high: state.high,
       newest,
