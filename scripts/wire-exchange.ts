@@ -175,10 +175,6 @@ async function exchange(url: string, v: Inputs): Promise<Transcript> {
     record(who, 'received', text);
     return text;
   };
-  const closed = async (who: string) => {
-    await socket(who).closed;
-    record(who, 'closed', 'the server closes the WebSocket');
-  };
   const connect = (token: string) => `40${JSON.stringify({ token })}`;
   const emit = (event: string, payload: unknown) => JSON.stringify([event, payload]);
 
@@ -218,16 +214,13 @@ async function exchange(url: string, v: Inputs): Promise<Transcript> {
     socket('akzhol').close();
     await receive('kordai');
 
-    begin('replaced');
+    begin('second-session');
     await open('kordai-2');
     await receive('kordai-2');
     send('kordai-2', connect(v.token.token));
     await receive('kordai-2');
     send('kordai-2', connect(await v.tokenOf('KZ-KORDAI/desk-1', `${JTI}a003`)));
     await receive('kordai-2');
-    await receive('kordai');
-    await receive('kordai');
-    await closed('kordai');
     await receive('kordai-2');
 
     // Nothing the transcript leaves out: no frame arrived that was not read.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EnvelopeKind, Precedence } from './envelope.js';
-import { ackOf, EscalationEvent } from './events.js';
+import { ackOf, ClosingEvent, EscalationEvent, RefreshAck, RefreshRequest } from './events.js';
 import { Body } from './payload.js';
 import { OfficeId } from './primitives.js';
 import { RecordBody } from './record.js';
@@ -50,6 +50,12 @@ export const FeedSubscribeRequest = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   filter: RecordFilter.default({}),
+  escalationsAfter: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('also replay the escalations made after this time (ms), oldest first, at most 500'),
 });
 
 /** One entry of the record as an analyst sees it: metadata, the verdict and, if it opened, the body. */
@@ -62,12 +68,6 @@ export const RecordEntry = RecordBody.omit({ prev: true, envelope: true }).exten
 });
 export type RecordEntry = z.infer<typeof RecordEntry>;
 
-export const FeedSubscribeAck = ackOf({
-  entries: z.array(RecordEntry),
-  next: z.int().min(0).describe('the seq to pass as `after` to continue'),
-  more: z.boolean(),
-});
-
 /** `escalation` — the gateway's `alert:escalated`, plus who raised the alert. */
 export const FeedEscalation = EscalationEvent.extend({
   type: z.literal('escalation'),
@@ -75,12 +75,24 @@ export const FeedEscalation = EscalationEvent.extend({
 });
 export type FeedEscalation = z.infer<typeof FeedEscalation>;
 
+export const FeedSubscribeAck = ackOf({
+  entries: z.array(RecordEntry),
+  next: z.int().min(0).describe('the seq to pass as `after` to continue'),
+  more: z.boolean(),
+  escalations: z
+    .array(FeedEscalation)
+    .optional()
+    .describe('with `escalationsAfter`: the escalations made after it, oldest first'),
+});
+
 /** Event names of the `/analyst` namespace and their schemas, in one table. */
 export const ANALYST_CLIENT_EVENTS = {
   'feed:subscribe': { request: FeedSubscribeRequest, ack: FeedSubscribeAck },
+  'token:refresh': { request: RefreshRequest, ack: RefreshAck },
 } as const;
 
 export const ANALYST_SERVER_EVENTS = {
   record: RecordEntry,
   escalation: FeedEscalation,
+  'session:closing': ClosingEvent,
 } as const;

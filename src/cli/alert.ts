@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { Precedence } from '../../protocol/v1/envelope.js';
 import { AlertCategory, AlertSubject } from '../../protocol/v1/payload.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
 
 /** `liaison alert <office> --category C --precedence P --title T [...]`: sends a structured alert. */
@@ -26,18 +27,35 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
     throw new UsageError(
       'liaison alert <office> --title TEXT [--category C] [--precedence P] [--bcp NAME] [--plate P]... --key DEVICE.key',
     );
+  const category = AlertCategory.safeParse(values.category);
+  if (!category.success)
+    throw new UsageError(`--category: expected one of ${AlertCategory.options.join(', ')}`);
+  const precedence = Precedence.safeParse(values.precedence);
+  if (!precedence.success)
+    throw new UsageError(`--precedence: expected one of ${Precedence.options.join(', ')}`);
+  const hours = Number(values.hours);
+  if (!(hours > 0 && hours <= 24 * 365))
+    throw new UsageError('--hours: expected a number of hours, more than 0 (default 24)');
   const subjects = [
     ...(values.plate ?? []).map((plate) => AlertSubject.parse({ kind: 'vehicle', plate })),
     ...(values.person ?? []).map((name) => AlertSubject.parse({ kind: 'person', name })),
   ];
-  const client = await clientFrom(values);
+  // A one-shot command only looks at the inbox: what waits there stays for the chat or inbox.
+  const client = await clientFrom(values, false);
   if (!values.json) announceDeviceChanges(client, (human) => print(human));
+  client.on('problem', (p) =>
+    print(values.json ? JSON.stringify({ event: 'problem', ...p }) : describeRefusal(p)),
+  );
   await client.start();
   try {
+    if (!client.directory.office(office))
+      throw new UsageError(
+        `unknown office ${office}: not in the directory (see liaison directory)`,
+      );
     const now = Date.now();
     const id = await client.sendAlert(office, {
-      category: AlertCategory.parse(values.category),
-      precedence: Precedence.parse(values.precedence),
+      category: category.data,
+      precedence: precedence.data,
       title: values.title,
       description: values.description,
       location: {
@@ -45,7 +63,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       },
       subjects,
       validFrom: now,
-      validUntil: now + Number(values.hours) * 3_600_000,
+      validUntil: now + hours * 3_600_000,
     });
     print(
       values.json

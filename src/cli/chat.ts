@@ -1,30 +1,118 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { Message } from '../client/client.js';
+import type { LiaisonClient } from '../client/client.js';
+import { isLiaisonError } from '../errors.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { Outbox, type Queued } from './outbox.js';
+import { describeMessage, describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
 
-const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+type Out = (human: string, json: object) => void;
 
-/** A message as the operator reads it. */
-function describe(m: Message): string {
-  const at = time(m.header.createdAt);
-  switch (m.body.type) {
-    case 'chat':
-      return `[${at}] ${m.sender}: ${m.body.text}`;
-    case 'alert':
-      return `[${at}] ${m.sender}: ALERT ${m.body.precedence} ${m.body.category}: ${m.body.title} (id ${m.id})`;
-    case 'alert-ack':
-      return `[${at}] ${m.sender}: acknowledged alert ${m.body.alertId}${m.body.note ? `: ${m.body.note}` : ''}`;
-    case 'receipt':
-      return '';
-  }
+// Refusals that sending again cannot mend: the line is reported and dropped from the queue.
+const worthRetrying = (error: unknown) =>
+  !isLiaisonError(error) ||
+  ['UNAVAILABLE', 'INTERNAL', 'RATE_LIMITED', 'SERVER_SHUTDOWN'].includes(error.code);
+
+/**
+ * Sends queued lines in order, one at a time, while connected; stops at the first that cannot go
+ * now (it stays queued, first in line) and starts again on the next `flush()`.
+ */
+function sender(client: LiaisonClient, outbox: Outbox, mine: Map<string, string>, out: Out) {
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const sendOne = async (item: Queued): Promise<boolean> => {
+    try {
+      await client.sendChat(item.office, item.text, undefined, item.id);
+    } catch (error) {
+      const message = (error as Error).message;
+      const code = isLiaisonError(error) ? error.code : 'UNAVAILABLE';
+      if (worthRetrying(error)) {
+        if (client.isConnected) {
+          clearTimeout(retry);
+          retry = setTimeout(() => void flush(), 5_000);
+        }
+        out(`  … queued: ${item.text.slice(0, 40)} (${message}; sent when possible)`, {
+          event: 'queued',
+          id: item.id,
+          code,
+          message,
+        });
+        return false;
+      }
+      await outbox.remove(item.id);
+      out(`could not send: ${message} (${code}): ${item.text.slice(0, 40)}`, {
+        event: 'error',
+        id: item.id,
+        code,
+        message,
+      });
+      return true;
+    }
+    mine.set(item.id, item.text);
+    await outbox.remove(item.id);
+    out(`  ✓ accepted: ${item.text.slice(0, 40)}`, {
+      event: 'status',
+      id: item.id,
+      status: 'accepted',
+    });
+    return true;
+  };
+  let busy = false;
+  let current = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (busy) return current;
+    busy = true;
+    current = (async () => {
+      try {
+        while (outbox.items.length > 0 && client.isConnected) {
+          if (!(await sendOne(outbox.items[0] as Queued))) break;
+        }
+      } finally {
+        busy = false;
+      }
+    })();
+    return current;
+  };
+  return { flush, stop: () => clearTimeout(retry) };
+}
+
+/** What the operator sees of the connection: lost, closing and why, back. */
+function showConnection(client: LiaisonClient, out: Out, end: (code: string) => void) {
+  let up = false;
+  client.on('connected', () => {
+    if (up) return;
+    up = true;
+    out('connected to the gateway', { event: 'connection', state: 'connected' });
+  });
+  client.on('disconnected', ({ reason }) => {
+    if (!up || reason === 'io client disconnect') return;
+    up = false;
+    out(`connection to the gateway lost (${reason}); reconnecting — lines you type are queued`, {
+      event: 'connection',
+      state: 'disconnected',
+      reason,
+    });
+  });
+  client.on('closing', ({ code, reconnectInMs }) =>
+    out(
+      `the gateway is closing this session (${code})${reconnectInMs === undefined ? '' : `; reconnecting in about ${Math.ceil(reconnectInMs / 1000)} s`}`,
+      { event: 'closing', code, ...(reconnectInMs === undefined ? {} : { reconnectInMs }) },
+    ),
+  );
+  client.on('ended', ({ code }) => {
+    out(`the gateway ended this session for good (${code}): this device may no longer connect`, {
+      event: 'ended',
+      code,
+    });
+    end(code);
+  });
 }
 
 /**
- * `liaison chat <office>`: an interactive chat with a linked office. Lines typed are sent; messages,
- * delivery states and the other side's presence are printed as they come. `--json` prints one
- * JSON object per line for scripts.
+ * `liaison chat <office>`: an interactive chat with a linked office. Lines typed are queued on
+ * disk and sent in order (at once when connected, after a reconnect or the next run otherwise);
+ * messages from every linked office, delivery states, presence, refusals and the connection's
+ * state are printed as they come. `--json` prints one JSON object per line for scripts.
  */
 export async function chatCommand(argv: string[], print: Print): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -35,73 +123,101 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
   const office = positionals[0];
   if (!office) throw new UsageError('liaison chat <office> --key DEVICE.key [--gateway URL]');
   const client = await clientFrom(values);
-  const out = (human: string, json: object) => print(values.json ? JSON.stringify(json) : human);
+  const outbox = await Outbox.open(values.key as string);
+  const out: Out = (human, json) => print(values.json ? JSON.stringify(json) : human);
   const mine = new Map<string, string>();
 
+  // Every message the client passes on is shown (it acknowledges only after this returns),
+  // whichever linked office it comes from.
   client.on('message', (m) => {
-    if (m.from !== office) return;
-    const line = describe(m);
+    const line = describeMessage(m);
+    const elsewhere = m.from !== office ? `(from ${m.from}) ` : '';
     if (line)
-      out(line, {
+      out(`${elsewhere}${line}`, {
         event: 'message',
         id: m.id,
+        office: m.from,
         from: m.sender,
         body: m.body,
         at: m.header.createdAt,
       });
     if (m.body.type === 'chat' || m.body.type === 'alert')
-      void client.markRead(office, [m.id]).catch(() => undefined);
+      void client.markRead(m.from, [m.id]).catch(() => undefined);
   });
   client.on('status', (s) => {
     const text = mine.get(s.id);
-    if (text === undefined) return;
-    out(
-      `  ${s.status === 'accepted' ? '✓' : s.status === 'delivered' ? '✓✓' : '👁'} ${s.status}: ${text.slice(0, 40)}`,
-      { event: 'status', ...s },
-    );
+    if (text === undefined || s.status === 'accepted') return;
+    out(`  ${s.status === 'delivered' ? '✓✓' : '👁'} ${s.status}: ${text.slice(0, 40)}`, {
+      event: 'status',
+      ...s,
+    });
   });
-  client.on('presence', (p) => {
-    if (p.officeId === office)
-      out(`${office} is ${p.online ? 'online' : 'offline'}`, { event: 'presence', ...p });
-  });
+  client.on('presence', (p) =>
+    out(`${p.officeId} is ${p.online ? 'online' : 'offline'}`, { event: 'presence', ...p }),
+  );
   announceDeviceChanges(client, out);
-  client.on('problem', (p) => out(`problem: ${p.message} (${p.code})`, { event: 'problem', ...p }));
+  client.on('problem', (p) => out(describeRefusal(p), { event: 'problem', ...p }));
   client.on('escalated', (e) =>
     out(`CARICC escalated your ${e.precedence} alert ${e.alertId}: not acknowledged in time`, {
       event: 'escalated',
       ...e,
     }),
   );
+  const input = createInterface({ input: process.stdin });
+  showConnection(client, out, () => {
+    process.exitCode = 1;
+    input.close();
+  });
+  const queue = sender(client, outbox, mine, out);
+  client.on('connected', () => void queue.flush());
 
   await client.start();
   if (!client.directory.isLinked(client.officeId, office)) {
     client.stop();
-    throw new UsageError(`${client.officeId} is not linked to ${office} (NOT_LINKED)`);
+    input.close();
+    const known = client.directory.office(office) !== undefined;
+    throw new UsageError(
+      known
+        ? `${client.officeId} is not linked to ${office} (NOT_LINKED)`
+        : `unknown office ${office}: not in the directory (linked: ${client.directory.linkedOffices(client.officeId).join(', ') || 'none'})`,
+    );
   }
   out(
     `chatting with ${office} as ${client.officeId}; type a line and press Enter (Ctrl-D to leave)`,
     { event: 'ready', office },
   );
+  if (outbox.items.length > 0)
+    out(`${outbox.items.length} line(s) typed earlier are being sent`, {
+      event: 'outbox',
+      waiting: outbox.items.length,
+    });
+  void queue.flush();
 
-  const input = createInterface({ input: process.stdin });
-  let sending = Promise.resolve();
   for await (const line of input) {
     const text = line.trim();
     if (!text) continue;
-    sending = sending.then(async () => {
-      try {
-        const id = await client.sendChat(office, text);
-        mine.set(id, text);
-        out(`  ✓ accepted: ${text.slice(0, 40)}`, { event: 'status', id, status: 'accepted' });
-      } catch (error) {
-        out(`could not send: ${(error as Error).message}`, {
-          event: 'error',
-          message: (error as Error).message,
+    try {
+      const item = await outbox.add(office, text);
+      if (!client.isConnected)
+        out(`  … queued: ${text.slice(0, 40)} (not connected; sent on reconnect)`, {
+          event: 'queued',
+          id: item.id,
         });
-      }
-    });
+    } catch (error) {
+      out(`could not queue: ${(error as Error).message}`, {
+        event: 'error',
+        message: (error as Error).message,
+      });
+    }
+    void queue.flush();
   }
-  await sending;
+  await queue.flush();
+  queue.stop();
+  if (outbox.items.length > 0)
+    out(
+      `${outbox.items.length} line(s) not sent yet: kept in ${values.key}.outbox.json and sent by the next liaison chat`,
+      { event: 'outbox', waiting: outbox.items.length },
+    );
   // Give the last delivery states a moment before leaving.
   await new Promise((done) => setTimeout(done, 300));
   client.stop();

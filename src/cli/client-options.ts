@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { ZodError } from 'zod';
 import { LiaisonClient } from '../client/client.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
 import { keepClientState, loadClientState } from './client-state.js';
@@ -28,8 +30,15 @@ export interface ClientFlags extends PassphraseFlags {
 export async function clientFrom(flags: ClientFlags, acknowledge = true): Promise<LiaisonClient> {
   if (!flags.key)
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
-  const { keys } = await readDeviceKey(flags.key, passphraseSource({ ...flags }));
-  const authority = await readPinnedAuthority(flags.authority);
+  const keyFile = flags.key;
+  const { keys } = await readDeviceKey(keyFile, passphraseSource({ ...flags })).catch(
+    (error: unknown) => {
+      throw fileProblem('--key', keyFile, error, 'a device key file');
+    },
+  );
+  const authority = await readPinnedAuthority(flags.authority).catch((error: unknown) => {
+    throw fileProblem('--authority', flags.authority, error, "the authority's public key file");
+  });
   const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint } = await loadClientState(
     flags.key,
   );
@@ -47,6 +56,28 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
   });
   keepClientState(client, flags.key);
   return client;
+}
+
+/** A key file that cannot be used, said with the flag, the file and what it should be. */
+function fileProblem(flag: string, path: string, error: unknown, wanted: string): Error {
+  const code = (error as { code?: string }).code;
+  if (code === 'ENOENT')
+    return new UsageError(`${flag} ${path}: no such file (expected ${wanted})`);
+  if (!(error instanceof ZodError || error instanceof SyntaxError)) return error as Error;
+  return new UsageError(`${flag} ${path}: not ${wanted}${publicHint(path, flag)}`);
+}
+
+// A public file (certificate, authority key) passed where the private key file belongs.
+function publicHint(path: string, flag: string): string {
+  if (flag !== '--key') return '';
+  try {
+    const text = readFileSync(path, 'utf8');
+    if (!text.includes('signingSeed') && text.trimStart().startsWith('{'))
+      return ': it holds no private key (a public key or certificate?); pass the device’s private .key file';
+  } catch {
+    // unreadable: the plain message says enough
+  }
+  return '';
 }
 
 /** How the CLI tells its user that a linked office's devices changed, or envelopes are missing. */

@@ -1,23 +1,10 @@
 import { parseArgs } from 'node:util';
-import type { RecordEntry } from '../../protocol/v1/analyst.js';
 import { AnalystClient, type Escalation, HUB_AUDIENCE } from '../client/analyst.js';
 import { isLiaisonError, type LiaisonError } from '../errors.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
 import { PASSPHRASE_OPTIONS, passphraseSource } from './key-protection.js';
-import type { Print } from './usage.js';
-
-/** What an entry says, in a few words. */
-function summary({ body, status, code }: RecordEntry): string {
-  if (status !== 'compliant') return `NON-COMPLIANT ${code}`;
-  if (body?.type === 'alert-ack') return `acknowledges ${body.alertId}`;
-  if (body?.type === 'receipt') return `read ${body.envelopeIds.length} message(s)`;
-  if (body?.type === 'chat') return body.text;
-  if (body?.type === 'alert') return body.title;
-  return '';
-}
-
-const route = (e: RecordEntry) =>
-  `#${e.seq} ${e.from} → ${e.to.join(',')} ${e.kind}${e.precedence ? ` ${e.precedence}` : ''}`;
+import { describeEntry } from './show.js';
+import { type Print, UsageError } from './usage.js';
 
 const overdue = (e: Escalation) =>
   `ESCALATION ${e.precedence} alert ${e.alertId} from ${e.from}: not acknowledged in time`;
@@ -26,8 +13,9 @@ const refusal = (error: LiaisonError) =>
   `hub refused the connection: ${error.message} (${error.code})`;
 
 /**
- * `liaison hub tail`: an analyst's live view of the channel, with filters. Runs until the hub
- * refuses it (exit 1) or it is stopped; reconnects with a fresh token when a session ends.
+ * `liaison hub tail`: an analyst's live view of the channel, with filters. Runs until it is
+ * interrupted (Ctrl-C) or the hub refuses it (exit 1): it refreshes its token, reconnects by itself
+ * after a lost connection or a closed session, and replays the escalations made while away.
  */
 export async function hubTailCommand(argv: string[], print: Print): Promise<void> {
   const { values } = parseArgs({
@@ -44,10 +32,17 @@ export async function hubTailCommand(argv: string[], print: Print): Promise<void
       kind: { type: 'string' },
       precedence: { type: 'string' },
       after: { type: 'string', default: '0' },
+      'token-lifetime': { type: 'string', default: '60' },
       json: { type: 'boolean', default: false },
       ...PASSPHRASE_OPTIONS,
     },
   });
+  const lifetime = Number(values['token-lifetime']);
+  if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 300)
+    throw new UsageError('--token-lifetime: expected whole seconds, 1..300 (default 60)');
+  const after = Number(values.after);
+  if (!Number.isInteger(after) || after < 0)
+    throw new UsageError('--after: expected a record position (seq), 0 or more');
   const authority = await readPinnedAuthority(values.authority);
   const { keys } = await readDeviceKey(values.key, passphraseSource(values));
   // The hub judges the filter (VALIDATION_FAILED) so that the CLI and the hub never disagree.
@@ -62,17 +57,29 @@ export async function hubTailCommand(argv: string[], print: Print): Promise<void
     keys,
     authority,
     filter,
-    after: Number(values.after),
+    after,
+    tokenLifetimeSeconds: lifetime,
   });
-  analyst.on('record', (e) => print(values.json ? JSON.stringify(e) : `${route(e)} ${summary(e)}`));
+  analyst.on('record', (e) => print(values.json ? JSON.stringify(e) : describeEntry(e)));
   analyst.on('escalation', (e) =>
     print(values.json ? JSON.stringify({ escalation: e }) : overdue(e)),
   );
   analyst.on('problem', (p) => print(`problem: ${p.message} (${p.code})`));
+  // The connection's state goes to stderr under --json, so stdout stays one entry a line.
+  const state = (line: string) => (values.json ? process.stderr.write(`${line}\n`) : print(line));
   let connected = false;
+  let up = false;
   analyst.on('connected', () => {
+    if (connected && !up) state(`reconnected to the hub at ${values.hub}`);
     connected = true;
+    up = true;
   });
+  analyst.on('disconnected', ({ reason }) => {
+    if (!up || reason === 'io client disconnect') return;
+    up = false;
+    state(`connection to the hub lost (${reason}); reconnecting`);
+  });
+  analyst.on('closing', ({ code }) => state(`the hub is closing this session (${code})`));
   const closed = new Promise<LiaisonError | undefined>((done) =>
     analyst.on('closed', ({ error }) => done(error)),
   );

@@ -10,16 +10,8 @@ import { type HubConfig, loadHubConfig } from '../hub/config.js';
 import { HUB_KEY_PASSPHRASE, runHub } from '../hub/main.js';
 import { HubStore } from '../hub/store.js';
 import { readDeviceKey } from '../keystore/keyfile.js';
-import { UsageError } from './keys.js';
-
-export const HUB_USAGE = `liaison hub <command>      (configured from the environment: README §The CARICC hub)
-
-  run         record every envelope, escalate overdue alerts, serve analysts (until SIGTERM)
-  verify [--checkpoint FILE]...
-              check the record's hash chain and the checkpoints the hub signed (those in Redis and
-              the files given, kept outside it); prints the first break, exit 1 if any
-  checkpoint --out FILE
-              sign where the record stands now with the hub's key, keep it in Redis and in FILE`;
+import { HUB_USAGE } from './help.js';
+import { UsageError } from './usage.js';
 
 /** The directory as the log in Redis holds it, checked against the pinned authority. */
 async function directoryOf(config: HubConfig): Promise<Directory> {

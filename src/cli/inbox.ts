@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Message } from '../client/client.js';
 import { CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { describeMessage, describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
 
 /**
@@ -18,21 +19,30 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
   });
   const client = await clientFrom(values, false);
   const messages: Message[] = [];
+  let refused = 0;
   client.on('message', (m) => messages.push(m));
+  // A refused envelope is never listed as a message, but always reported, with its code.
+  client.on('problem', (p) => {
+    if (p.id) refused++;
+    print(values.json ? JSON.stringify({ event: 'problem', ...p }) : describeRefusal(p));
+  });
   await client.start();
   try {
     for (const m of messages) {
-      if (values.json) print(JSON.stringify({ id: m.id, from: m.sender, body: m.body }));
-      else if (m.body.type === 'alert')
-        print(`${m.id}  ALERT ${m.body.precedence} from ${m.sender}: ${m.body.title}`);
-      else if (m.body.type === 'chat') print(`${m.id}  ${m.sender}: ${m.body.text}`);
-      else if (m.body.type === 'alert-ack') {
+      const line = describeMessage(m);
+      if (values.json)
         print(
-          `${m.id}  ${m.sender} acknowledged alert ${m.body.alertId}${m.body.note ? `: ${m.body.note}` : ''}`,
+          JSON.stringify({
+            id: m.id,
+            office: m.from,
+            from: m.sender,
+            at: m.header.createdAt,
+            body: m.body,
+          }),
         );
-      }
+      else if (line) print(`${m.id}  ${line}`);
     }
-    if (!values.json && messages.length === 0) print('nothing waiting');
+    if (!values.json && messages.length === 0 && refused === 0) print('nothing waiting');
     for (const alertId of values.ack ?? []) {
       const alert = messages.find((m) => m.id === alertId);
       const office = alert?.from ?? client.directory.linkedOffices(client.officeId)[0];

@@ -2,78 +2,105 @@
 import { ZodError } from 'zod';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
-import { ADMIN_USAGE, adminCommand } from './admin.js';
-import { alertCommand } from './alert.js';
-import { chatCommand } from './chat.js';
-import { CHECKPOINT_USAGE, checkpointCommand } from './checkpoint.js';
-import { demoCommand } from './demo.js';
-import { directoryCommand } from './directory.js';
-import { gatewayCommand } from './gateway.js';
-import { HUB_USAGE, hubCommand } from './hub.js';
-import { hubTailCommand } from './hub-tail.js';
-import { inboxCommand } from './inbox.js';
-import { KEYS_USAGE, keysCommand } from './keys.js';
+import { StartupError } from '../runtime/fatal.js';
+import { COMMAND_HELP, USAGE } from './help.js';
 import { UsageError } from './usage.js';
-
-const USAGE = `liaison <command>
-
-  gateway [--dev] run a gateway configured from the environment (README); --dev makes and loads
-                  the development key set in keys/dev (npm start)
-  chat OFFICE --key DEVICE.key [--gateway URL] [--json]
-                  an interactive chat with a linked office
-  alert OFFICE --key DEVICE.key --title T [--category C] [--precedence P] [--plate P]...
-  inbox --key DEVICE.key [--ack ALERT_ID]...   list what waits; acknowledge alerts
-  directory --key DEVICE.key                    offices, links, key fingerprints (safety numbers)
-  checkpoint --key DEVICE.key --out FILE        keep the office's copy of the hub's signed checkpoint
-  hub tail [--office O] [--border KZ-KG] [--kind K] [--precedence P]   an analyst's live view
-                  [--gateway URL] also verifies that gateway's directory against the pinned root
-  demo            seal and open a chat and an alert between two sample offices
-  keys ...        key tooling: authority, a device's own keys and enrolment request, development key set
-  admin ...       CARICC's authority: approve enrolments, offices, links, revocations, heads, publish
-
-${HUB_USAGE}
-
-${CHECKPOINT_USAGE}
-
-${KEYS_USAGE}
-
-${ADMIN_USAGE}`;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
+const VERSION = '0.1.0';
+const PROTOCOL_VERSION = 3;
+
+/** An error as the user reads it: one line, or one JSON object under --json. */
+function report(argv: string[], line: string, code?: string) {
+  if (argv.includes('--json'))
+    process.stderr.write(
+      `${JSON.stringify({ error: { code: code ?? 'USAGE', message: line } })}\n`,
+    );
+  else process.stderr.write(`${line}\n`);
+}
+
+/** parseArgs's own complaints, said with the flag and where to look. */
+function usageOf(error: unknown, command: string | undefined): UsageError | undefined {
+  const code = (error as { code?: string }).code;
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return undefined;
+  const topic = command === 'hub' ? 'hub' : command;
+  return new UsageError(`liaison: ${(error as Error).message}; see liaison ${topic ?? ''} --help`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  try {
-    if (command === 'keys') await keysCommand(rest, print);
-    else if (command === 'admin') await adminCommand(rest, print);
-    else if (command === 'demo') await demoCommand(rest, print);
-    else if (command === 'chat') await chatCommand(rest, print);
-    else if (command === 'alert') await alertCommand(rest, print);
-    else if (command === 'inbox') await inboxCommand(rest, print);
-    else if (command === 'directory') await directoryCommand(rest, print);
-    else if (command === 'checkpoint') await checkpointCommand(rest, print);
-    else if (command === 'hub' && rest[0] === 'tail') await hubTailCommand(rest.slice(1), print);
-    else if (command === 'gateway') await gatewayCommand(rest, print);
-    else if (command === 'hub') await hubCommand(rest, print);
-    else throw new UsageError(USAGE);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    print(USAGE);
     return 0;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
+  }
+  if (command === '--version' || command === '-V') {
+    print(`liaison ${VERSION} (protocol v${PROTOCOL_VERSION})`);
+    return 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const sub = rest[0];
+    const topic =
+      command === 'hub' && (sub === 'tail' || sub === 'search' || sub === 'token')
+        ? `hub ${sub}`
+        : command;
+    const help =
+      topic === 'keys'
+        ? (await import('./keys.js')).KEYS_USAGE
+        : topic === 'admin'
+          ? (await import('./admin.js')).ADMIN_USAGE
+          : topic === 'checkpoint'
+            ? (await import('./checkpoint.js')).CHECKPOINT_USAGE
+            : COMMAND_HELP[topic];
+    if (help) {
+      print(help);
+      return 0;
     }
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n`);
+  }
+  try {
+    // Each command's module is loaded when it runs: `keys` never loads the servers.
+    if (command === 'keys') await (await import('./keys.js')).keysCommand(rest, print);
+    else if (command === 'admin') await (await import('./admin.js')).adminCommand(rest, print);
+    else if (command === 'checkpoint')
+      await (await import('./checkpoint.js')).checkpointCommand(rest, print);
+    else if (command === 'demo') await (await import('./demo.js')).demoCommand(rest, print);
+    else if (command === 'chat') await (await import('./chat.js')).chatCommand(rest, print);
+    else if (command === 'alert') await (await import('./alert.js')).alertCommand(rest, print);
+    else if (command === 'inbox') await (await import('./inbox.js')).inboxCommand(rest, print);
+    else if (command === 'directory')
+      await (await import('./directory.js')).directoryCommand(rest, print);
+    else if (command === 'hub' && rest[0] === 'tail')
+      await (await import('./hub-tail.js')).hubTailCommand(rest.slice(1), print);
+    else if (command === 'hub' && rest[0] === 'search')
+      await (await import('./hub-search.js')).hubSearchCommand(rest.slice(1), print);
+    else if (command === 'hub' && rest[0] === 'token')
+      await (await import('./hub-search.js')).hubTokenCommand(rest.slice(1), print);
+    else if (command === 'gateway')
+      await (await import('./gateway.js')).gatewayCommand(rest, print);
+    else if (command === 'hub') await (await import('./hub.js')).hubCommand(rest, print);
+    else throw new UsageError(`liaison: unknown command ${command}\n\n${USAGE}`);
+    return 0;
+  } catch (caught) {
+    const error = usageOf(caught, command) ?? caught;
+    if (error instanceof StartupError) {
+      // One line, then out: connections still open must not keep a failed server alive.
+      report(argv, `liaison: ${error.message}`, 'STARTUP');
+      process.exit(1);
+    }
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      report(argv, error.message);
       return 2;
     }
     if (isLiaisonError(error)) {
-      process.stderr.write(`liaison: ${error.message} (${error.code})\n`);
+      report(argv, `liaison: ${error.message} (${error.code})`, error.code);
     } else if (error instanceof ZodError) {
-      process.stderr.write(
-        `liaison: invalid input: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`,
+      report(
+        argv,
+        `liaison: invalid input: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        'VALIDATION_FAILED',
       );
     } else {
-      process.stderr.write(`liaison: ${(error as Error).message}\n`);
+      report(argv, `liaison: ${(error as Error).message}`, 'FAILED');
     }
     return 1;
   }

@@ -6,6 +6,7 @@ import {
   RecordEntry,
   type RecordFilter,
 } from '../../protocol/v1/analyst.js';
+import { RefreshAck } from '../../protocol/v1/events.js';
 import { TOKEN_MAX_LIFETIME_SECONDS } from '../../protocol/v1/token.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
@@ -15,6 +16,7 @@ import type { KnownHead } from '../directory/head.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
+import { type ClosingCode, followSession } from './session.js';
 import {
   checkedEvents,
   errorFromWire,
@@ -43,14 +45,20 @@ export interface AnalystOptions {
    */
   readonly directoryUrl?: string;
   /**
-   * Seconds each token lives (default 60, at most 300). The hub ends a session when its token
-   * expires; the client then reconnects with a fresh token and resumes where it was.
+   * Seconds each token lives (default 60, at most 300). The client sends a fresh one
+   * (`token:refresh`) before it expires; if the hub still ends the session, the client
+   * reconnects with a fresh token and resumes where it was.
    */
   readonly tokenLifetimeSeconds?: number;
   /** What the live feed carries; default everything. */
   readonly filter?: RecordFilter;
   /** Start the feed after this record position (seq); default 0, the whole record. */
   readonly after?: number;
+  /**
+   * Replay escalations made after this time (ms) on the first catch-up; default: all kept when
+   * `after` is 0, none before now otherwise. Later catch-ups replay what was made while away.
+   */
+  readonly escalationsAfter?: number;
 }
 
 /** An overdue alert as the feed reports it (protocol's `FeedEscalation`). */
@@ -65,6 +73,8 @@ export type AnalystEvents = {
   problem: Problem;
   connected: undefined;
   disconnected: { reason: string };
+  /** The hub is closing this session and why; it reconnects in `reconnectInMs` unless final. */
+  closing: { code: ClosingCode; reconnectInMs?: number };
   /** The client stopped for good: `stop()` was called, or the hub refused a reconnection. */
   closed: { error?: LiaisonError };
 };
@@ -75,6 +85,11 @@ export type RecordPage = Omit<Extract<z.infer<typeof FeedSubscribeAck>, { ok: tr
 const [subscribed] = FeedSubscribeAck.options;
 const RecordPageSchema = subscribed.omit({ ok: true });
 const PAGE_LIMIT = 500;
+const DEFAULT_TOKEN_SECONDS = 60;
+/** Escalations remembered to drop repeats across catch-ups (each alert escalates once). */
+const SEEN_ESCALATIONS = 10_000;
+/** Replay a little before the last escalation seen: clocks of hub replicas differ slightly. */
+const ESCALATION_MARGIN_MS = 60_000;
 
 /**
  * A CARICC analyst's view of the channel: the hub's live feed of the record (`/analyst`), with a
@@ -96,6 +111,10 @@ export class AnalystClient extends Emitter<AnalystEvents> {
   /** Live entries that arrive while a catch-up is running wait here, to keep `seq` order. */
   private held: RecordEntry[] | undefined;
   private stopped = false;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Escalations made after this time are replayed at the next catch-up. */
+  private escalationMark: number | undefined;
+  private readonly seenEscalations = new Set<string>();
 
   constructor(private readonly options: AnalystOptions) {
     super();
@@ -109,6 +128,7 @@ export class AnalystClient extends Emitter<AnalystEvents> {
       );
     this.directory = new Directory(options.authority);
     this.position = options.after ?? 0;
+    this.escalationMark = options.escalationsAfter ?? (this.position === 0 ? 0 : undefined);
   }
 
   /** The last record position passed on (pass it as `after` to resume later). */
@@ -128,12 +148,20 @@ export class AnalystClient extends Emitter<AnalystEvents> {
     const connected = untilConnected(socket);
     const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
     on('record', RecordEntry, (entry) => (this.held ? this.held.push(entry) : this.pass(entry)));
-    on('escalation', FeedEscalation, (escalation) => this.emit('escalation', escalation));
+    on('escalation', FeedEscalation, (escalation) => this.escalate(escalation));
     socket.on('disconnect', (reason) => {
+      clearTimeout(this.refreshTimer);
       this.emit('disconnected', { reason });
-      // The hub ends a session when its token expires: a new connection brings a new token.
-      if (reason === 'io server disconnect' && !this.stopped) socket.connect();
     });
+    followSession(
+      socket,
+      {
+        closing: (code, reconnectInMs) =>
+          this.emit('closing', reconnectInMs === undefined ? { code } : { code, reconnectInMs }),
+        ended: (code) => this.close(new LiaisonError(code, 'the hub ended this session for good')),
+      },
+      () => this.stopped,
+    );
     socket.on('connect_error', (error: Error & { data?: unknown }) => {
       const refusal = refusalOf(error);
       // A refusal is final (revoked, no longer an analyst); network failures are retried.
@@ -142,6 +170,7 @@ export class AnalystClient extends Emitter<AnalystEvents> {
     let first: Promise<void> | undefined;
     socket.on('connect', () => {
       this.emit('connected', undefined);
+      this.scheduleRefresh(socket);
       const caughtUp = this.subscribe(socket);
       if (!first) first = caughtUp;
       else caughtUp.catch((error: Error) => this.problem(error));
@@ -203,6 +232,31 @@ export class AnalystClient extends Emitter<AnalystEvents> {
     return parsed.data;
   }
 
+  /** Sends a fresh token at three quarters of the current one's life, so the session lives on. */
+  private scheduleRefresh(socket: Socket): void {
+    clearTimeout(this.refreshTimer);
+    const lifetime = this.options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_SECONDS;
+    this.refreshTimer = setTimeout(async () => {
+      try {
+        await request(socket, 'token:refresh', { token: await this.token() }, RefreshAck);
+      } catch (error) {
+        // Not fatal: if the session ends, the next connection brings a new token.
+        this.problem(error as Error);
+      }
+      if (socket.connected && !this.stopped) this.scheduleRefresh(socket);
+    }, lifetime * 750);
+  }
+
+  /** Passes an escalation on once, however often live events and catch-ups repeat it. */
+  private escalate(escalation: Escalation): void {
+    this.escalationMark = Math.max(this.escalationMark ?? 0, escalation.escalatedAt);
+    if (this.seenEscalations.has(escalation.alertId)) return;
+    this.seenEscalations.add(escalation.alertId);
+    if (this.seenEscalations.size > SEEN_ESCALATIONS)
+      this.seenEscalations.delete(this.seenEscalations.values().next().value as string);
+    this.emit('escalation', escalation);
+  }
+
   private token(): Promise<string> {
     return createClientToken(this.options.keys, {
       audience: this.options.audience ?? HUB_AUDIENCE,
@@ -210,22 +264,37 @@ export class AnalystClient extends Emitter<AnalystEvents> {
     });
   }
 
-  /** Catches up from the last position, page by page, then lets live entries through. */
+  /**
+   * Catches up from the last position, page by page, then lets live entries through; replays the
+   * escalations made since the last one seen (or since this client started, on its first gap).
+   */
   private async subscribe(socket: Socket): Promise<void> {
     this.held = [];
+    const since = this.escalationMark;
+    const subscribedAt = Date.now();
     try {
-      for (;;) {
+      for (let first = true; ; first = false) {
         const page = await request(
           socket,
           'feed:subscribe',
-          { after: this.position, limit: PAGE_LIMIT, filter: this.options.filter ?? {} },
+          {
+            after: this.position,
+            limit: PAGE_LIMIT,
+            filter: this.options.filter ?? {},
+            ...(first && since !== undefined
+              ? { escalationsAfter: Math.max(0, since - (since === 0 ? 0 : ESCALATION_MARGIN_MS)) }
+              : {}),
+          },
           FeedSubscribeAck,
         );
         for (const entry of page.entries) this.pass(entry);
+        for (const escalation of page.escalations ?? []) this.escalate(escalation);
         // Entries up to `next` were scanned: those that matched are in this page.
         this.position = Math.max(this.position, page.next);
         if (!page.more) break;
       }
+      // From now on a gap replays what was escalated after this catch-up at the latest.
+      this.escalationMark ??= subscribedAt;
     } finally {
       const held = this.held.sort((a, b) => a.seq - b.seq);
       this.held = undefined;
@@ -247,6 +316,7 @@ export class AnalystClient extends Emitter<AnalystEvents> {
   private close(error?: LiaisonError): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.refreshTimer);
     this.socket?.close();
     this.emit('closed', error ? { error } : {});
   }

@@ -27,6 +27,7 @@ import { type MissingRange, type SequenceState, Sequences } from '../envelope/se
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
+import { type ClosingCode, followSession } from './session.js';
 import { checkedEvents, openSocket, request, untilConnected } from './socket.js';
 
 export interface ClientOptions {
@@ -113,7 +114,14 @@ export type ClientEvents = {
   checkpoint: { seq: number; hash: string; at: number };
   connected: undefined;
   disconnected: { reason: string };
+  /** The gateway is closing this session and why; it reconnects in `reconnectInMs` unless final. */
+  closing: { code: ClosingCode; reconnectInMs?: number };
+  /** The gateway ended the session for good (DEVICE_REVOKED): no reconnection. */
+  ended: { code: ClosingCode };
 };
+
+/** The envelope could not be judged now (e.g. the directory is unreachable): keep it, try later. */
+class NotYet extends Error {}
 
 // Deliveries are checked as frames here and each envelope by openEnvelope, so that one bad
 // envelope is reported (and acknowledged) on its own instead of making the whole page unreadable.
@@ -145,6 +153,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private kept: Signed | undefined;
   private catchingUp: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -187,6 +196,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     return officeOfDevice(this.options.keys.deviceId);
   }
 
+  /** Whether a session with the gateway is up now (sending needs one). */
+  get isConnected(): boolean {
+    return this.socket?.connected === true;
+  }
+
   /** The inbox offset processed so far (persist it to resume without refetching). */
   get offset(): number {
     return this.lastOffset;
@@ -201,7 +215,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.socket = socket;
     const connected = untilConnected(socket);
     const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
-    on('envelope', Pushed, (d) => this.queue(() => this.receive(d, true)));
+    on('envelope', Pushed, (d) =>
+      this.queue(async () => {
+        await this.receive(d, true);
+      }),
+    );
     on('envelope:status', StatusEvent, (s) =>
       this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId }),
     );
@@ -212,6 +230,15 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to }),
     );
     socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
+    followSession(
+      socket,
+      {
+        closing: (code, reconnectInMs) =>
+          this.emit('closing', reconnectInMs === undefined ? { code } : { code, reconnectInMs }),
+        ended: (code) => this.emit('ended', { code }),
+      },
+      () => this.stopped,
+    );
     socket.on('connect', () => {
       this.emit('connected', undefined);
       this.scheduleRefresh();
@@ -224,6 +251,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
 
   /** Closes the connection (no reconnect). */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.refreshTimer);
     this.socket?.close();
   }
@@ -263,8 +291,10 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.noticeRosterChanges();
   }
 
-  sendChat(officeId: string, text: string, replyTo?: string): Promise<string> {
-    return this.send(officeId, replyTo ? { type: 'chat', text, replyTo } : { type: 'chat', text });
+  /** `id` names the envelope (e.g. one chosen when a line was queued): a resend is then a duplicate. */
+  sendChat(officeId: string, text: string, replyTo?: string, id?: string): Promise<string> {
+    const body: Body = replyTo ? { type: 'chat', text, replyTo } : { type: 'chat', text };
+    return this.send(officeId, body, id);
   }
 
   sendAlert(officeId: string, alert: Omit<AlertBody, 'type'>): Promise<string> {
@@ -284,8 +314,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     return this.send(officeId, { type: 'receipt', status: 'read', envelopeIds });
   }
 
-  /** Seals for every current device of the office and the hub, and sends; resolves when accepted. */
-  async send(officeId: string, body: Body): Promise<string> {
+  /**
+   * Seals for every current device of the office and the hub, and sends; resolves when accepted.
+   * Sending again with the same `id` is answered as a duplicate, never stored twice.
+   */
+  async send(officeId: string, body: Body, id?: string): Promise<string> {
     const socket = this.connected();
     const { keys } = this.options;
     // Taken once: a copy refused and sealed again keeps it, so readers see no gap.
@@ -297,6 +330,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         to: [officeId],
         body,
         recipients: this.directory.recipientKeys([officeId], Date.now()),
+        ...(id ? { id } : {}),
         counter,
         directory: this.directory.head,
       });
@@ -352,28 +386,50 @@ export class LiaisonClient extends Emitter<ClientEvents> {
           message: `offsets ${page.gap.from}–${page.gap.to} expired before delivery`,
         });
       // One acknowledgement per page, once every item of it was delivered: a round trip per
-      // envelope made catching up on thousands take tens of seconds.
-      for (const item of page.items) await this.receive(item, false, false);
+      // envelope made catching up on thousands take tens of seconds. An item that cannot be
+      // judged yet stops the page: it stays on the gateway and the next catch-up retries it.
+      let judged = true;
+      for (const item of page.items) {
+        judged = await this.receive(item, false, false);
+        if (!judged) break;
+      }
       if (page.items.length > 0 && this.options.acknowledge !== false) {
         await this.acknowledgeUpTo(this.lastOffset);
       }
+      if (!judged) return;
       if (!page.more) return;
     }
   }
 
+  /**
+   * Shows one delivery (or reports why it was refused), then acknowledges it unless told not to
+   * (a page acknowledges once). False when it could not be judged yet: it stays unacknowledged on
+   * the gateway, and the next catch-up retries it.
+   */
   private async receive(
     delivery: z.infer<typeof Pushed>,
     live: boolean,
     acknowledge = true,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { offset, envelope } = delivery;
     const id = (envelope as Partial<Envelope> | null)?.header?.id;
-    if (offset <= this.lastOffset) return;
+    if (offset <= this.lastOffset) return true;
     // A push past a hole means something was not pushed to us: fetch it first.
-    if (live && offset > this.lastOffset + 1) return this.catchUp();
+    if (live && offset > this.lastOffset + 1) {
+      await this.catchUp();
+      return true;
+    }
     try {
       await this.deliver(delivery);
     } catch (error) {
+      if (error instanceof NotYet) {
+        this.emit('problem', {
+          code: 'UNAVAILABLE',
+          message: error.message,
+          ...(id ? { id } : {}),
+        });
+        return false;
+      }
       const code = error instanceof LiaisonError ? error.code : 'INTERNAL';
       this.emit('problem', { code, message: (error as Error).message, id });
       // Our own loss (a key we no longer hold), not the sender's: keep it on the gateway.
@@ -382,6 +438,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.lastOffset = offset;
     this.emit('stateChanged', undefined);
     if (acknowledge && this.options.acknowledge !== false) await this.acknowledgeUpTo(offset);
+    return true;
   }
 
   /**
@@ -406,7 +463,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         error instanceof LiaisonError &&
         (error.code === 'CERT_UNKNOWN' || error.code === 'NOT_LINKED')
       ) {
-        await this.refreshDirectory();
+        await this.refreshDirectory().catch((cause: Error) => {
+          throw new NotYet(
+            `kept on the gateway until the directory can be checked: ${cause.message}`,
+          );
+        });
         opened = await openEnvelope(envelope, ring, this.directory, Date.now(), arrival);
       } else {
         throw error;

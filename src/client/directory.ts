@@ -18,7 +18,12 @@ export async function syncDirectory(
   url: string,
   known?: KnownHead,
 ): Promise<KnownHead | undefined> {
-  const response = await fetch(`${url}/v1/directory?after=${directory.version}`);
+  const response = await fetch(`${url}/v1/directory?after=${directory.version}`).catch(
+    (error: Error & { cause?: { code?: string } }) => {
+      const why = error.cause?.code ?? error.message;
+      throw new LiaisonError('UNAVAILABLE', `cannot reach the gateway at ${url} (${why})`);
+    },
+  );
   if (!response.ok)
     throw new LiaisonError('UNAVAILABLE', `the directory answered HTTP ${response.status}`);
   const body = DirectoryResponse.safeParse(await response.json());

@@ -23,8 +23,9 @@ export function openSocket(url: string, token: () => Promise<string>): Socket {
         () => cb({}),
       );
     },
+    // Prompt after a restart: a lost connection is retried within a few seconds, jittered.
     reconnectionDelay: 500,
-    reconnectionDelayMax: 30_000,
+    reconnectionDelayMax: 5_000,
     randomizationFactor: 0.5,
   });
 }

@@ -56,6 +56,8 @@ export function keyspace(prefix: string) {
     /** Checkpoints the hub signed (Redis can drop them, not forge them). */
     recordCheckpoints: `${prefix}record:checkpoints`,
     escalationDue: `${prefix}escalation:due`,
+    /** The last escalations made, by time, for analysts who catch up after a gap. */
+    escalationLog: `${prefix}escalation:log`,
     alert: (id: string) => `${prefix}alert:${id}`,
   });
 }

@@ -23,6 +23,11 @@ import { relayEnvelope } from './relay.js';
 /** How long a connection counts as present without a heartbeat (survives a killed instance). */
 const PRESENCE_TTL_MS = 30_000;
 const HEARTBEAT_MS = 10_000;
+/**
+ * Live sessions of one device on one instance (a chat beside one-shot commands, a desk beside a
+ * second window); a further one replaces the oldest, so a leaked client cannot pile them up.
+ */
+export const MAX_SESSIONS_PER_DEVICE = 4;
 /** Events one socket may send per second before it is told to slow down. */
 const EVENTS_PER_SECOND = 2_000;
 
@@ -38,8 +43,8 @@ export interface GatewayContext {
   readonly rateLimitPerMinute: number;
   /** Bytes a socket may have waiting to be written before it is cut as a slow consumer. */
   readonly maxOutboundBytes: number;
-  /** Local sockets by device: a device has at most one live connection. */
-  readonly sockets: Map<string, Socket>;
+  /** Local sockets by device, oldest first (at most MAX_SESSIONS_PER_DEVICE each). */
+  readonly sockets: Map<string, Set<Socket>>;
   /** Requests being served, so shutdown can wait for them. */
   readonly inFlight: { count: number; drained: (() => void)[] };
 }
@@ -59,9 +64,19 @@ export async function attachConnection(socket: Socket, session: Session, context
   const deviceChannel = channels.device(session.deviceId);
   const officeChannel = channels.office(session.officeId);
 
-  const previous = context.sockets.get(session.deviceId);
-  if (previous && previous !== socket) closeSession(previous, 'SESSION_REPLACED');
-  context.sockets.set(session.deviceId, socket);
+  // Sessions of one device live side by side: each gets every push, and acknowledging an offset
+  // twice removes nothing the second time (PROTOCOL.md §9.1).
+  const mine = context.sockets.get(session.deviceId) ?? new Set<Socket>();
+  context.sockets.set(session.deviceId, mine);
+  mine.add(socket);
+  if (mine.size > MAX_SESSIONS_PER_DEVICE) {
+    const [oldest] = mine;
+    if (oldest) {
+      mine.delete(oldest);
+      log.info({ replaced: oldest.id }, 'session replaced: too many sessions of one device');
+      closeSession(oldest, 'SESSION_REPLACED');
+    }
+  }
 
   /**
    * Every push goes through here: a reader that lets more than maxOutboundBytes pile up is cut
@@ -93,8 +108,6 @@ export async function attachConnection(socket: Socket, session: Session, context
         deviceId: m.deviceId,
         at: m.at,
       });
-    } else if (m.type === 'replace' && m.connection !== socket.id) {
-      closeSession(socket, 'SESSION_REPLACED');
     }
   };
   const onOfficeMessage = (message: string) => {
@@ -133,8 +146,6 @@ export async function attachConnection(socket: Socket, session: Session, context
     }
     await pubsub.subscribe(deviceChannel, onDeviceMessage);
     await pubsub.subscribe(officeChannel, onOfficeMessage);
-    // Another instance may hold an older connection of this device: it closes it on this message.
-    await pubsub.publish(deviceChannel, JSON.stringify({ type: 'replace', connection: socket.id }));
     // Gone while we were setting up (replaced, or the client left): leave no presence behind.
     if (socket.disconnected) return;
 
@@ -304,10 +315,13 @@ export async function attachConnection(socket: Socket, session: Session, context
     }
   });
 
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
+    log.info({ reason }, 'disconnected');
     clearInterval(heartbeat);
     clearTimeout(expiry);
-    if (context.sockets.get(session.deviceId) === socket) context.sockets.delete(session.deviceId);
+    mine.delete(socket);
+    if (mine.size === 0 && context.sockets.get(session.deviceId) === mine)
+      context.sockets.delete(session.deviceId);
     metrics.connections.dec();
     void (async () => {
       // Undo only what setup did, after it did it (a socket can go while setup still runs).

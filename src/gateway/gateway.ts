@@ -142,9 +142,11 @@ export async function startGateway(
     // A session signed in with a key that is rotated out is closed like a revoked one: its sends
     // would be refused with KEY_ROTATED anyway; it reconnects with a token of the new key.
     if (statement.kind === 'device.key-rotated') {
-      for (const socket of context.sockets.values()) {
-        if (socket.data.session.keyId === statement.previousKeyId)
-          closeSession(socket, 'KEY_ROTATED');
+      for (const sessions of context.sockets.values()) {
+        for (const socket of sessions) {
+          if (socket.data.session.keyId === statement.previousKeyId)
+            closeSession(socket, 'KEY_ROTATED');
+        }
       }
       return;
     }
@@ -154,11 +156,11 @@ export async function startGateway(
         logger.warn({ err: error, device: statement.deviceId }, 'could not drop the inbox');
       });
     }
-    const socket = context.sockets.get(statement.deviceId);
-    if (!socket) return;
-    const session = socket.data.session;
-    if (statement.keyId === undefined || statement.keyId === session.keyId) {
-      closeSession(socket, 'DEVICE_REVOKED');
+    for (const socket of context.sockets.get(statement.deviceId) ?? []) {
+      const session = socket.data.session;
+      if (statement.keyId === undefined || statement.keyId === session.keyId) {
+        closeSession(socket, 'DEVICE_REVOKED');
+      }
     }
   });
 

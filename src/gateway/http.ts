@@ -7,6 +7,7 @@ import {
 import type { Engine } from '../engine/engine.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
+import { PROBE_ROUTE } from '../runtime/logger.js';
 import { scrape } from '../runtime/metrics.js';
 import { asLiaisonError, checkDepth, parse } from '../runtime/wire.js';
 import { addressRate } from './address-rate.js';
@@ -80,9 +81,9 @@ export function registerRoutes(
     return { version: await sync.submit(body.statements) };
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', PROBE_ROUTE, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', PROBE_ROUTE, async (_request, reply) => {
     if (deps.isClosing()) return reply.status(503).send({ status: 'shutting down' });
     try {
       await engine.ping();
@@ -94,7 +95,7 @@ export function registerRoutes(
     }
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', PROBE_ROUTE, async (_request, reply) => {
     // The inbox gauges need Redis; the rest is this process's own and is served in an outage.
     const depths = await Promise.all(
       [...deps.localDevices()].map((d) => engine.inboxes.pending(d)),

@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { MemoryEngine } from '../engine/memory.js';
 import { RedisEngine } from '../engine/redis.js';
 import { DirectoryFile } from '../keystore/directory-file.js';
+import { explainStartup, requireRedis } from '../runtime/fatal.js';
 import { createLogger } from '../runtime/logger.js';
 import type { GatewayConfig } from './config.js';
 import { type Gateway, startGateway } from './gateway.js';
@@ -15,6 +16,8 @@ import { type Gateway, startGateway } from './gateway.js';
 export async function runGateway(config: GatewayConfig): Promise<Gateway> {
   const logger = createLogger(config.logLevel, config.instanceId);
   const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
+  // An unreachable Redis stops the start in seconds, with one line (never a silent retry loop).
+  if (config.redisUrl) await requireRedis(config.redisUrl);
   const engine: Engine = config.redisUrl
     ? new RedisEngine({
         url: config.redisUrl,
@@ -27,25 +30,35 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
       'no REDIS_URL: single-process gateway on the in-memory engine; nothing survives a restart',
     );
   }
-  await engine.ping();
-
-  const file = config.directoryFile
-    ? DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8')))
-    : undefined;
-  const gateway = await startGateway(
-    {
-      host: config.host,
+  let gateway: Gateway;
+  try {
+    await engine.ping();
+    const file = config.directoryFile
+      ? DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8')))
+      : undefined;
+    gateway = await startGateway(
+      {
+        host: config.host,
+        port: config.port,
+        audience: config.audience,
+        rateLimitPerMinute: config.rateLimitPerMinute,
+        shutdownGraceMs: config.shutdownGraceMs,
+        tls: config.tls,
+        ...(file ? { bootstrap: file.statements } : {}),
+        ...(file?.head ? { bootstrapHead: file.head } : {}),
+        console: { hubUrl: config.consoleHubUrl },
+      },
+      { engine, authority, logger },
+    );
+  } catch (error) {
+    await engine.close().catch(() => undefined);
+    throw explainStartup(error, {
+      what: 'gateway',
+      redisUrl: config.redisUrl,
+      prefix: config.redisPrefix,
       port: config.port,
-      audience: config.audience,
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      shutdownGraceMs: config.shutdownGraceMs,
-      tls: config.tls,
-      ...(file ? { bootstrap: file.statements } : {}),
-      ...(file?.head ? { bootstrapHead: file.head } : {}),
-      console: { hubUrl: config.consoleHubUrl },
-    },
-    { engine, authority, logger },
-  );
+    });
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,4 +1,10 @@
+import { FeedEscalation } from '../../protocol/v1/analyst.js';
 import type { RedisConnection } from '../engine/redis/connection.js';
+
+/** How many escalations are kept for replay to analysts catching up. */
+const ESCALATION_LOG_LIMIT = 10_000;
+/** How many one catch-up replays at most (the feed's page size). */
+const ESCALATION_PAGE = 500;
 
 /**
  * Takes the escalations due at ARGV[1] on a lease: they become due again at ARGV[2] unless the
@@ -74,6 +80,30 @@ export class AlertBook {
   /** Alert ids whose acknowledgement is overdue, each leased to one caller for `leaseMs`. */
   async claimDue(now: number, leaseMs = 30_000): Promise<string[]> {
     return (await this.claim(this.connection.keys.escalationDue, now, now + leaseMs)) as string[];
+  }
+
+  /** Keeps an escalation for analysts who were away when it was made (the newest 10,000). */
+  async logEscalation(escalation: FeedEscalation): Promise<void> {
+    const { redis, keys } = this.connection;
+    await redis.zadd(keys.escalationLog, escalation.escalatedAt, JSON.stringify(escalation));
+    await redis.zremrangebyrank(keys.escalationLog, 0, -(ESCALATION_LOG_LIMIT + 1));
+  }
+
+  /** The escalations made after `after` (ms), oldest first, at most 500. */
+  async escalationsAfter(after: number): Promise<FeedEscalation[]> {
+    const { redis, keys } = this.connection;
+    const stored = await redis.zrangebyscore(
+      keys.escalationLog,
+      `(${after}`,
+      '+inf',
+      'LIMIT',
+      0,
+      ESCALATION_PAGE,
+    );
+    return stored.flatMap((text) => {
+      const parsed = FeedEscalation.safeParse(JSON.parse(text));
+      return parsed.success ? [parsed.data] : [];
+    });
   }
 
   /** An escalation was delivered: off the clock for good. */

@@ -40,6 +40,8 @@ export class Escalator {
         acceptedAt: alert.acceptedAt,
         escalatedAt: now,
       };
+      // Logged first: an analyst who reconnects after a gap replays it from the log.
+      await this.alerts.logEscalation(escalation);
       await this.notify(escalation);
       await this.alerts.escalated(id, now);
       escalated.push(escalation);

@@ -1,12 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
+import type { z } from 'zod';
 import { FeedSubscribeRequest } from '../../protocol/v1/analyst.js';
+import { type ClosingEvent, RefreshRequest } from '../../protocol/v1/events.js';
 import { channels } from '../engine/keyspace.js';
 import type { PubSub } from '../engine/pubsub.js';
 import { LiaisonError } from '../errors.js';
 import { handshakeToken, type Session, socketAuthentication } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, connectRefusal, parse } from '../runtime/wire.js';
+import type { AlertBook } from './alert-book.js';
 import { matches } from './filter.js';
 import type { RecordReader } from './reader.js';
 import { parseEntry } from './record.js';
@@ -17,6 +20,19 @@ export interface LiveFeedOptions {
   /** Where hub replicas announce new entries and escalations. */
   readonly pubsub: PubSub;
   readonly analyst: (token: string | undefined) => Promise<Session>;
+  /** Where escalations are kept for analysts catching up after a gap. */
+  readonly alerts: AlertBook;
+}
+
+type Closing = z.infer<typeof ClosingEvent>;
+
+/** Tells the analyst why, then closes its socket (PROTOCOL.md §10a, as on the gateway §9.3). */
+function closeFeed(socket: Socket, code: Closing['code'], reconnectAfterMs?: number) {
+  socket.emit(
+    'session:closing',
+    reconnectAfterMs === undefined ? { code } : { code, reconnectAfterMs },
+  );
+  socket.disconnect(true);
 }
 
 /**
@@ -42,16 +58,36 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
     socketAuthentication((socket) => options.analyst(handshakeToken(socket.handshake.auth))),
   );
   feed.on('connection', (socket) => {
-    const expiry = setTimeout(
-      () => socket.disconnect(true),
-      socket.data.session.expiresAt - Date.now(),
-    );
+    const session: Session = socket.data.session;
+    const expireAt = (at: number) =>
+      setTimeout(() => closeFeed(socket, 'TOKEN_EXPIRED'), at - Date.now());
+    let expiry = expireAt(session.expiresAt);
     socket.on('feed:subscribe', async (request: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return;
       await answer(ack as Ack, async () => {
-        const { after, limit, filter } = parse(FeedSubscribeRequest, request ?? {});
+        const { after, limit, filter, escalationsAfter } = parse(
+          FeedSubscribeRequest,
+          request ?? {},
+        );
         socket.data.filter = filter;
-        return reader.search(filter, after, limit);
+        const page = await reader.search(filter, after, limit);
+        if (escalationsAfter === undefined) return page;
+        return { ...page, escalations: await options.alerts.escalationsAfter(escalationsAfter) };
+      });
+    });
+    // A fresh token of the same analyst keeps the session (as `token:refresh` on the gateway).
+    socket.on('token:refresh', async (request: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      await answer(ack as Ack, async () => {
+        const { token } = parse(RefreshRequest, request);
+        const fresh = await options.analyst(token);
+        if (fresh.deviceId !== session.deviceId)
+          throw new LiaisonError('FORBIDDEN', 'token of another analyst');
+        session.expiresAt = fresh.expiresAt;
+        session.keyId = fresh.keyId;
+        clearTimeout(expiry);
+        expiry = expireAt(session.expiresAt);
+        return { expiresAt: session.expiresAt };
       });
     });
     socket.on('disconnect', () => clearTimeout(expiry));
@@ -76,13 +112,16 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
   sync.onStatement((statement) => {
     if (statement.kind !== 'device.revoked') return;
     for (const socket of feed.sockets.values()) {
-      if (socket.data.session?.deviceId === statement.deviceId) socket.disconnect(true);
+      if (socket.data.session?.deviceId === statement.deviceId) closeFeed(socket, 'DEVICE_REVOKED');
     }
   });
   await pubsub.subscribe(channels.recorded, onRecorded);
   await pubsub.subscribe(channels.escalations, onEscalation);
 
   app.addHook('preClose', async () => {
+    const reconnectAfterMs = 1000 + Math.floor(Math.random() * 4000);
+    for (const socket of feed.sockets.values())
+      socket.emit('session:closing', { code: 'SERVER_SHUTDOWN', reconnectAfterMs });
     await new Promise<void>((done) => io.close(() => done()));
   });
   app.addHook('onClose', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { PROBE_ROUTE } from '../runtime/logger.js';
 import { metricSet, scrape } from '../runtime/metrics.js';
 import type { RecordLog } from './record-log.js';
 import type { StreamConsumer } from './stream-consumer.js';
@@ -26,7 +27,7 @@ export const metricsRoute: FastifyPluginAsync<{
   stream: StreamConsumer;
   group: string;
 }> = async (app, { metrics, record, stream, group }) => {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', PROBE_ROUTE, async (_request, reply) => {
     const frontier = await stream.frontier(group);
     metrics.lagSeconds.set(
       frontier === undefined ? 0 : Math.max(0, (Date.now() - frontier) / 1000),

@@ -4,6 +4,7 @@ import type { Signed } from '../../protocol/v1/certificate.js';
 import type { Session } from '../runtime/auth.js';
 import { bearer } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
+import { PROBE_ROUTE } from '../runtime/logger.js';
 import { parse } from '../runtime/wire.js';
 import type { AlertBook } from './alert-book.js';
 import { type CheckpointLog, verifyRecord } from './checkpoints.js';
@@ -29,8 +30,8 @@ export const recordRoutes: FastifyPluginAsync<RecordRoutesOptions> = async (app,
   const { record, alerts, reader, sync } = options;
   const analyst = (authorization: string | undefined) => options.analyst(bearer(authorization));
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', PROBE_ROUTE, async () => ({ status: 'ok' }));
+  app.get('/readyz', PROBE_ROUTE, async (_request, reply) => {
     try {
       return { status: 'ready', recorded: await record.length() };
     } catch {

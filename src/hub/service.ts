@@ -167,7 +167,13 @@ export async function startHub(
     stream: store.stream,
     group: GROUP,
   });
-  await app.register(liveFeed, { reader, sync, pubsub: engine.pubsub, analyst });
+  await app.register(liveFeed, {
+    reader,
+    sync,
+    pubsub: engine.pubsub,
+    analyst,
+    alerts: store.alerts,
+  });
 
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;

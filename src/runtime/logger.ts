@@ -37,3 +37,9 @@ export function createLogger(level: string, instance: string) {
     },
   });
 }
+
+/**
+ * Route options of what probes and scrapers call every few seconds (health, readiness, metrics):
+ * their requests are not logged at info, where they would drown what matters. Failures still are.
+ */
+export const PROBE_ROUTE = { logLevel: 'warn' } as const;

@@ -32,7 +32,8 @@ function chat(args: string[]) {
     for (const line of lines) if (line.trim()) events.push(JSON.parse(line));
   });
   const until = async (matches: (e: Record<string, unknown>) => boolean) => {
-    for (let i = 0; i < 200; i++) {
+    // Up to a minute: a CLI process starts in seconds on a busy machine.
+    for (let i = 0; i < 1200; i++) {
       const found = events.find(matches);
       if (found) return found;
       await new Promise((r) => setTimeout(r, 50));
@@ -74,7 +75,7 @@ describe('liaison chat', () => {
   });
 
   it('two operators exchange lines across the border, with delivery states and presence', {
-    timeout: 60_000,
+    timeout: 240_000,
   }, async () => {
     const paths = keySetPaths(dir);
     const common = ['--gateway', gateway.url, '--authority', paths.authorityPublic];

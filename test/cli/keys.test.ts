@@ -1,29 +1,21 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..');
-const TSX = join(root, 'node_modules', '.bin', 'tsx');
+import { keysCommand } from '../../src/cli/keys.js';
+import { generateDevKeySet } from '../../src/keystore/devset.js';
+import { liaison as run } from '../fixtures/cli.js';
 
 /** Runs the CLI from source as a separate process, as a user would run `liaison`. */
-async function liaison(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [join(root, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: dir,
-      env: { ...process.env, CA_PASSPHRASE, DEVICE_PASSPHRASE },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const liaison = (...args: string[]) =>
+  run(args, { cwd: dir, env: { ...process.env, CA_PASSPHRASE, DEVICE_PASSPHRASE } });
+
+/**
+ * The same command in this process, for the set-up a test needs but does not test (a process
+ * start costs seconds on a busy machine; the commands under test still run as processes).
+ */
+const inProcess = (...args: string[]) => keysCommand(args, () => undefined);
+const at = (path: string) => join(dir, path);
 
 // Sealed key files at Argon2id's INTERACTIVE level (the floor), to spare a shared machine.
 const CA_PASSPHRASE = 'authority passphrase for the CLI test';
@@ -35,6 +27,11 @@ const DEVICE_SEAL = ['--passphrase-env', 'DEVICE_PASSPHRASE', ...SEAL];
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'liaison-cli-'));
+  // The set-up run in this process reads the passphrases from its own environment.
+  process.env.CA_PASSPHRASE = CA_PASSPHRASE;
+  process.env.DEVICE_PASSPHRASE = DEVICE_PASSPHRASE;
+  // The demo's key set, made in this process: its 20 devices are not what the demo test checks.
+  await generateDevKeySet(join(dir, 'dev'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -145,13 +142,12 @@ describe('liaison keys', () => {
   });
 
   it('refuses a link inside one country with the conflict code', { timeout: 120_000 }, async () => {
-    await liaison(
-      'keys',
+    await inProcess(
       'office',
       '--authority',
-      'ca/authority.key',
+      at('ca/authority.key'),
       '--directory',
-      'ca/directory.json',
+      at('ca/directory.json'),
       '--office',
       'TJ-FOTEHOBOD',
       '--name',
@@ -176,7 +172,7 @@ describe('liaison keys', () => {
   });
 
   it('a certificate checked against another root is untrusted', async () => {
-    await liaison('keys', 'authority', '--dir', 'other', '--insecure-plaintext');
+    await inProcess('authority', '--dir', at('other'), '--insecure-plaintext');
     const result = await liaison(
       'keys',
       'verify',

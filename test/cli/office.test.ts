@@ -103,7 +103,7 @@ describe('the office and analyst commands', () => {
   });
 
   it('an alert is sent, listed in the inbox, acknowledged, and an analyst watches it all', {
-    timeout: 60_000,
+    timeout: 240_000,
   }, async () => {
     const paths = keySetPaths(dir);
     const common = ['--gateway', gateway.url, '--authority', paths.authorityPublic];
@@ -135,9 +135,13 @@ describe('the office and analyst commands', () => {
     const id = /alert (\S+) accepted/.exec(sent.stdout)?.[1] as string;
 
     const listed = await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common);
-    expect(listed.stdout).toContain(
-      `${id}  ALERT FLASH from KZ-KORDAI/desk-1: Grey Kamaz turned back`,
+    // A FLASH alert stands out and says how to acknowledge it.
+    expect(listed.stdout).toMatch(
+      new RegExp(
+        `${id}  !!! \\[\\d\\d:\\d\\d [^\\]]+\\] FLASH from KZ-KORDAI/desk-1 !!! ALERT FLASH suspicious-vehicle: Grey Kamaz turned back`,
+      ),
     );
+    expect(listed.stdout).toContain(`liaison inbox --ack ${id}`);
     const acked = await liaison(
       'inbox',
       '--key',
@@ -171,7 +175,7 @@ describe('the office and analyst commands', () => {
   });
 
   it('an analyst tails as JSON with the directory verified against the pinned root', {
-    timeout: 60_000,
+    timeout: 240_000,
   }, async () => {
     const paths = keySetPaths(dir);
     const verified = spawn(process.execPath, [
@@ -221,6 +225,25 @@ describe('the office and analyst commands', () => {
     );
     expect(fooled.code).toBe(1);
     expect(fooled.stdout).toContain('CERT_UNTRUSTED');
+  });
+
+  it('an analyst searches the record and makes a token for the HTTP API from the CLI', {
+    timeout: 240_000,
+  }, async () => {
+    const paths = keySetPaths(dir);
+    const analyst = ['--key', paths.deviceKey('CARICC/analyst-1'), '--hub', hub.url];
+    const [found, token] = await Promise.all([
+      liaison('hub', 'search', ...analyst, '--authority', paths.authorityPublic, '--kind', 'alert'),
+      liaison('hub', 'token', '--key', paths.deviceKey('CARICC/analyst-1')),
+    ]);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain('KZ-KORDAI → KG-AKZHOL alert FLASH Grey Kamaz turned back');
+    expect(found.stdout).not.toContain('alert-ack');
+    expect(token.code).toBe(0);
+    const stats = await fetch(`${hub.url}/v1/stats`, {
+      headers: { authorization: `Bearer ${token.stdout.trim()}` },
+    });
+    expect(stats.status).toBe(200);
   });
 
   it('an office device cannot tail the hub', async () => {

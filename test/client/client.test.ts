@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientEvents, LiaisonClient, type Message } from '../../src/client/client.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { generateDeviceKeys } from '../../src/crypto/keys.js';
@@ -51,8 +51,12 @@ describe('the client SDK against a real gateway', () => {
     });
     gateway = await startTestGateway(engine, world);
   });
+  // A device may hold several sessions (PROTOCOL.md §9.1): a client left running by one test
+  // would see, and acknowledge, what the next test sends to the same device.
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.stop();
+  });
   afterAll(async () => {
-    for (const c of clients) c.stop();
     await gateway.close();
     await engine.destroy();
     await engine.close();

@@ -98,11 +98,20 @@ describe('two gateway instances sharing Redis', () => {
     expect(page.items.map((i) => i.envelope.header.id)).toContain(envelope.header.id);
   });
 
-  it('a new connection on one instance replaces the old one on the other', async () => {
+  it('sessions of one device on both instances stay connected and each gets the push', async () => {
     const old = await open(a, 'KG-AKZHOL/desk-1');
-    const closing = next(old, 'session:closing');
-    await open(b, 'KG-AKZHOL/desk-1');
-    expect(await closing).toEqual({ code: 'SESSION_REPLACED' });
+    const fresh = await open(b, 'KG-AKZHOL/desk-1');
+    const arrivals = [next(old, 'envelope'), next(fresh, 'envelope')];
+    const kordai = await open(a, 'KZ-KORDAI/desk-1');
+    const envelope = await seal(
+      world,
+      device(world, 'KZ-KORDAI/desk-1'),
+      ['KG-AKZHOL'],
+      chat('to both sessions'),
+    );
+    expect(await request(kordai, 'envelope:send', envelope)).toMatchObject({ ok: true });
+    await Promise.all(arrivals);
+    expect(old.connected && fresh.connected).toBe(true);
   });
 
   it('presence crosses instances', async () => {

@@ -2,6 +2,7 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { openEnvelope } from '../../src/envelope/open.js';
+import { MAX_SESSIONS_PER_DEVICE } from '../../src/gateway/connection.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 import {
@@ -214,13 +215,46 @@ describe.each(ENGINES)('relay on the $name engine', ({ make }) => {
     expect(await request(kordai, 'envelope:send', envelope)).toMatchObject({ ok: true });
   });
 
-  it('a second connection of the same device replaces the first, which is told why', async () => {
+  it('sessions of one device live side by side: each gets the push, a second ack is harmless, one past the limit replaces the oldest', async () => {
     const first = await open('KG-AKZHOL/desk-1');
+    const second = await open('KG-AKZHOL/desk-1');
+    const kordai = await open('KZ-KORDAI/desk-1');
+    const arrivals = [
+      next<{ offset: number }>(first, 'envelope'),
+      next<{ offset: number }>(second, 'envelope'),
+    ];
+    const envelope = await seal(
+      world,
+      device(world, 'KZ-KORDAI/desk-1'),
+      ['KG-AKZHOL'],
+      chat('both'),
+    );
+    expect(await request(kordai, 'envelope:send', envelope)).toMatchObject({ ok: true });
+    const [a, b] = await Promise.all(arrivals);
+    expect(a?.offset).toBe(b?.offset);
+    const delivered = nextMatching<{ id: string }>(
+      kordai,
+      'envelope:status',
+      (s) => s.id === envelope.header.id,
+    );
+    expect(await request(first, 'inbox:ack', { upTo: a?.offset })).toMatchObject({ ok: true });
+    expect((await delivered).id).toBe(envelope.header.id);
+    expect(await request(second, 'inbox:ack', { upTo: a?.offset })).toMatchObject({ ok: true });
+    const page = await request<{ items: unknown[] }>(second, 'inbox:fetch', {
+      after: 0,
+      limit: 500,
+    });
+    expect(JSON.stringify(page.items)).not.toContain(envelope.header.id);
+    expect(first.connected && second.connected).toBe(true);
+
     const closing = next<{ code: string }>(first, 'session:closing');
     const gone = next(first, 'disconnect');
+    for (let i = 2; i <= MAX_SESSIONS_PER_DEVICE; i++) await open('KG-AKZHOL/desk-1');
+    expect(first.connected).toBe(true);
     await open('KG-AKZHOL/desk-1');
     expect(await closing).toEqual({ code: 'SESSION_REPLACED' });
     await gone;
+    expect(second.connected).toBe(true);
   });
 
   it('an office sees its linked office come online and go offline', async () => {

@@ -250,7 +250,10 @@ describe('the CARICC hub service', () => {
     );
   });
 
-  it('`liaison hub verify` vouches for the record, and names the first entry that was tampered with', async () => {
+  // CLI processes, one after another: seconds each on a busy machine.
+  it('`liaison hub verify` vouches for the record, and names the first entry that was tampered with', {
+    timeout: 180_000,
+  }, async () => {
     const run = promisify(execFile);
     const cli = (env: Record<string, string>) =>
       run(

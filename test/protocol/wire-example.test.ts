@@ -108,7 +108,6 @@ describe('WIRE-EXAMPLE.md', () => {
       'client 1',
       'client 2 with id',
       'server 0',
-      'server 1',
       'server 2',
       'server 3 with id',
       'server 4',

@@ -45,7 +45,15 @@ export class RedisConnection {
   /** A connection in subscriber mode (it can do nothing else), made on first use. */
   get subscriber(): Redis {
     if (!this.subscriberConnection) {
-      this.subscriberConnection = new Redis(this.options.url, PROMPT);
+      // Nothing but (un)subscribe may go on it. ioredis's own start-up commands (CLIENT SETINFO,
+      // the INFO ready check) run while SUBSCRIBE may already be written, are refused in
+      // subscriber mode, and the connection is dropped with its subscriptions: a start-up race
+      // that a busy machine makes likely (test/engine/subscriber-race.test.ts).
+      this.subscriberConnection = new Redis(this.options.url, {
+        ...PROMPT,
+        enableReadyCheck: false,
+        disableClientInfo: true,
+      });
       this.subscriberConnection.on('error', this.options.onError ?? (() => {}));
     }
     return this.subscriberConnection;

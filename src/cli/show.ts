@@ -1,0 +1,55 @@
+import type { RecordEntry } from '../../protocol/v1/analyst.js';
+import type { Message } from '../client/client.js';
+
+/** A time as the operator reads it: local, with the zone (`14:05 GMT+5`). */
+export const localTime = (ms: number): string =>
+  new Date(ms).toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+    timeZoneName: 'short',
+  });
+
+/**
+ * A message as the operator reads it; empty for receipts (shown as delivery states instead).
+ * A FLASH alert stands out and says how to acknowledge it.
+ */
+export function describeMessage(m: Message): string {
+  const at = localTime(m.header.createdAt);
+  switch (m.body.type) {
+    case 'chat':
+      return `[${at}] ${m.sender}: ${m.body.text}`;
+    case 'alert': {
+      const line = `ALERT ${m.body.precedence} ${m.body.category}: ${m.body.title} (id ${m.id})`;
+      if (m.body.precedence !== 'FLASH') return `[${at}] ${m.sender}: ${line}`;
+      return [
+        `!!! [${at}] FLASH from ${m.sender} !!! ${line}`,
+        `!!! acknowledge it: liaison inbox --ack ${m.id} --key YOUR.key`,
+      ].join('\n');
+    }
+    case 'alert-ack':
+      return `[${at}] ${m.sender}: acknowledged alert ${m.body.alertId}${m.body.note ? `: ${m.body.note}` : ''}`;
+    case 'receipt':
+      return '';
+  }
+}
+
+/** An envelope the client refused, as a line: it is never shown as a message. */
+export const describeRefusal = (p: { code: string; message: string; id?: string }): string =>
+  p.id ? `REFUSED envelope ${p.id}: ${p.message} (${p.code})` : `problem: ${p.message} (${p.code})`;
+
+/** What an entry says, in a few words. */
+function summary({ body, status, code }: RecordEntry): string {
+  if (status !== 'compliant') return `NON-COMPLIANT ${code}`;
+  if (body?.type === 'alert-ack') return `acknowledges ${body.alertId}`;
+  if (body?.type === 'receipt') return `read ${body.envelopeIds.length} message(s)`;
+  if (body?.type === 'chat') return body.text;
+  if (body?.type === 'alert') return body.title;
+  return '';
+}
+
+const route = (e: RecordEntry) =>
+  `#${e.seq} ${e.from} → ${e.to.join(',')} ${e.kind}${e.precedence ? ` ${e.precedence}` : ''}`;
+
+/** A record entry as an analyst reads it: position, route, kind, what it says. */
+export const describeEntry = (e: RecordEntry): string => `${route(e)} ${summary(e)}`;

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysCommand } from '../../src/cli/keys.js';
+import { type PinnedAuthority, pinAuthority } from '../../src/crypto/certificate.js';
+import { createClientToken } from '../../src/crypto/token.js';
+import { RedisEngine } from '../../src/engine/redis.js';
+import { sealEnvelope } from '../../src/envelope/seal.js';
+import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
+import { loadDirectory } from '../../src/keystore/directory-file.js';
+import { readDeviceKey } from '../../src/keystore/keyfile.js';
+import { type JsonLines, jsonLines, liaison } from '../fixtures/cli.js';
+import { REDIS_URL } from '../fixtures/engines.js';
+
+/**
+ * Everyday use of the office commands against a gateway on Redis that can be stopped and started
+ * again on the same port: nothing is lost from the operator's view.
+ */
+describe('the office CLI under everyday use', () => {
+  let dir: string;
+  let paths: ReturnType<typeof keySetPaths>;
+  let authority: PinnedAuthority;
+  const prefix = `liaison-test:${randomUUID()}:`;
+  const engines: RedisEngine[] = [];
+  let gateway: Gateway | undefined;
+  let port = 0;
+  const running: JsonLines[] = [];
+
+  const startOnce = async () => {
+    const engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 600_000 });
+    engines.push(engine);
+    const directory = await loadDirectory(paths.directory);
+    gateway = await startGateway(
+      {
+        host: '127.0.0.1',
+        port,
+        audience: 'liaison-gateway',
+        rateLimitPerMinute: 1000,
+        shutdownGraceMs: 1000,
+        bootstrap: directory.statements(),
+      },
+      { engine, authority, logger: pino({ level: 'silent' }) },
+    );
+    port = gateway.port;
+  };
+  const stopGateway = async () => {
+    await gateway?.close();
+    gateway = undefined;
+  };
+  const common = () => [
+    '--gateway',
+    `http://127.0.0.1:${port}`,
+    '--authority',
+    paths.authorityPublic,
+  ];
+  const chat = (office: string, deviceId: string) => {
+    const c = jsonLines([
+      'chat',
+      office,
+      '--key',
+      paths.deviceKey(deviceId),
+      ...common(),
+      '--json',
+    ]);
+    running.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'liaison-delivery-'));
+    await generateDevKeySet(dir);
+    paths = keySetPaths(dir);
+    // Kordai gets a second linked office across another border.
+    await keysCommand(
+      [
+        'link',
+        '--authority',
+        paths.authorityKey,
+        '--directory',
+        paths.directory,
+        'KZ-KORDAI',
+        'UZ-OYBEK',
+      ],
+      () => undefined,
+    );
+    authority = await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8')));
+    await startOnce();
+  });
+  afterAll(async () => {
+    for (const c of running) c.child.kill('SIGKILL');
+    await stopGateway();
+    await engines[0]?.destroy();
+    for (const engine of engines) await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a chat shows what a second linked office sends, and the inbox then has nothing unshown', {
+    timeout: 300_000,
+  }, async () => {
+    const kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
+    await kordai.until((e) => e.event === 'ready');
+    const sent = await liaison([
+      'alert',
+      'KZ-KORDAI',
+      '--key',
+      paths.deviceKey('UZ-OYBEK/desk-1'),
+      ...common(),
+      '--title',
+      'Two vans heading north',
+      '--json',
+    ]);
+    expect(sent.stderr).toBe('');
+    const { id } = JSON.parse(sent.stdout.trim().split('\n').at(-1) as string);
+    const shown = await kordai.until((e) => e.event === 'message' && e.id === id);
+    expect(shown).toMatchObject({ office: 'UZ-OYBEK', body: { title: 'Two vans heading north' } });
+    // The chat acknowledged it only after showing it: the inbox of that device is now empty.
+    const inbox = await liaison([
+      'inbox',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      ...common(),
+    ]);
+    expect(inbox.stdout).toContain('nothing waiting');
+    kordai.child.stdin.end();
+    expect(await kordai.exited).toBe(0);
+  });
+
+  it('inbox beside a running chat leaves the chat connected, and both report a refused envelope with its code', {
+    timeout: 300_000,
+  }, async () => {
+    const akzhol = chat('KZ-KORDAI', 'KG-AKZHOL/desk-1');
+    await akzhol.until((e) => e.event === 'ready');
+
+    // Kordai's duty laptop sends something its signature does not cover (the gateway does not
+    // check signatures; every recipient does).
+    const { keys } = await readDeviceKey(paths.deviceKey('KZ-KORDAI/duty-1'));
+    const directory = await loadDirectory(paths.directory);
+    const envelope = await sealEnvelope({
+      sender: keys,
+      to: ['KG-AKZHOL'],
+      body: { type: 'chat', text: 'tampered' },
+      recipients: directory.recipientKeys(['KG-AKZHOL'], Date.now()),
+      counter: 1,
+      directory: directory.head,
+    });
+    const c = envelope.ciphertext;
+    const tampered = { ...envelope, ciphertext: `${c[0] === 'A' ? 'B' : 'A'}${c.slice(1)}` };
+    const token = await createClientToken(keys, { audience: 'liaison-gateway' });
+    const raw = io(`http://127.0.0.1:${port}`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    try {
+      await new Promise((done) => raw.once('connect', () => done(undefined)));
+      expect(await raw.timeout(10_000).emitWithAck('envelope:send', tampered)).toMatchObject({
+        ok: true,
+      });
+    } finally {
+      raw.close();
+    }
+    expect(
+      await akzhol.until((e) => e.event === 'problem' && e.id === envelope.header.id),
+    ).toMatchObject({ code: 'SIGNATURE_INVALID' });
+
+    const listed = await liaison([
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/duty-1'),
+      ...common(),
+    ]);
+    expect(listed.stdout).toContain(`REFUSED envelope ${envelope.header.id}`);
+    expect(listed.stdout).toContain('SIGNATURE_INVALID');
+    const asJson = await liaison([
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/duty-1'),
+      ...common(),
+      '--json',
+      '--done',
+    ]);
+    expect(asJson.stdout).toContain('"code":"SIGNATURE_INVALID"');
+
+    // The same device's one-shot command did not displace the chat: it still receives.
+    const beside = await liaison([
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common(),
+      '--done',
+    ]);
+    expect(beside.code).toBe(0);
+    const kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
+    await kordai.until((e) => e.event === 'ready');
+    kordai.child.stdin.write('still there?\n');
+    await akzhol.until(
+      (e) => e.event === 'message' && (e.body as { text?: string }).text === 'still there?',
+    );
+    expect(
+      akzhol.events.some(
+        (e) => e.event === 'closing' || (e.event === 'connection' && e.state === 'disconnected'),
+      ),
+    ).toBe(false);
+    for (const c of [kordai, akzhol]) c.child.stdin.end();
+    expect(await Promise.all([kordai.exited, akzhol.exited])).toEqual([0, 0]);
+  });
+
+  it('a line typed while the gateway is down is queued and sent once the chat reconnects by itself', {
+    timeout: 300_000,
+  }, async () => {
+    const akzhol = chat('KZ-KORDAI', 'KG-AKZHOL/desk-1');
+    await akzhol.until((e) => e.event === 'ready');
+    const kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
+    await kordai.until((e) => e.event === 'ready');
+
+    await stopGateway();
+    await kordai.until((e) => e.event === 'connection' && e.state === 'disconnected');
+    expect(kordai.events.find((e) => e.event === 'closing')).toMatchObject({
+      code: 'SERVER_SHUTDOWN',
+    });
+    kordai.child.stdin.write('one\n');
+    await kordai.until((e) => e.event === 'queued');
+    const back = kordai.events.length;
+    await startOnce();
+    // The chat comes back by itself and sends what waited.
+    await kordai.until((e) => e.event === 'connection' && e.state === 'connected', back);
+    await kordai.until((e) => e.event === 'status' && e.status === 'accepted');
+
+    await akzhol.until(
+      (e) => e.event === 'message' && (e.body as { text?: string }).text === 'one',
+    );
+    for (const c of [kordai, akzhol]) c.child.stdin.end();
+    expect(await Promise.all([kordai.exited, akzhol.exited])).toEqual([0, 0]);
+  });
+});
