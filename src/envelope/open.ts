@@ -7,9 +7,10 @@ import {
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Certificate } from '../crypto/certificate.js';
+import { backend } from '../crypto/current.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
-import { fromBase64Url, fromUtf8, ready, sodium } from '../crypto/sodium.js';
+import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
 import type { Directory } from '../directory/directory.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
@@ -98,7 +99,7 @@ export async function verifyEnvelope(
   const ciphertext = fromBase64Url(envelope.ciphertext);
   const signature = fromBase64Url(envelope.signature);
   const signed = signatureInput(ad, nonce, ciphertext, envelope.recipients);
-  if (!sodium.crypto_sign_verify_detached(signature, signed, sender.signingPublicKey)) {
+  if (!backend().verify(signature, signed, sender.signingPublicKey)) {
     throw new LiaisonError('SIGNATURE_INVALID');
   }
 
@@ -161,7 +162,7 @@ export async function openVerifiedEnvelope(
 
   let contentKey: Uint8Array;
   try {
-    contentKey = sodium.crypto_box_seal_open(
+    contentKey = backend().sealOpen(
       fromBase64Url(entry.wrappedKey),
       own.encryptionPublicKey,
       own.encryptionSecretKey,
@@ -178,14 +179,14 @@ export async function openVerifiedEnvelope(
     if (ownOffice !== HUB_OFFICE_ID) {
       for (const { entry: hubEntry, certificate } of verified.hubKeys) {
         const expected = wrapContentKey(contentKey, header.id, certificate);
-        if (!sodium.memcmp(expected, fromBase64Url(hubEntry.wrappedKey))) {
+        if (!backend().equal(expected, fromBase64Url(hubEntry.wrappedKey))) {
           throw new LiaisonError('HUB_KEY_MISMATCH', undefined, { deviceId: hubEntry.deviceId });
         }
       }
     }
     plaintextBytes = decrypt(envelope, verified.headerBytes, contentKey);
   } finally {
-    sodium.memzero(contentKey);
+    backend().wipe(contentKey);
   }
 
   const plaintext = parsePlaintext(plaintextBytes);
@@ -225,15 +226,14 @@ export async function provenSender(
     envelope.recipients,
   );
   const signature = fromBase64Url(envelope.signature);
-  return sodium.crypto_sign_verify_detached(signature, signed, certificate.signingPublicKey)
+  return backend().verify(signature, signed, certificate.signingPublicKey)
     ? certificate
     : undefined;
 }
 
 function decrypt(envelope: Envelope, ad: Uint8Array, contentKey: Uint8Array): Uint8Array {
   try {
-    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-      null,
+    return backend().decrypt(
       fromBase64Url(envelope.ciphertext),
       ad,
       fromBase64Url(envelope.nonce),

@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
 import { authenticate, handshakeToken, socketAuthentication } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
+import { startOnNativeCrypto } from '../runtime/native-crypto.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
 import { type ConsoleOptions, serveConsole } from './console.js';
 import { registerRoutes } from './http.js';
@@ -49,6 +50,7 @@ export async function startGateway(
   deps: { engine: Engine; authority: PinnedAuthority; logger: Logger },
 ): Promise<Gateway> {
   const { engine, logger } = deps;
+  startOnNativeCrypto(logger);
   const metrics = createMetrics();
   const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);
   await sync.start();
