@@ -1,4 +1,5 @@
 import sodium from 'libsodium-wrappers';
+import { isCanonicalBase64Url } from '../../protocol/v1/primitives.js';
 
 /**
  * libsodium, initialised. Every crypto function awaits this once; afterwards the calls are
@@ -9,7 +10,6 @@ export const ready: Promise<typeof sodium> = sodium.ready.then(() => sodium);
 // On Node, Buffer encodes base64url natively: no copy into WebAssembly memory and back. The
 // browser has no Buffer and uses libsodium. Both refuse exactly the same texts (see the test).
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** Bytes → unpadded base64url, the wire encoding of every byte string. */
 export const toBase64Url: (bytes: Uint8Array) => string = NodeBuffer
@@ -20,10 +20,9 @@ export const toBase64Url: (bytes: Uint8Array) => string = NodeBuffer
 /** Unpadded base64url → bytes; throws on anything else (callers map that to their error code). */
 export const fromBase64Url: (text: string) => Uint8Array = NodeBuffer
   ? (text) => {
-      // Buffer skips what it cannot read; libsodium refuses it. Only the canonical text (no
-      // padding, no stray characters, zero trailing bits) encodes back to itself.
-      const bytes = BASE64URL.test(text) ? NodeBuffer.from(text, 'base64url') : undefined;
-      if (!bytes || bytes.toString('base64url') !== text) throw new TypeError('invalid base64url');
+      // Buffer skips what it cannot read; libsodium refuses it, and so does this.
+      if (!isCanonicalBase64Url(text)) throw new TypeError('invalid base64url');
+      const bytes = NodeBuffer.from(text, 'base64url');
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
   : (text) => sodium.from_base64(text, sodium.base64_variants.URLSAFE_NO_PADDING);

@@ -1,6 +1,6 @@
 import {
   ENVELOPE_VERSION,
-  Envelope,
+  type Envelope,
   type EnvelopeHeader,
   type WrappedKey,
 } from '../../protocol/v1/envelope.js';
@@ -12,8 +12,9 @@ import type { DeviceKeys } from '../crypto/keys.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
 import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
 import type { Directory } from '../directory/directory.js';
-import { issuesOf, LiaisonError } from '../errors.js';
+import { LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
+import { isEnvelope, parseEnvelope } from './parse.js';
 import { matchesCommitment, wrapContentKey } from './wrap.js';
 
 /** How far in the future an envelope's creation time may lie (clocks drift). */
@@ -58,11 +59,7 @@ export async function verifyEnvelope(
 ): Promise<VerifiedEnvelope> {
   await ready;
   rejectOtherVersions((input as { header?: unknown } | null)?.header, ENVELOPE_VERSION);
-  const parsed = Envelope.safeParse(input);
-  if (!parsed.success) {
-    throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
-  }
-  const envelope = parsed.data;
+  const envelope = parseEnvelope(input);
   const { header } = envelope;
   if (header.createdAt > now + MAX_CLOCK_SKEW_MS) {
     throw new LiaisonError('ENVELOPE_INVALID', 'envelope was created in the future');
@@ -213,9 +210,8 @@ export async function provenSender(
   directory: Directory,
 ): Promise<Certificate | undefined> {
   await ready;
-  const parsed = Envelope.safeParse(input);
-  if (!parsed.success) return undefined;
-  const envelope = parsed.data;
+  if (!isEnvelope(input)) return undefined;
+  const envelope = input;
   const { deviceId, keyId } = envelope.header.sender;
   const certificate = directory.certificateOf(deviceId, keyId);
   if (!certificate) return undefined;
