@@ -32,6 +32,8 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
   const file = config.directoryFile
     ? DirectoryFile.parse(JSON.parse(await readFile(config.directoryFile, 'utf8')))
     : undefined;
+  // A start that fails (a directory that does not load, Redis gone) closes the engine, so the
+  // process exits with the error instead of hanging on its open connections.
   const gateway = await startGateway(
     {
       host: config.host,
@@ -45,7 +47,10 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
       console: { hubUrl: config.consoleHubUrl },
     },
     { engine, authority, logger },
-  );
+  ).catch(async (error: unknown) => {
+    await engine.close().catch(() => undefined);
+    throw error;
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,8 +1,8 @@
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { StatementPayload } from '../../protocol/v1/statement.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
-import { verifyDirectoryHead, verifyStatement } from '../crypto/statement.js';
-import { Directory } from '../directory/directory.js';
+import { verifyDirectoryHead } from '../crypto/statement.js';
+import { type Applied, Directory } from '../directory/directory.js';
 import type { DirectoryLog } from '../engine/directory-log.js';
 import { channels } from '../engine/keyspace.js';
 import type { PubSub } from '../engine/pubsub.js';
@@ -10,6 +10,8 @@ import { LiaisonError } from '../errors.js';
 
 /** Longest an instance may lag behind the shared directory log. */
 const REFRESH_EVERY_MS = 2_000;
+/** Statements read from the log per request: a 100,000-device log is read in pages. */
+const READ_PAGE = 5_000;
 
 /**
  * A server's copy of the directory, kept in step with the log every instance shares. The
@@ -22,6 +24,8 @@ export class DirectorySync {
   private headText: string | undefined;
   private readonly listeners: ((statement: StatementPayload) => void)[] = [];
   private refreshing: Promise<void> = Promise.resolve();
+  /** What this instance verified before appending it, by signature: not verified again on read. */
+  private readonly submitted = new Map<string, Applied>();
   private poll: NodeJS.Timeout | undefined;
   private readonly onMessage = () => {
     void this.refresh();
@@ -58,12 +62,18 @@ export class DirectorySync {
   /** Applies what the shared log has beyond our version; serialised so none is applied twice. */
   refresh(): Promise<void> {
     const next = this.refreshing.then(async () => {
-      const fresh = await this.log.readStatements(this.directory.version);
-      for (const text of fresh) {
-        const signed = Signed.parse(JSON.parse(text));
-        this.directory.apply(signed);
-        const statement = verifyStatement(signed, this.authority);
-        for (const listener of this.listeners) listener(statement);
+      for (;;) {
+        const page = await this.log.readStatements(this.directory.version, READ_PAGE);
+        for (const text of page) {
+          const signed = Signed.parse(JSON.parse(text));
+          const applied = this.directory.applyVerified(
+            signed,
+            this.submitted.get(signed.signature),
+          );
+          this.submitted.delete(signed.signature);
+          if (applied) for (const listener of this.listeners) listener(applied.statement);
+        }
+        if (page.length < READ_PAGE) break;
       }
       const headText = await this.log.readHead();
       if (headText !== undefined && headText !== this.headText) {
@@ -127,19 +137,24 @@ export class DirectorySync {
     for (let attempt = 0; attempt < 5; attempt++) {
       await this.refresh();
       const base = this.directory.version;
-      const scratch = new Directory(this.authority);
-      scratch.applyAll(this.directory.statements());
-      const fresh = statements.filter((s) => scratch.apply(s));
+      // Tried on a copy: the statements are verified once, here, and not again when read back.
+      const scratch = this.directory.fork();
+      const fresh: { signed: Signed; applied: Applied }[] = [];
+      for (const signed of statements) {
+        const applied = scratch.applyVerified(signed);
+        if (applied) fresh.push({ signed, applied });
+      }
       if (fresh.length === 0) return base;
-      if (
-        await this.log.appendStatements(
-          base,
-          fresh.map((s) => JSON.stringify(s)),
-        )
-      ) {
-        await this.pubsub.publish(channels.directory, String(base + fresh.length));
-        await this.refresh();
-        return this.directory.version;
+      for (const { signed, applied } of fresh) this.submitted.set(signed.signature, applied);
+      try {
+        const texts = fresh.map(({ signed }) => JSON.stringify(signed));
+        if (await this.log.appendStatements(base, texts)) {
+          await this.pubsub.publish(channels.directory, String(base + fresh.length));
+          await this.refresh();
+          return this.directory.version;
+        }
+      } finally {
+        for (const { signed } of fresh) this.submitted.delete(signed.signature);
       }
     }
     throw new LiaisonError('UNAVAILABLE', 'the directory is changing too fast; retry');
