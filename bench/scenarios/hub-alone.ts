@@ -99,7 +99,16 @@ async function recordAll(
           createdAt: header.createdAt,
           size: Buffer.byteLength(text),
         };
-        pipeline.xadd(`${prefix}hub`, '*', 'id', header.id, 'meta', JSON.stringify(meta), 'envelope', text);
+        pipeline.xadd(
+          `${prefix}hub`,
+          '*',
+          'id',
+          header.id,
+          'meta',
+          JSON.stringify(meta),
+          'envelope',
+          text,
+        );
       }
       await pipeline.exec();
     } finally {

@@ -62,13 +62,9 @@ export interface RecipientKey {
 /** How far in the future a directory head's issue time may lie (clocks drift). */
 const MAX_HEAD_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-/**
- * What applying a statement verified: its hash, payload and the certificate it carries. Handed
- * back so the same bytes are not verified twice in one process (see `applyVerified`).
- */
+/** What applying a statement verified: its hash, payload and the certificate it carries. */
 export interface Applied {
   readonly hash: string;
-  readonly signature: string;
   readonly statement: StatementPayload;
   readonly certificate?: Certificate;
 }
@@ -133,12 +129,8 @@ export class Directory {
     return this.applyVerified(signed) !== undefined;
   }
 
-  /**
-   * apply, returning what it verified (undefined for a repeat). `known` is what another
-   * directory of the same authority returned for these very bytes (same payload and signature):
-   * their signatures are then not checked again, everything else is.
-   */
-  applyVerified(signed: Signed, known?: Applied): Applied | undefined {
+  /** apply, returning what it verified (undefined for a repeat): nobody need verify it again. */
+  applyVerified(signed: Signed): Applied | undefined {
     // A statement already in the log has the same bytes as one verified before: no signature
     // check needed to recognise a repeat (replays cost a hash, not a verification).
     let hash: string;
@@ -148,9 +140,7 @@ export class Directory {
       throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
     }
     if (this.hashIndex.has(hash)) return undefined;
-    const trusted =
-      known?.hash === hash && known.signature === signed.signature ? known : undefined;
-    const statement = trusted?.statement ?? verifyStatement(signed, this.authority);
+    const statement = verifyStatement(signed, this.authority);
     if (statement.seq <= this.log.length) {
       throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'another statement holds this seq', {
         seq: statement.seq,
@@ -165,18 +155,13 @@ export class Directory {
     }
     if (this.statementIds.has(statement.id))
       throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
-    const certificate = this.check(statement, trusted);
+    const certificate = this.check(statement);
     this.record(statement, certificate);
     this.statementIds.add(statement.id);
     this.log.push(signed);
     this.hashes.push(hash);
     this.hashIndex.add(hash);
-    return {
-      hash,
-      signature: signed.signature,
-      statement,
-      ...(certificate ? { certificate } : {}),
-    };
+    return { hash, statement, ...(certificate ? { certificate } : {}) };
   }
 
   /**
@@ -345,10 +330,7 @@ export class Directory {
    * Throws STATEMENT_CONFLICT when the statement does not fit the directory as it stands. Returns
    * the verified certificate a statement carries, if any.
    */
-  private check(statement: StatementPayload, trusted?: Applied): Certificate | undefined {
-    // The certificate inside a statement verified before in this process is not verified again.
-    const certificateOf = (signed: Signed) =>
-      trusted?.certificate ?? verifyCertificate(signed, this.authority);
+  private check(statement: StatementPayload): Certificate | undefined {
     const conflict = (why: string) => new LiaisonError('STATEMENT_CONFLICT', why);
     switch (statement.kind) {
       case 'office.registered': {
@@ -372,14 +354,14 @@ export class Directory {
         return;
       }
       case 'device.enrolled': {
-        const cert = certificateOf(statement.certificate);
+        const cert = verifyCertificate(statement.certificate, this.authority);
         if (!this.offices.has(cert.officeId)) throw conflict('office not registered');
         if (this.devices.has(cert.deviceId))
           throw conflict('device already enrolled; rotate its key');
         return cert;
       }
       case 'device.key-rotated': {
-        const cert = certificateOf(statement.certificate);
+        const cert = verifyCertificate(statement.certificate, this.authority);
         const device = this.devices.get(cert.deviceId);
         if (!device || device.revokedFrom !== undefined)
           throw conflict('no such device, or it is revoked');

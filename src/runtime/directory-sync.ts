@@ -24,8 +24,6 @@ export class DirectorySync {
   private headText: string | undefined;
   private readonly listeners: ((statement: StatementPayload) => void)[] = [];
   private refreshing: Promise<void> = Promise.resolve();
-  /** What this instance verified before appending it, by signature: not verified again on read. */
-  private readonly submitted = new Map<string, Applied>();
   private poll: NodeJS.Timeout | undefined;
   private readonly onMessage = () => {
     void this.refresh();
@@ -66,11 +64,7 @@ export class DirectorySync {
         const page = await this.log.readStatements(this.directory.version, READ_PAGE);
         for (const text of page) {
           const signed = Signed.parse(JSON.parse(text));
-          const applied = this.directory.applyVerified(
-            signed,
-            this.submitted.get(signed.signature),
-          );
-          this.submitted.delete(signed.signature);
+          const applied = this.directory.applyVerified(signed);
           if (applied) for (const listener of this.listeners) listener(applied.statement);
         }
         if (page.length < READ_PAGE) break;
@@ -145,16 +139,17 @@ export class DirectorySync {
         if (applied) fresh.push({ signed, applied });
       }
       if (fresh.length === 0) return base;
-      for (const { signed, applied } of fresh) this.submitted.set(signed.signature, applied);
-      try {
-        const texts = fresh.map(({ signed }) => JSON.stringify(signed));
-        if (await this.log.appendStatements(base, texts)) {
-          await this.pubsub.publish(channels.directory, String(base + fresh.length));
-          await this.refresh();
-          return this.directory.version;
+      const texts = fresh.map(({ signed }) => JSON.stringify(signed));
+      if (await this.log.appendStatements(base, texts)) {
+        // The copy is the log as it now stands: it becomes the directory, so nothing is read
+        // back and verified again. A refresh under way meets these statements as repeats.
+        this.directory = scratch;
+        for (const { applied } of fresh) {
+          for (const listener of this.listeners) listener(applied.statement);
         }
-      } finally {
-        for (const { signed } of fresh) this.submitted.delete(signed.signature);
+        await this.pubsub.publish(channels.directory, String(base + fresh.length));
+        await this.refresh();
+        return this.directory.version;
       }
     }
     throw new LiaisonError('UNAVAILABLE', 'the directory is changing too fast; retry');
