@@ -47,6 +47,8 @@ export async function benchCrypto(seconds: number): Promise<Figure[]> {
       to: ['KG-AKZHOL'],
       body: { type: 'chat', text: CHAT_1KIB },
       recipients,
+      counter: 1,
+      directory: world.directory.head,
       createdAt: NOW,
     });
   const envelope = await seal();

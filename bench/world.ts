@@ -13,7 +13,7 @@ import {
   type KeySeeds,
 } from '../src/crypto/keys.js';
 import { ready, sodium, utf8 } from '../src/crypto/sodium.js';
-import { StatementLog } from '../src/crypto/statement.js';
+import { type LogPosition, StatementLog } from '../src/crypto/statement.js';
 import type { RecipientKey } from '../src/directory/directory.js';
 import { writeDirectoryFile } from '../src/keystore/directory-file.js';
 import { writeDeviceKey } from '../src/keystore/keyfile.js';
@@ -34,6 +34,8 @@ export interface WorldShape {
 export interface WorldFile {
   readonly secret: string;
   readonly shape: WorldShape;
+  /** The directory's head once written: what senders seal against. */
+  readonly head?: LogPosition;
 }
 
 const pad = (n: number) => String(n).padStart(4, '0');
@@ -58,6 +60,11 @@ export class WorldKeys {
   private readonly cache = new Map<string, DeviceKeys>();
   constructor(readonly file: WorldFile) {
     this.secret = Buffer.from(file.secret, 'base64url');
+  }
+  /** The directory head senders seal against. */
+  get head(): LogPosition {
+    if (!this.file.head) throw new Error('the world file has no directory head');
+    return this.file.head;
   }
   async device(deviceId: string): Promise<DeviceKeys> {
     await ready;
@@ -137,7 +144,7 @@ export async function writeWorld(dir: string, shape: WorldShape): Promise<WorldP
     directory: join(dir, 'directory.json'),
     hubKey: join(dir, 'hub.key'),
   };
-  await writeFile(paths.world, JSON.stringify(file));
+  await writeFile(paths.world, JSON.stringify({ ...file, head: log.head }));
   await writeFile(paths.authority, JSON.stringify(published));
   await writeDirectoryFile(paths.directory, {
     v: 1,

@@ -52,6 +52,18 @@ export const ERRORS = {
     status: 409,
     message: 'The envelope is wrapped for a key of this device that it no longer holds',
   },
+  ENVELOPE_REPLAYED: {
+    status: 409,
+    message: 'This envelope (its sender counter) was received before: a replay, not a new message',
+  },
+  ENVELOPE_TOO_OLD: {
+    status: 410,
+    message: 'The envelope is older than any this device accepts (a replay from beyond retention)',
+  },
+  ENVELOPES_MISSING: {
+    status: 409,
+    message: 'Envelopes of this sender never arrived (a gap in its counter): possibly missing',
+  },
   HUB_NOT_RECIPIENT: { status: 400, message: 'The envelope does not wrap its key for the hub' },
   KEY_COMMITMENT_MISMATCH: {
     status: 400,

@@ -18,6 +18,8 @@ import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
 import { signCheckpoint } from '../src/hub/checkpoints.js';
 
 export const VECTOR_TIME = Date.UTC(2026, 0, 15, 8, 30, 0);
+/** The counter every vector envelope carries (§7.6): Kordai's desk's 7th envelope to Ak-Zhol. */
+export const VECTOR_COUNTER = 7;
 const VALID_FROM = Date.UTC(2026, 0, 1);
 const VALID_UNTIL = Date.UTC(2027, 0, 1);
 
@@ -129,7 +131,16 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
   ) => {
     const entropy = recordingEntropy(name);
     const envelope = await sealEnvelope(
-      { sender: kordai, to: ['KG-AKZHOL'], body, recipients, id, createdAt: VECTOR_TIME },
+      {
+        sender: kordai,
+        to: ['KG-AKZHOL'],
+        body,
+        recipients,
+        counter: VECTOR_COUNTER,
+        directory: directory.head,
+        id,
+        createdAt: VECTOR_TIME,
+      },
       entropy,
     );
     const [contentKey = '', nonce] = entropy.drawn;

@@ -35,5 +35,12 @@ export { Directory, type Office, type RecipientKey } from './directory/directory
 export { acceptHead, type KnownHead } from './directory/head.js';
 export { type OpenedEnvelope, openEnvelope, verifyEnvelope } from './envelope/open.js';
 export { type SealRequest, sealEnvelope } from './envelope/seal.js';
+export {
+  counterStream,
+  type MissingRange,
+  type Observation,
+  type SequenceState,
+  Sequences,
+} from './envelope/sequence.js';
 export { isLiaisonError, LiaisonError } from './errors.js';
 export { type DeviceIdentity, DeviceKeyFile, parseDeviceKey } from './keystore/device-key.js';

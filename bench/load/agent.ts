@@ -117,6 +117,8 @@ async function seal(request: Extract<AgentRequest, { type: 'seal' }>): Promise<A
           to: [to],
           body: { type: 'chat', text: CHAT },
           recipients,
+          counter: list.length + 1,
+          directory: keys().head,
         }),
       );
     }

@@ -26,7 +26,17 @@ export type Precedence = z.infer<typeof Precedence>;
 export const SenderRef = z.strictObject({ deviceId: DeviceId, keyId: KeyId });
 
 /** The envelope header's protocol version (PROTOCOL.md §1). */
-export const ENVELOPE_VERSION = 2;
+export const ENVELOPE_VERSION = 3;
+
+/** Largest envelope counter: counters are JSON numbers, exact up to 2^53 − 1. */
+export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+/** A position in the directory's statement log, as the sender saw it (PROTOCOL.md §5.3). */
+export const DirectoryPosition = z.strictObject({
+  version: z.int().min(0),
+  hash: base64UrlOf(32).describe('hash of the statement at `version` (32 zero bytes for 0)'),
+});
+export type DirectoryPosition = z.infer<typeof DirectoryPosition>;
 
 /**
  * The visible header: what the gateway needs to route and prioritise, nothing more. It is the
@@ -41,6 +51,14 @@ export const EnvelopeHeader = z
     sender: SenderRef,
     to: z.array(OfficeId).min(1).max(8),
     createdAt: Timestamp,
+    counter: z
+      .int()
+      .min(1)
+      .max(MAX_COUNTER)
+      .describe(
+        'the sender key’s count of envelopes to this set of offices (`to`), from 1: replays and gaps show',
+      ),
+    directory: DirectoryPosition.describe('the directory head the sender sealed against'),
     keyCommitment: base64UrlOf(32).describe(
       'BLAKE2b-256 commitment to the content key: every reader opens with the same key or refuses',
     ),

@@ -28,7 +28,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
   const { keys } = await readDeviceKey(flags.key);
   const authority = await readPinnedAuthority(flags.authority);
-  const { knownDevices, knownHead } = await loadClientState(flags.key);
+  const { knownDevices, knownHead, sequences, heldOffset } = await loadClientState(flags.key);
   const client = new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,
@@ -37,12 +37,14 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     acknowledge,
     ...(knownDevices ? { knownDevices } : {}),
     ...(knownHead ? { knownHead } : {}),
+    ...(sequences ? { sequences } : {}),
+    ...(heldOffset !== undefined ? { heldOffset } : {}),
   });
   keepClientState(client, flags.key);
   return client;
 }
 
-/** How the CLI tells its user that a linked office's devices changed. */
+/** How the CLI tells its user that a linked office's devices changed, or envelopes are missing. */
 export function announceDeviceChanges(
   client: LiaisonClient,
   out: (human: string, json: object) => void,
@@ -57,6 +59,12 @@ export function announceDeviceChanges(
     out(
       `NOTICE: ${d.officeId} has a new device, ${d.deviceId}: it reads what you send there from now on; compare its safety number out of band: ${d.fingerprint}`,
       { event: 'deviceAdded', ...d },
+    ),
+  );
+  client.on('missing', (m) =>
+    out(
+      `WARNING: envelopes ${m.counters[0]}–${m.counters[1]} from ${m.sender} have not arrived (ENVELOPES_MISSING): lost on the way, or late`,
+      { event: 'missing', code: 'ENVELOPES_MISSING', ...m },
     ),
   );
   client.on('deviceRemoved', (d) =>

@@ -1,16 +1,38 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { LiaisonClient } from '../client/client.js';
+import { RECENT_IDS } from '../envelope/sequence.js';
 
 // What a CLI device remembers between runs, beside its key file: the devices of linked offices
 // its user has been told about (so one added while the CLI was off is still announced) and the
-// newest directory head it accepted (so a gateway cannot roll the directory back).
+// newest directory head it accepted (so a gateway cannot roll the directory back), the envelope
+// counters it used and saw (so a replay is refused and a gap reported after a restart), and the
+// first inbox offset it keeps on the gateway because it lacks the key.
 
 const ClientState = z.object({
   knownDevices: z.record(z.string(), z.string()).optional(),
   knownHead: z
     .strictObject({ version: z.int().min(0), hash: z.string(), issuedAt: z.int().min(0) })
     .optional(),
+  sequences: z
+    .strictObject({
+      sent: z.record(z.string(), z.int().min(0)),
+      received: z.record(
+        z.string(),
+        z.strictObject({
+          high: z.int().min(0),
+          newest: z.int().min(0),
+          since: z.int().min(0),
+          missing: z.array(z.tuple([z.int().min(0), z.int().min(0)])),
+        }),
+      ),
+      recent: z
+        .array(z.tuple([z.string(), z.int()]))
+        .max(RECENT_IDS)
+        .optional(),
+    })
+    .optional(),
+  heldOffset: z.int().min(1).optional(),
 });
 type ClientState = z.infer<typeof ClientState>;
 
@@ -33,9 +55,21 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
   const save = () =>
     writeFile(
       pathFor(keyFile),
-      `${JSON.stringify({ knownDevices: client.roster, knownHead: client.head })}\n`,
+      `${JSON.stringify({
+        knownDevices: client.roster,
+        knownHead: client.head,
+        sequences: client.sequenceState,
+        heldOffset: client.heldOffset,
+      })}\n`,
     ).catch(() => undefined);
-  for (const event of ['connected', 'deviceAdded', 'deviceRemoved', 'keyChanged'] as const) {
+  const events = [
+    'connected',
+    'deviceAdded',
+    'deviceRemoved',
+    'keyChanged',
+    'stateChanged',
+  ] as const;
+  for (const event of events) {
     client.on(event, () => void save());
   }
 }

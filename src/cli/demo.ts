@@ -41,6 +41,8 @@ export async function demoCommand(argv: string[], print: Print): Promise<void> {
     to: ['KG-AKZHOL'],
     body: { type: 'chat', text: 'Convoy of three trucks leaving Kordai towards Ak-Zhol at 10:40.' },
     recipients,
+    counter: 1,
+    directory: directory.head,
   });
   print('\nwhat the gateway sees (routing metadata and ciphertext only):');
   print(
@@ -69,6 +71,8 @@ export async function demoCommand(argv: string[], print: Print): Promise<void> {
       validUntil: Date.now() + 6 * 3600_000,
     },
     recipients,
+    counter: 2,
+    directory: directory.head,
   });
   const monitored = await openEnvelope(alert, hub, directory);
   print(

@@ -18,8 +18,9 @@ import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
 import { createClientToken } from '../crypto/token.js';
 import { Directory } from '../directory/directory.js';
 import type { KnownHead } from '../directory/head.js';
-import { openEnvelope } from '../envelope/open.js';
+import { openEnvelope, plausibleArrival } from '../envelope/open.js';
 import { sealEnvelope } from '../envelope/seal.js';
+import { type MissingRange, type SequenceState, Sequences } from '../envelope/sequence.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
@@ -49,7 +50,24 @@ export interface ClientOptions {
    * that serves an older or shorter directory is then refused (DIRECTORY_ROLLBACK).
    */
   readonly knownHead?: KnownHead;
+  /**
+   * The envelope counters this device used and saw, as saved from `sequenceState` last time: an
+   * envelope replayed after a restart is then refused (ENVELOPE_REPLAYED) and a gap is reported.
+   */
+  readonly sequences?: SequenceState;
+  /** Past key pairs of this device it still keeps, so a backlog sealed before a rotation opens. */
+  readonly pastKeys?: readonly DeviceKeys[];
+  /**
+   * The first inbox offset this device could not open for a reason of its own (a key it no longer
+   * holds), as saved from `heldOffset`: nothing from it on is acknowledged, so the gateway keeps it.
+   */
+  readonly heldOffset?: number;
+  /** Envelopes created longer ago than this are refused (ENVELOPE_TOO_OLD); default 30 days. */
+  readonly maxEnvelopeAgeMs?: number;
 }
+
+/** The gateway's default retention: nothing older is ever legitimately delivered. */
+export const DEFAULT_MAX_ENVELOPE_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface Message {
   readonly id: string;
@@ -76,6 +94,13 @@ export type ClientEvents = {
   escalated: { alertId: string; precedence: string; to: string[] };
   /** An envelope that failed verification (never shown as a message), or a connection problem. */
   problem: { code: string; message: string; id?: string };
+  /**
+   * Envelopes of a sender that have not arrived: its counter jumped (ENVELOPES_MISSING). They may
+   * still come (they are then delivered as usual) or have been dropped on the way.
+   */
+  missing: { sender: string; from: string; to: string[]; counters: MissingRange };
+  /** What the client keeps across restarts changed (sequenceState, heldOffset, head, roster). */
+  stateChanged: undefined;
   connected: undefined;
   disconnected: { reason: string };
 };
@@ -101,11 +126,12 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   readonly directory: Directory;
   private socket: Socket | undefined;
   private lastOffset: number;
-  private readonly seen = new Set<string>();
   private readonly knownKeys: Map<string, string>;
   /** Whether `knownKeys` says what the user was told (false until the first directory, on TOFU). */
   private rosterKnown: boolean;
   private knownHead: KnownHead | undefined;
+  private readonly sequences: Sequences;
+  private held: number | undefined;
   private catchingUp: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -116,6 +142,18 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.knownKeys = new Map(Object.entries(options.knownDevices ?? {}));
     this.rosterKnown = options.knownDevices !== undefined;
     this.knownHead = options.knownHead;
+    this.sequences = new Sequences(options.sequences);
+    this.held = options.heldOffset;
+  }
+
+  /** The envelope counters used and seen: save it for `sequences`. */
+  get sequenceState(): SequenceState {
+    return this.sequences.snapshot();
+  }
+
+  /** The first offset kept unacknowledged because this device lacks its key: save it. */
+  get heldOffset(): number | undefined {
+    return this.held;
   }
 
   /** The newest directory head accepted: save it for `knownHead`. */
@@ -146,7 +184,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.socket = socket;
     const connected = untilConnected(socket);
     const on = checkedEvents(socket, (problem) => this.emit('problem', problem));
-    on('envelope', Pushed, (d) => this.queue(() => this.receive(d.offset, d.envelope)));
+    on('envelope', Pushed, (d) => this.queue(() => this.receive(d, true)));
     on('envelope:status', StatusEvent, (s) =>
       this.emit('status', { id: s.id, status: 'delivered', by: s.deviceId }),
     );
@@ -202,12 +240,18 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   /** Seals for every current device of the office and the hub, and sends; resolves when accepted. */
   async send(officeId: string, body: Body): Promise<string> {
     const socket = this.connected();
+    const { keys } = this.options;
+    // Taken once: a copy refused and sealed again keeps it, so readers see no gap.
+    const counter = this.sequences.next(keys, [officeId]);
+    this.emit('stateChanged', undefined);
     for (let attempt = 0; ; attempt++) {
       const envelope = await sealEnvelope({
-        sender: this.options.keys,
+        sender: keys,
         to: [officeId],
         body,
         recipients: this.directory.recipientKeys([officeId], Date.now()),
+        counter,
+        directory: this.directory.head,
       });
       try {
         await request(socket, 'envelope:send', envelope, SendAck);
@@ -259,41 +303,46 @@ export class LiaisonClient extends Emitter<ClientEvents> {
           code: 'HISTORY_EXPIRED',
           message: `offsets ${page.gap.from}–${page.gap.to} expired before delivery`,
         });
-      for (const item of page.items) await this.receive(item.offset, item.envelope, false);
+      for (const item of page.items) await this.receive(item, false);
       if (!page.more) return;
     }
   }
 
-  private async receive(offset: number, envelope: unknown, live = true): Promise<void> {
+  private async receive(delivery: z.infer<typeof Pushed>, live: boolean): Promise<void> {
+    const { offset, envelope } = delivery;
     const id = (envelope as Partial<Envelope> | null)?.header?.id;
     if (offset <= this.lastOffset) return;
     // A push past a hole means something was not pushed to us: fetch it first.
     if (live && offset > this.lastOffset + 1) return this.catchUp();
     try {
-      if (typeof id !== 'string' || !this.seen.has(id)) {
-        if (typeof id === 'string') this.seen.add(id);
-        // Remember recent ids only: offsets already keep old ones from coming back.
-        if (this.seen.size > 10_000) this.seen.delete(this.seen.values().next().value as string);
-        await this.deliver(envelope);
-      }
+      await this.deliver(delivery);
     } catch (error) {
       const code = error instanceof LiaisonError ? error.code : 'INTERNAL';
       this.emit('problem', { code, message: (error as Error).message, id });
+      // Our own loss (a key we no longer hold), not the sender's: keep it on the gateway.
+      if (code === 'OWN_KEY_MISSING' && this.held === undefined) this.held = offset;
     }
     this.lastOffset = offset;
+    this.emit('stateChanged', undefined);
     if (this.options.acknowledge !== false) await this.acknowledgeUpTo(offset);
   }
 
-  /** Tells the gateway everything up to `offset` was processed (it is then removed there). */
+  /**
+   * Tells the gateway everything up to `offset` was processed (it is then removed there); never
+   * past an envelope held because this device lacks its key.
+   */
   async acknowledgeUpTo(offset: number): Promise<void> {
-    if (!this.socket) return;
-    await request(this.socket, 'inbox:ack', { upTo: offset }, InboxAckAck).catch(() => undefined);
+    const upTo = this.held === undefined ? offset : Math.min(offset, this.held - 1);
+    if (!this.socket || upTo < 1) return;
+    await request(this.socket, 'inbox:ack', { upTo }, InboxAckAck).catch(() => undefined);
   }
 
-  private async deliver(envelope: unknown): Promise<void> {
+  private async deliver({ envelope, offset, acceptedAt }: z.infer<typeof Pushed>): Promise<void> {
+    const ring = [this.options.keys, ...(this.options.pastKeys ?? [])];
+    const arrival = plausibleArrival(envelope, acceptedAt);
     let opened: Awaited<ReturnType<typeof openEnvelope>>;
     try {
-      opened = await openEnvelope(envelope, this.options.keys, this.directory);
+      opened = await openEnvelope(envelope, ring, this.directory, Date.now(), arrival);
     } catch (error) {
       // A key we do not know yet may be new: refresh once, then judge.
       if (
@@ -301,12 +350,29 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         (error.code === 'CERT_UNKNOWN' || error.code === 'NOT_LINKED')
       ) {
         await this.refreshDirectory();
-        opened = await openEnvelope(envelope, this.options.keys, this.directory);
+        opened = await openEnvelope(envelope, ring, this.directory, Date.now(), arrival);
       } else {
         throw error;
       }
     }
     const { header, body } = opened;
+    const maxAge = this.options.maxEnvelopeAgeMs ?? DEFAULT_MAX_ENVELOPE_AGE_MS;
+    if (header.createdAt < Date.now() - maxAge) {
+      throw new LiaisonError('ENVELOPE_TOO_OLD', undefined, { createdAt: header.createdAt });
+    }
+    // Signed, so only the sender could have set it: a replay shows here, whatever its offset.
+    const seen = this.sequences.observe(header, offset);
+    if (seen.kind === 'duplicate') return;
+    if (seen.kind === 'next' && seen.missing) {
+      this.emit('missing', {
+        sender: header.sender.deviceId,
+        from: officeOfDevice(header.sender.deviceId),
+        to: header.to,
+        counters: seen.missing,
+      });
+    }
+    // The sender knows directory statements we have not seen (a new device, a revocation).
+    if (opened.senderAhead) await this.refreshDirectory().catch(() => undefined);
     if (body.type === 'receipt') {
       for (const id of body.envelopeIds)
         this.emit('status', { id, status: 'read', by: header.sender.deviceId });

@@ -8,7 +8,7 @@ import { fromBase64Url } from '../crypto/sodium.js';
  */
 export function headerBytes(header: EnvelopeHeader): Uint8Array {
   return encode([
-    'liaison/v2/header',
+    'liaison/v3/header',
     header.v,
     header.id,
     header.kind,
@@ -17,6 +17,9 @@ export function headerBytes(header: EnvelopeHeader): Uint8Array {
     header.sender.keyId,
     header.to,
     header.createdAt,
+    header.counter,
+    header.directory.version,
+    fromBase64Url(header.directory.hash),
     fromBase64Url(header.keyCommitment),
   ]);
 }
@@ -29,7 +32,7 @@ export function signatureInput(
   recipients: readonly WrappedKey[],
 ): Uint8Array {
   return encode([
-    'liaison/v2/envelope',
+    'liaison/v3/envelope',
     header,
     nonce,
     ciphertext,

@@ -27,6 +27,8 @@ export interface VerifiedEnvelope {
   readonly headerBytes: Uint8Array;
   /** The wrapped keys for the hub, with the hub certificate each was wrapped for. */
   readonly hubKeys: readonly { entry: WrappedKey; certificate: Certificate }[];
+  /** The sender sealed against a newer directory than the reader's: the reader should refresh. */
+  readonly senderAhead: boolean;
 }
 
 /** What the reader knows about how the envelope reached it. */
@@ -38,10 +40,27 @@ export interface Arrival {
   readonly acceptedAt?: number;
 }
 
+/**
+ * What a reader may take from the gateway's acceptance time of `input`: it only when it can be
+ * true (the gateway refuses an envelope created further than the clock skew from its clock, and
+ * nothing is accepted after it reaches the reader at `now`), else nothing, so that any revocation
+ * of the sender counts.
+ */
+export function plausibleArrival(input: unknown, acceptedAt: number, now = Date.now()): Arrival {
+  const createdAt = (input as { header?: { createdAt?: unknown } } | null)?.header?.createdAt;
+  const fits =
+    typeof createdAt === 'number' &&
+    Math.abs(acceptedAt - createdAt) <= MAX_CLOCK_SKEW_MS &&
+    acceptedAt <= now + MAX_CLOCK_SKEW_MS;
+  return fits ? { acceptedAt } : {};
+}
+
 export interface OpenedEnvelope {
   readonly header: EnvelopeHeader;
   readonly sender: Certificate;
   readonly body: Body;
+  /** The sender sealed against a newer directory than the reader's: the reader should refresh. */
+  readonly senderAhead: boolean;
 }
 
 /**
@@ -99,13 +118,31 @@ export async function verifyEnvelope(
   if (!backend().verify(signature, signed, sender.signingPublicKey)) {
     throw new LiaisonError('SIGNATURE_INVALID');
   }
+  const senderAhead = checkSameDirectory(header, directory);
 
   const hubKeys = envelope.recipients.flatMap((r) => {
     const certificate = directory.hubKeyAt(r.deviceId, r.keyId, header.createdAt);
     return certificate ? [{ entry: r, certificate }] : [];
   });
   if (hubKeys.length === 0) throw new LiaisonError('HUB_NOT_RECIPIENT');
-  return { envelope, sender, headerBytes: ad, hubKeys };
+  return { envelope, sender, headerBytes: ad, hubKeys, senderAhead };
+}
+
+/**
+ * The sender signed the directory head it sealed against. Where the reader's directory reaches
+ * that version, both must hold the same statement there; otherwise one of them was served a
+ * forked log (DIRECTORY_FORK, nobody's fault the sender could help). Returns whether the sender
+ * is ahead of the reader.
+ */
+function checkSameDirectory(header: EnvelopeHeader, directory: Directory): boolean {
+  const named = header.directory;
+  if (named.version > directory.version) return true;
+  if (directory.positionAt(named.version)?.hash !== named.hash) {
+    throw new LiaisonError('DIRECTORY_FORK', 'the sender sealed against a different directory', {
+      version: named.version,
+    });
+  }
+  return false;
 }
 
 /**
@@ -197,7 +234,7 @@ export async function openVerifiedEnvelope(
   ) {
     throw new LiaisonError('PAYLOAD_INVALID', 'payload kind or precedence differs from the header');
   }
-  return { header, sender, body };
+  return { header, sender, body, senderAhead: verified.senderAhead };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { EnvelopeHeader, WrappedKey } from '../../protocol/v1/envelope.js';
+import type { DirectoryPosition, EnvelopeHeader, WrappedKey } from '../../protocol/v1/envelope.js';
 import { ENVELOPE_VERSION, Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import type { DeviceKeys } from '../crypto/keys.js';
@@ -22,6 +22,10 @@ export interface SealRequest {
   readonly body: Body;
   /** Every device key of the recipient offices plus the hub's (Directory.recipientKeys). */
   readonly recipients: readonly RecipientKey[];
+  /** This sender key's next counter for these offices (`Sequences.next`; §7.6). */
+  readonly counter: number;
+  /** The directory head the sender sealed against (`Directory.head`). */
+  readonly directory: DirectoryPosition;
   readonly id?: string;
   readonly createdAt?: number;
 }
@@ -31,7 +35,8 @@ export interface SealRequest {
  *
  * @example
  * const envelope = await sealEnvelope({ sender, to: ['KG-AKZHOL'], body: { type: 'chat', text },
- *   recipients: directory.recipientKeys(['KG-AKZHOL'], Date.now()) });
+ *   recipients: directory.recipientKeys(['KG-AKZHOL'], Date.now()),
+ *   counter: sequences.next(sender, ['KG-AKZHOL']), directory: directory.head });
  */
 export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Promise<Envelope> {
   await ready;
@@ -58,6 +63,8 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
     sender: { deviceId: request.sender.deviceId, keyId: request.sender.keyId },
     to: [...request.to],
     createdAt: request.createdAt ?? Date.now(),
+    counter: request.counter,
+    directory: { version: request.directory.version, hash: request.directory.hash },
     keyCommitment: toBase64Url(keyCommitment(id, contentKey)),
   };
   const ad = headerBytes(header);

@@ -5,7 +5,12 @@ import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { RecordBody } from '../../protocol/v1/record.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
-import { openVerifiedEnvelope, provenSender, verifyEnvelope } from '../envelope/open.js';
+import {
+  openVerifiedEnvelope,
+  plausibleArrival,
+  provenSender,
+  verifyEnvelope,
+} from '../envelope/open.js';
 import { isLiaisonError } from '../errors.js';
 import { entryHash, formatEntry } from './record.js';
 import type { HubStore } from './store.js';
@@ -134,20 +139,27 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
   ): Promise<Judged> => {
     const code = isLiaisonError(error) ? error.code : 'ENVELOPE_INVALID';
     const office = signedBy ?? (await provenSender(input, directory))?.officeId;
+    // A fork is between the directories the sender's side and the hub were served: the signed
+    // envelope is authentic, and no office could have caused it.
+    const blamed = code !== 'DIRECTORY_FORK';
     return {
       described,
       verdict: {
         status: 'non-compliant',
         code,
-        ...(office ? { offendingOffice: office } : {}),
+        ...(office && blamed ? { offendingOffice: office } : {}),
         authenticated: office !== undefined,
         ...(claim ? { claimed: claim } : {}),
       },
     };
   };
+  // The acceptance time is the gateway's word (the stream id): one that cannot be true was written
+  // by someone else, is flagged, and revocation is judged without it.
+  const arrival = plausibleArrival(input, acceptedAt);
+  const plausible = arrival.acceptedAt !== undefined;
   let verified: Awaited<ReturnType<typeof verifyEnvelope>>;
   try {
-    verified = await verifyEnvelope(input, directory, acceptedAt, { acceptedAt });
+    verified = await verifyEnvelope(input, directory, acceptedAt, arrival);
   } catch (error) {
     // Only an envelope that failed verification is parsed here: a sound one was parsed by it.
     const parsed = Envelope.safeParse(input);
@@ -160,7 +172,7 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
   } catch (error) {
     return refused(error, described, verified.sender.officeId);
   }
-  if (!claim || !agrees(claim, described, item.envelope)) {
+  if (!claim || !plausible || !agrees(claim, described, item.envelope)) {
     // The envelope is sound; the gateway (or whoever wrote to Redis) said something else.
     return {
       described,

@@ -1,5 +1,6 @@
 import type { Directory } from '../directory/directory.js';
 import type { AlertBook } from './alert-book.js';
+import { type PossiblyMissing, type Replayed, SequenceAudit } from './gaps.js';
 import type { RecordReader } from './reader.js';
 
 export interface Statistics {
@@ -10,6 +11,10 @@ export interface Statistics {
   readonly medianAckMsByOffice: Record<string, number>;
   /** Border offices that sent nothing for longer than the threshold, with when they last did. */
   readonly silentOffices: { officeId: string; lastSentAt: number | null }[];
+  /** Envelopes a sender's counter says were sent but the record does not hold (§7.6). */
+  readonly possiblyMissing: PossiblyMissing[];
+  /** Envelopes the record holds more than once: accepted again. */
+  readonly replayed: Replayed[];
 }
 
 const median = (values: number[]) => {
@@ -31,7 +36,9 @@ export async function computeStatistics(
   const categories: Record<string, number> = {};
   const ackTimes = new Map<string, number[]>();
   const lastSent = new Map<string, number>();
+  const audit = new SequenceAudit();
   for await (const { stored, entry } of reader.range(range.since, range.until)) {
+    audit.add(entry);
     const day = new Date(entry.acceptedAt).toISOString().slice(0, 10);
     lastSent.set(entry.from, Math.max(lastSent.get(entry.from) ?? 0, entry.acceptedAt));
     for (const to of entry.to) {
@@ -70,5 +77,6 @@ export async function computeStatistics(
       [...ackTimes].map(([office, times]) => [office, median(times)]),
     ),
     silentOffices,
+    ...audit.report(),
   };
 }

@@ -21,6 +21,8 @@ beforeAll(async () => {
     sender: device(world, 'KZ-KORDAI/desk-1'),
     to: ['KG-AKZHOL'],
     recipients: world.directory.recipientKeys(['KG-AKZHOL'], NOW),
+    counter: 1,
+    directory: world.directory.head,
     body: { type: 'chat', text: 'Blue truck, plates 01 KG 123, heading your way' },
     createdAt: NOW,
   });

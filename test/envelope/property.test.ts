@@ -16,6 +16,8 @@ beforeAll(async () => {
     to: ['KG-AKZHOL'],
     body: { type: 'chat', text: 'Two lorries waiting at the Kazakh side' },
     recipients: world.directory.recipientKeys(['KG-AKZHOL'], NOW),
+    counter: 1,
+    directory: world.directory.head,
     createdAt: NOW,
   });
 });
@@ -67,6 +69,8 @@ describe('envelope properties', () => {
           to: ['KG-AKZHOL'],
           body: { type: 'chat', text },
           recipients: world.directory.recipientKeys(['KG-AKZHOL'], NOW),
+          counter: 1,
+          directory: world.directory.head,
           createdAt: NOW,
         });
         const opened = await open(sealed);

@@ -21,6 +21,8 @@ const chatFor = (w: World, recipients: readonly RecipientKey[], createdAt = NOW)
     to: ['KG-AKZHOL'],
     body: { type: 'chat', text: 'Who reads this?' },
     recipients,
+    counter: 1,
+    directory: w.directory.head,
     createdAt,
   });
 

@@ -19,6 +19,8 @@ const chatFrom = (w: World, sender: DeviceKeys, createdAt: number) =>
     to: ['KG-AKZHOL'],
     body: { type: 'chat', text: `from ${sender.deviceId} at ${createdAt}` },
     recipients: w.directory.recipientKeys(['KG-AKZHOL'], NOW),
+    counter: 1,
+    directory: w.directory.head,
     createdAt,
   });
 

@@ -19,6 +19,8 @@ describe('envelope round trip', () => {
       to: ['KG-AKZHOL'],
       body: { type: 'chat', text: 'Truck KG 123 ABC turned back at the gate, heading your way' },
       recipients: toAkzhol(world),
+      counter: 1,
+      directory: world.directory.head,
       createdAt: NOW,
     });
     expect(envelope.recipients.map((r) => r.deviceId)).toEqual([
@@ -56,6 +58,8 @@ describe('envelope round trip', () => {
       to: ['KG-AKZHOL'],
       body: alert,
       recipients: toAkzhol(world),
+      counter: 1,
+      directory: world.directory.head,
       createdAt: NOW,
     });
     expect(envelope.header.kind).toBe('alert');

@@ -21,6 +21,8 @@ const chatFrom = (w: World, sender: DeviceKeys, to = 'KG-AKZHOL', createdAt = NO
     to: [to],
     body: { type: 'chat', text: `from ${sender.deviceId}` },
     recipients: w.directory.recipientKeys([to], NOW),
+    counter: 1,
+    directory: w.directory.head,
     createdAt,
   });
 

@@ -40,6 +40,8 @@ beforeAll(async () => {
     sender: device(world, 'KZ-KORDAI/desk-1'),
     to: ['KG-AKZHOL'],
     recipients: world.directory.recipientKeys(['KG-AKZHOL'], NOW),
+    counter: 1,
+    directory: world.directory.head,
     createdAt: NOW,
   };
   chat = await sealEnvelope({ ...base, body: { type: 'chat', text: 'Convoy of three at 14:00' } });
@@ -117,6 +119,8 @@ describe('a changed byte anywhere in an envelope is noticed', () => {
       to: ['KG-AKZHOL'],
       body: { type: 'chat', text: 'for Ak-Zhol only' },
       recipients: w.directory.recipientKeys(['KG-AKZHOL'], NOW),
+      counter: 1,
+      directory: w.directory.head,
       createdAt: NOW,
     });
     await expect(
@@ -220,8 +224,10 @@ describe('malformed input is refused, never a crash', () => {
   });
 
   it('an envelope of another protocol version is refused as unsupported', async () => {
-    const v3 = { ...chat, header: { ...chat.header, v: 3 } };
-    expect(await refusal(v3)).toBe('UNSUPPORTED_VERSION');
+    const v2 = { ...chat, header: { ...chat.header, v: 2 } };
+    expect(await refusal(v2)).toBe('UNSUPPORTED_VERSION');
+    const v4 = { ...chat, header: { ...chat.header, v: 4 } };
+    expect(await refusal(v4)).toBe('UNSUPPORTED_VERSION');
   });
 
   it('an envelope with two wrapped keys for one device is refused', async () => {
@@ -247,6 +253,8 @@ describe('malformed input is refused, never a crash', () => {
       to: ['KG-AKZHOL'],
       body: { type: 'chat', text: 'from tomorrow' } as const,
       recipients: world.directory.recipientKeys(['KG-AKZHOL'], NOW),
+      counter: 1,
+      directory: world.directory.head,
     };
     const edge = await sealEnvelope({ ...base, createdAt: NOW + 5 * 60_000 });
     await expect(

@@ -161,6 +161,8 @@ describe.each(ENGINES)('relay on the $name engine', ({ make }) => {
       to: ['KG-AKZHOL'],
       body: chat('x'),
       recipients: all.filter((k) => k.deviceId !== 'CARICC/hub'),
+      counter: 1,
+      directory: world.directory.head,
     });
     expect(await refusal(noHub)).toBe('HUB_NOT_RECIPIENT');
     const noDuty = await sealEnvelope({
@@ -168,6 +170,8 @@ describe.each(ENGINES)('relay on the $name engine', ({ make }) => {
       to: ['KG-AKZHOL'],
       body: chat('x'),
       recipients: all.filter((k) => k.deviceId !== 'KG-AKZHOL/duty-1'),
+      counter: 1,
+      directory: world.directory.head,
     });
     const ack = (await request(kordai, 'envelope:send', noDuty)) as {
       error: { code: string; details: unknown };
@@ -197,7 +201,7 @@ describe.each(ENGINES)('relay on the $name engine', ({ make }) => {
     expect(await code('envelope:send', { ...envelope, ciphertext: 'A'.repeat(90_000) })).toBe(
       'PAYLOAD_TOO_LARGE',
     );
-    expect(await code('envelope:send', { ...envelope, header: { ...envelope.header, v: 3 } })).toBe(
+    expect(await code('envelope:send', { ...envelope, header: { ...envelope.header, v: 4 } })).toBe(
       'UNSUPPORTED_VERSION',
     );
     expect(await code('inbox:fetch', { after: -1 })).toBe('VALIDATION_FAILED');

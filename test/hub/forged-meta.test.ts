@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubStreamMeta } from '../../protocol/v1/hub-stream.js';
 import { Escalator } from '../../src/hub/escalator.js';
+import { SequenceAudit } from '../../src/hub/gaps.js';
 import { parseEntry } from '../../src/hub/record.js';
 import type { Recorder } from '../../src/hub/recorder.js';
 import { HubStore } from '../../src/hub/store.js';
@@ -170,5 +171,51 @@ describe('the hub records from the envelope, not from the stream’s metadata', 
       authenticated: true,
       offendingOffice: 'UZ-OYBEK',
     });
+  });
+
+  it('an acceptance time far from what the sender signed is the writer’s, and flagged', async () => {
+    // A Redis writer adds a sound envelope with a stream id of its choosing, a day after the
+    // sender made it (a gateway refuses anything more than five minutes off its clock).
+    const envelope = await seal(world, device(world, 'KZ-KORDAI/desk-1'), ['KG-AKZHOL'], chat('t'));
+    const later = envelope.header.createdAt + 24 * 3_600_000;
+    await redis.xadd(
+      `${prefix}hub`,
+      `${later}-0`,
+      'meta',
+      JSON.stringify(honestMeta(envelope)),
+      'envelope',
+      JSON.stringify(envelope),
+    );
+    await recorder.drain();
+    expect(await last()).toMatchObject({
+      id: envelope.header.id,
+      status: 'non-compliant',
+      code: 'META_MISMATCH',
+      authenticated: true,
+      acceptedAt: later,
+    });
+  });
+
+  it('an envelope dropped before the hub, and one accepted twice, show in the record’s audit', async () => {
+    const sender = device(world, 'KG-AKZHOL/duty-1');
+    const sent = [
+      await seal(world, sender, ['KZ-KORDAI'], chat('first')),
+      await seal(world, sender, ['KZ-KORDAI'], chat('dropped')),
+      await seal(world, sender, ['KZ-KORDAI'], chat('third')),
+    ] as const;
+    await inject(sent[0], honestMeta(sent[0]));
+    await inject(sent[2], honestMeta(sent[2]));
+    await inject(sent[0], honestMeta(sent[0]));
+    await recorder.drain();
+    const audit = new SequenceAudit();
+    for (const stored of await store.record.entries(0, 10_000)) audit.add(parseEntry(stored).body);
+    const report = audit.report();
+    const dropped = sent[1].header.counter;
+    expect(report.possiblyMissing).toContainEqual({
+      sender: 'KG-AKZHOL/duty-1',
+      to: ['KZ-KORDAI'],
+      counters: [dropped, dropped],
+    });
+    expect(report.replayed.map((r) => r.id)).toEqual([sent[0].header.id]);
   });
 });

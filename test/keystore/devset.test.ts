@@ -65,6 +65,8 @@ describe('development key set', () => {
       to: ['KZ-KORDAI'],
       body: { type: 'chat', text: 'Received, we will stop the convoy.' },
       recipients: directory.recipientKeys(['KZ-KORDAI'], Date.now()),
+      counter: 1,
+      directory: directory.head,
     });
     const opened = await openEnvelope(envelope, hub, directory);
     expect(opened.body).toEqual({ type: 'chat', text: 'Received, we will stop the convoy.' });

@@ -1,4 +1,4 @@
-import type { Body, KnownHead, Signed } from './sdk.js';
+import type { Body, KnownHead, SequenceState, Signed } from './sdk.js';
 
 /** What an operator's Console keeps between visits (encrypted in the vault), and its pieces. */
 
@@ -35,6 +35,10 @@ export interface OperatorState {
   knownKeys: Record<string, string>;
   /** The newest directory head accepted: a gateway serving an older directory is refused. */
   knownHead?: KnownHead;
+  /** Envelope counters this device used and saw (replays refused, gaps reported). */
+  sequences?: SequenceState;
+  /** The first inbox offset kept on the gateway because this device lacks its key. */
+  heldOffset?: number;
   keyWarnings: KeyWarning[];
   /** The directory's signed statements, so a start without the gateway still knows the offices. */
   directory: Signed[];

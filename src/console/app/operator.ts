@@ -36,7 +36,11 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
   connection: Connection = 'connecting';
   presence: Record<string, boolean> = {};
   offices: Office[] = [];
-  problems: { code: string; id?: string }[] = [];
+  problems: {
+    code: string;
+    id?: string;
+    missing?: { sender: string; from: number; to: number };
+  }[] = [];
   fatal: string | undefined;
   private client: LiaisonClient | undefined;
   private flushing = false;
@@ -84,6 +88,9 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
         ? { knownDevices: this.state.knownKeys }
         : {}),
       ...(this.state.knownHead ? { knownHead: this.state.knownHead } : {}),
+      // Envelope counters used and seen: a replay after a reload is refused, a gap reported.
+      ...(this.state.sequences ? { sequences: this.state.sequences } : {}),
+      ...(this.state.heldOffset !== undefined ? { heldOffset: this.state.heldOffset } : {}),
     });
     this.client = client;
     try {
@@ -123,6 +130,11 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       if (p.code === 'UNAVAILABLE') return;
       this.problems.push(p.id ? { code: p.code, id: p.id } : { code: p.code });
       this.changed();
+    });
+    client.on('missing', (m) => {
+      const [from, to] = m.counters;
+      this.problems.push({ code: 'ENVELOPES_MISSING', missing: { sender: m.sender, from, to } });
+      this.save();
     });
     this.timers.push(setInterval(() => void this.refresh(), 60_000));
     void this.connect();
@@ -343,6 +355,11 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     if (this.stopped) return;
     const offset = this.client?.offset ?? this.state.offset;
     this.state.offset = offset;
+    if (this.client) {
+      this.state.sequences = this.client.sequenceState;
+      const held = this.client.heldOffset;
+      if (held !== undefined) this.state.heldOffset = held;
+    }
     if (this.client && this.client.directory.version > this.state.directory.length)
       this.state.directory = [...this.client.directory.statements()];
     const snapshot = structuredClone(this.state);

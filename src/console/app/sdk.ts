@@ -35,6 +35,7 @@ export {
   RecordEntry as RecordEntrySchema,
   type RecordEntry,
   type RecordFilter,
+  type SequenceState,
   Signed,
 } from '../../index.js';
 export {

@@ -132,6 +132,8 @@ export const en = {
   },
   problem: {
     title: 'A message could not be verified and was not shown ({{code}}).',
+    missing:
+      'Messages {{from}}–{{to}} from {{sender}} have not arrived: they were lost on the way, or are late.',
     dismiss: 'Dismiss',
   },
   analyst: {

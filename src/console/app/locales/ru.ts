@@ -130,6 +130,8 @@ export const ru: Resources = {
   },
   problem: {
     title: 'Сообщение не прошло проверку и не показано ({{code}}).',
+    missing:
+      'Сообщения {{from}}–{{to}} от {{sender}} не пришли: они потеряны в пути или задерживаются.',
     dismiss: 'Скрыть',
   },
   analyst: {

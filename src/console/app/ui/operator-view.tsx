@@ -81,7 +81,15 @@ function Banners(props: { session: OperatorSession; onOpen: (office: string) => 
         <div class="banner problem" role="status">
           <div>
             {session.problems.map((p, i) => (
-              <p key={i}>{t('problem.title', { code: p.code })}</p>
+              <p key={i}>
+                {p.missing
+                  ? t('problem.missing', {
+                      sender: p.missing.sender,
+                      from: p.missing.from,
+                      to: p.missing.to,
+                    })
+                  : t('problem.title', { code: p.code })}
+              </p>
             ))}
           </div>
           <button type="button" class="secondary" onClick={() => session.dismissProblems()}>

@@ -1,0 +1,185 @@
+import type { EnvelopeHeader } from '../../protocol/v1/envelope.js';
+import { LiaisonError } from '../errors.js';
+
+/**
+ * Envelope counters (PROTOCOL.md §7.6). Each sender key counts the envelopes it seals to one set
+ * of offices, from 1, in the signed header. A reader keeps, per such stream, the highest counter
+ * it accepted, the newest creation time it accepted and the counters below the highest it has not
+ * seen. A counter at or below the highest that is not missing, from an envelope no newer than the
+ * newest, is a replay, whatever offset or time the gateway gives it. A jump past the next counter
+ * means envelopes were not delivered (yet), which the reader tells its user. A lower counter on a
+ * newer envelope is a sender that lost its count and started again: the stream starts over.
+ */
+
+/** One sender key writing to one set of offices: what a counter counts. */
+export const counterStream = (header: {
+  readonly sender: EnvelopeHeader['sender'];
+  readonly to: readonly string[];
+}): string => `${header.sender.deviceId}#${header.sender.keyId}>${[...header.to].sort().join(',')}`;
+
+/** Counters not seen below the highest, as inclusive ranges, oldest first. */
+export type MissingRange = readonly [from: number, to: number];
+
+/** A missing range once `counter` has come: the range itself, split in two, shorter or gone. */
+export function withoutCounter([from, to]: MissingRange, counter: number): MissingRange[] {
+  if (counter < from || counter > to) return [[from, to]];
+  const rest: MissingRange[] = [];
+  if (from < counter) rest.push([from, counter - 1]);
+  if (counter < to) rest.push([counter + 1, to]);
+  return rest;
+}
+
+export interface StreamState {
+  readonly high: number;
+  /** The newest `createdAt` accepted in the stream. */
+  readonly newest: number;
+  /** When the sender last started counting again (0 if never seen): older is from before. */
+  readonly since: number;
+  readonly missing: readonly MissingRange[];
+}
+
+/** What a device keeps across restarts (persist `Sequences.snapshot()`). */
+export interface SequenceState {
+  /** The last counter used per stream this device sends on. */
+  readonly sent: Readonly<Record<string, number>>;
+  /** Per stream received: the highest counter and newest time accepted, what is missing below. */
+  readonly received: Readonly<Record<string, StreamState>>;
+  /**
+   * The envelopes accepted last, oldest first, each as [id, where it was delivered] (an inbox
+   * offset): the same copy fetched again is no news; the same envelope delivered anew is a replay.
+   */
+  readonly recent?: readonly (readonly [id: string, at: number])[];
+}
+
+/** How many accepted envelope ids a reader remembers. */
+export const RECENT_IDS = 1000;
+
+/**
+ * How many separate gaps a stream remembers. A gap beyond it is forgotten (its envelopes, if they
+ * ever come, are refused as replays): memory stays bounded whatever a gateway does.
+ */
+export const MAX_MISSING_RANGES = 256;
+
+/** What a newly accepted counter means. */
+export type Observation =
+  /** The next one, or past a gap: `missing` are the counters skipped now (possibly missing). */
+  | { readonly kind: 'next'; readonly missing?: MissingRange }
+  /** One reported missing before, arriving late: no longer missing. */
+  | { readonly kind: 'late' }
+  /** A lower counter on a newer envelope: the sender started counting again. */
+  | { readonly kind: 'restarted' }
+  /** One of the last envelopes accepted, fetched again: already shown, not news. */
+  | { readonly kind: 'duplicate' };
+
+export class Sequences {
+  private readonly sent: Map<string, number>;
+  private readonly received: Map<string, StreamState>;
+  private readonly recent: Map<string, number>;
+
+  constructor(state?: SequenceState) {
+    this.sent = new Map(Object.entries(state?.sent ?? {}));
+    this.received = new Map(Object.entries(state?.received ?? {}));
+    this.recent = new Map(state?.recent ?? []);
+  }
+
+  /** Takes the counter for the next envelope a sender seals to `to` (persist before sending). */
+  next(sender: EnvelopeHeader['sender'], to: readonly string[]): number {
+    const stream = counterStream({ sender, to });
+    const counter = (this.sent.get(stream) ?? 0) + 1;
+    this.sent.set(stream, counter);
+    return counter;
+  }
+
+  /**
+   * Checks the counter of an envelope whose signature was verified, and records it. Throws
+   * ENVELOPE_REPLAYED for a counter accepted before (or forgotten as missing), unless it is one
+   * of the last envelopes accepted fetched again from where it was delivered (`duplicate`).
+   * `at` is where this copy was delivered (its inbox offset).
+   */
+  observe(
+    header: Pick<EnvelopeHeader, 'sender' | 'to' | 'counter' | 'id' | 'createdAt'>,
+    at: number,
+  ): Observation {
+    const before = this.recent.get(header.id);
+    if (before === at) return { kind: 'duplicate' };
+    if (before !== undefined) {
+      throw new LiaisonError('ENVELOPE_REPLAYED', 'delivered again at another offset', {
+        id: header.id,
+        counter: header.counter,
+      });
+    }
+    const seen = this.judge(header);
+    this.recent.set(header.id, at);
+    if (this.recent.size > RECENT_IDS)
+      this.recent.delete(this.recent.keys().next().value as string);
+    return seen;
+  }
+
+  private judge(
+    header: Pick<EnvelopeHeader, 'sender' | 'to' | 'counter' | 'id' | 'createdAt'>,
+  ): Observation {
+    const stream = counterStream(header);
+    const { counter, createdAt } = header;
+    const state = this.received.get(stream);
+    if (state === undefined) {
+      // The first envelope of a stream this reader sees. What came before it was never seen
+      // here, so it may still come (a backlog this reader could not open yet): it counts as
+      // missing, without a report, since a reader new to a stream expects to have missed it.
+      const before: MissingRange[] = counter > 1 ? [[1, counter - 1]] : [];
+      this.received.set(stream, { high: counter, newest: createdAt, since: 0, missing: before });
+      return { kind: 'next' };
+    }
+    const newest = Math.max(state.newest, createdAt);
+    // Above the count, but made before the sender started counting again: from the earlier run.
+    if (counter > state.high && createdAt < state.since) {
+      throw new LiaisonError('ENVELOPE_REPLAYED', 'made before its sender counted again', {
+        id: header.id,
+        counter,
+      });
+    }
+    if (counter > state.high) {
+      const skipped: MissingRange | undefined =
+        counter > state.high + 1 ? [state.high + 1, counter - 1] : undefined;
+      const missing = skipped ? [...state.missing, skipped] : [...state.missing];
+      this.received.set(stream, {
+        high: counter,
+        newest,
+        since: state.since,
+        missing: missing.slice(-MAX_MISSING_RANGES),
+      });
+      return skipped ? { kind: 'next', missing: skipped } : { kind: 'next' };
+    }
+    const gap = state.missing.findIndex(([from, to]) => from <= counter && counter <= to);
+    if (gap < 0) {
+      // Every envelope already accepted is at most as new as the newest: this one is not a replay
+      // but a sender counting from the start again (its state was lost).
+      if (createdAt > state.newest) {
+        this.received.set(stream, {
+          high: counter,
+          newest: createdAt,
+          since: createdAt,
+          missing: state.missing,
+        });
+        return { kind: 'restarted' };
+      }
+      throw new LiaisonError('ENVELOPE_REPLAYED', undefined, { id: header.id, counter });
+    }
+    const missing = [...state.missing];
+    missing.splice(gap, 1, ...withoutCounter(state.missing[gap] as MissingRange, counter));
+    this.received.set(stream, {
+      high: state.high,
+      newest,
+      since: state.since,
+      missing: missing.slice(-MAX_MISSING_RANGES),
+    });
+    return { kind: 'late' };
+  }
+
+  snapshot(): SequenceState {
+    return {
+      sent: Object.fromEntries(this.sent),
+      received: Object.fromEntries(this.received),
+      recent: [...this.recent],
+    };
+  }
+}
