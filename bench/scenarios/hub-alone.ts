@@ -49,6 +49,8 @@ export async function hubAlone(envelopes: number, functionalErrors: string[]) {
         body: { type: 'chat', text: CHAT_1KIB },
         recipients,
         createdAt: now,
+        counter: i + 1,
+        directory: world.directory.head,
       }),
     );
   }

@@ -1,6 +1,7 @@
 import {
   ENVELOPE_VERSION,
   Envelope,
+  MAX_COUNTER,
   MAX_ENVELOPE_BYTES,
   MAX_RECIPIENTS,
 } from '../../protocol/v1/envelope.js';
@@ -49,17 +50,30 @@ const officeId = (value: unknown) =>
 const timestamp = (value: unknown) =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= 8.64e15;
 
+const count = (value: unknown, min: number, max: number) =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
+
+function isDirectoryPosition(position: unknown): boolean {
+  return (
+    isRecord(position) &&
+    hasKeys(position, ['version', 'hash']) &&
+    count(position.version, 0, Number.MAX_SAFE_INTEGER) &&
+    base64Of(position.hash, chars(32))
+  );
+}
+
 function isHeader(header: unknown): boolean {
   if (!isRecord(header)) return false;
   if (
     !hasKeys(
       header,
-      ['v', 'id', 'kind', 'sender', 'to', 'createdAt', 'keyCommitment'],
+      ['v', 'id', 'kind', 'sender', 'to', 'createdAt', 'counter', 'directory', 'keyCommitment'],
       ['precedence'],
     )
   )
     return false;
-  const { v, id, kind, precedence, sender, to, createdAt, keyCommitment } = header;
+  const { v, id, kind, precedence, sender, to, createdAt, counter, directory, keyCommitment } =
+    header;
   if (v !== ENVELOPE_VERSION || typeof id !== 'string' || !UUID.test(id)) return false;
   if (typeof kind !== 'string' || !KINDS.has(kind)) return false;
   if (precedence !== undefined && (typeof precedence !== 'string' || !PRECEDENCES.has(precedence)))
@@ -69,6 +83,7 @@ function isHeader(header: unknown): boolean {
   if (!deviceId(sender.deviceId) || !base64Of(sender.keyId, chars(16))) return false;
   if (!Array.isArray(to) || to.length < 1 || to.length > 8 || !to.every(officeId)) return false;
   if (new Set(to).size !== to.length) return false;
+  if (!count(counter, 1, MAX_COUNTER) || !isDirectoryPosition(directory)) return false;
   return timestamp(createdAt) && base64Of(keyCommitment, chars(32));
 }
 

@@ -21,6 +21,8 @@ beforeAll(async () => {
     to: ['KG-AKZHOL'],
     recipients: world.directory.recipientKeys(['KG-AKZHOL'], NOW),
     createdAt: NOW,
+    counter: 7,
+    directory: world.directory.head,
   };
   chat = await sealEnvelope({ ...base, body: { type: 'chat', text: 'Two lorries at the gate' } });
   alert = await sealEnvelope({
@@ -134,6 +136,7 @@ const timeNear = fc.constantFrom(
   Number.MAX_SAFE_INTEGER,
   `${NOW}`,
 );
+const countNear = fc.constantFrom(0, 1, -1, 2.5, Number.MAX_SAFE_INTEGER, 2 ** 53, '1', Number.NaN);
 const officesNear = fc.oneof(
   fc.constantFrom(0, 1, 8, 9).map((n) => Array.from({ length: n }, (_, i) => `KG-A${i}`)),
   fc.constant(['KG-AKZHOL', 'KG-AKZHOL']),
@@ -162,6 +165,13 @@ const headerLike = (e: Envelope) =>
     ),
     to: field(e.header.to, officesNear),
     createdAt: field(e.header.createdAt, timeNear),
+    counter: field(e.header.counter, countNear),
+    directory: sometimesAnything(
+      object({
+        version: field(e.header.directory.version, countNear),
+        hash: field(e.header.directory.hash, base64Near(43)),
+      }),
+    ),
     keyCommitment: field(e.header.keyCommitment, base64Near(43)),
   });
 
@@ -215,12 +225,13 @@ describe('the fast envelope check', () => {
           expect(parseEnvelope(input)).toEqual(schema.data);
         } else refused++;
       }),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
     );
     // The generator must reach both sides, or the property proves nothing.
-    expect(accepted).toBeGreaterThan(300);
-    expect(refused).toBeGreaterThan(1500);
-  });
+    expect(accepted).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(1000);
+    // A few thousand generated envelopes, each through zod: seconds, more on a busy machine.
+  }, 120_000);
 
   it('passes the envelopes a client seals, as they are', () => {
     expect(parseEnvelope(chat)).toBe(chat);
