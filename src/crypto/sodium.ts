@@ -9,7 +9,18 @@ export const ready: Promise<typeof sodium> = sodium.ready.then(() => sodium);
 
 // On Node, Buffer encodes base64url natively: no copy into WebAssembly memory and back. The
 // browser has no Buffer and uses libsodium. Both refuse exactly the same texts (see the test).
-const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+/** The part of Node's Buffer used here (the browser build has no Node types). */
+interface NodeBufferClass {
+  from(
+    bytes: ArrayBufferLike,
+    offset?: number,
+    length?: number,
+  ): {
+    toString(encoding: 'base64url'): string;
+    write(text: string, encoding: 'base64url'): number;
+  };
+}
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer;
 
 /** Bytes → unpadded base64url, the wire encoding of every byte string. */
 export const toBase64Url: (bytes: Uint8Array) => string = NodeBuffer
