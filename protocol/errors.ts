@@ -60,6 +60,10 @@ export const ERRORS = {
     status: 410,
     message: 'The envelope is older than any this device accepts (a replay from beyond retention)',
   },
+  CHECKPOINT_CONFLICT: {
+    status: 409,
+    message: 'The hub signed two different records at the same position: its record was rewritten',
+  },
   ENVELOPES_MISSING: {
     status: 409,
     message: 'Envelopes of this sender never arrived (a gap in its counter): possibly missing',

@@ -29,6 +29,8 @@ export const PUBLISHED_SCHEMAS = {
   InboxAckAck: v1.InboxAckAck,
   RefreshRequest: v1.RefreshRequest,
   RefreshAck: v1.RefreshAck,
+  CheckpointRequest: v1.CheckpointRequest,
+  CheckpointAck: v1.CheckpointAck,
   Delivery: v1.Delivery,
   StatusEvent: v1.StatusEvent,
   PresenceEvent: v1.PresenceEvent,

@@ -12,10 +12,10 @@ import {
 import { ready, sodium, toBase64Url, utf8 } from '../src/crypto/sodium.js';
 import { StatementLog, signDirectoryHead, statementHash } from '../src/crypto/statement.js';
 import { createClientToken } from '../src/crypto/token.js';
+import { signCheckpoint } from '../src/directory/checkpoint.js';
 import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
-import { signCheckpoint } from '../src/hub/checkpoints.js';
 
 export const VECTOR_TIME = Date.UTC(2026, 0, 15, 8, 30, 0);
 /** The counter every vector envelope carries (§7.6): Kordai's desk's 7th envelope to Ak-Zhol. */

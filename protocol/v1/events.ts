@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Signed } from './certificate.js';
 import { Envelope } from './envelope.js';
 import { DeviceId, OfficeId, Timestamp, Uuid, WireError } from './primitives.js';
 
@@ -55,6 +56,12 @@ export const InboxAckAck = ackOf({ upTo: Offset });
 export const RefreshRequest = z.strictObject({ token: z.string().min(1).max(4096) });
 export const RefreshAck = ackOf({ expiresAt: Timestamp });
 
+/** `record:checkpoint`: the newest checkpoint the hub signed of its record (PROTOCOL.md §10a). */
+export const CheckpointRequest = z.strictObject({});
+export const CheckpointAck = ackOf({
+  checkpoint: Signed.nullable().describe('null until the hub signed one; verify it yourself'),
+});
+
 // Server → client
 
 /** `envelope` — a new delivery, pushed. Acknowledge with `inbox:ack`. */
@@ -99,6 +106,7 @@ export const CLIENT_EVENTS = {
   'inbox:fetch': { request: FetchRequest, ack: FetchAck },
   'inbox:ack': { request: InboxAckRequest, ack: InboxAckAck },
   'token:refresh': { request: RefreshRequest, ack: RefreshAck },
+  'record:checkpoint': { request: CheckpointRequest, ack: CheckpointAck },
 } as const;
 
 export const SERVER_EVENTS = {

@@ -28,7 +28,9 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     throw new UsageError('missing --key DEVICE.key (e.g. keys/dev/devices/KZ-KORDAI/desk-1.key)');
   const { keys } = await readDeviceKey(flags.key);
   const authority = await readPinnedAuthority(flags.authority);
-  const { knownDevices, knownHead, sequences, heldOffset } = await loadClientState(flags.key);
+  const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint } = await loadClientState(
+    flags.key,
+  );
   const client = new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,
@@ -39,6 +41,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     ...(knownHead ? { knownHead } : {}),
     ...(sequences ? { sequences } : {}),
     ...(heldOffset !== undefined ? { heldOffset } : {}),
+    ...(knownCheckpoint ? { knownCheckpoint } : {}),
   });
   keepClientState(client, flags.key);
   return client;

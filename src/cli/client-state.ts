@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
 import { RECENT_IDS } from '../envelope/sequence.js';
 
@@ -33,6 +34,7 @@ const ClientState = z.object({
     })
     .optional(),
   heldOffset: z.int().min(1).optional(),
+  knownCheckpoint: Signed.optional(),
 });
 type ClientState = z.infer<typeof ClientState>;
 
@@ -60,6 +62,7 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
         knownHead: client.head,
         sequences: client.sequenceState,
         heldOffset: client.heldOffset,
+        knownCheckpoint: client.checkpoint,
       })}\n`,
     ).catch(() => undefined);
   const events = [
@@ -68,6 +71,7 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
     'deviceRemoved',
     'keyChanged',
     'stateChanged',
+    'checkpoint',
   ] as const;
   for (const event of events) {
     client.on(event, () => void save());

@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pinAuthority } from '../crypto/certificate.js';
+import { signCheckpoint } from '../directory/checkpoint.js';
 import { Directory } from '../directory/directory.js';
 import { RedisConnection } from '../engine/redis/connection.js';
 import { RedisDirectoryLog } from '../engine/redis/directory-log.js';
-import { signCheckpoint, verifyRecord } from '../hub/checkpoints.js';
+import { verifyRecord } from '../hub/checkpoints.js';
 import { type HubConfig, loadHubConfig } from '../hub/config.js';
 import { runHub } from '../hub/main.js';
 import { HubStore } from '../hub/store.js';

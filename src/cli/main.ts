@@ -4,6 +4,7 @@ import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
 import { alertCommand } from './alert.js';
 import { chatCommand } from './chat.js';
+import { CHECKPOINT_USAGE, checkpointCommand } from './checkpoint.js';
 import { demoCommand } from './demo.js';
 import { directoryCommand } from './directory.js';
 import { gatewayCommand } from './gateway.js';
@@ -22,12 +23,15 @@ const USAGE = `liaison <command>
   alert OFFICE --key DEVICE.key --title T [--category C] [--precedence P] [--plate P]...
   inbox --key DEVICE.key [--ack ALERT_ID]...   list what waits; acknowledge alerts
   directory --key DEVICE.key                    offices, links, key fingerprints (safety numbers)
+  checkpoint --key DEVICE.key --out FILE        keep the office's copy of the hub's signed checkpoint
   hub tail [--office O] [--border KZ-KG] [--kind K] [--precedence P]   an analyst's live view
                   [--gateway URL] also verifies that gateway's directory against the pinned root
   demo            seal and open a chat and an alert between two sample offices
   keys ...        key tooling: authority, certificates, statements, development key set
 
 ${HUB_USAGE}
+
+${CHECKPOINT_USAGE}
 
 ${KEYS_USAGE}`;
 
@@ -42,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     else if (command === 'alert') await alertCommand(rest, print);
     else if (command === 'inbox') await inboxCommand(rest, print);
     else if (command === 'directory') await directoryCommand(rest, print);
+    else if (command === 'checkpoint') await checkpointCommand(rest, print);
     else if (command === 'hub' && rest[0] === 'tail') await hubTailCommand(rest.slice(1), print);
     else if (command === 'gateway') await gatewayCommand(rest, print);
     else if (command === 'hub') await hubCommand(rest, print);

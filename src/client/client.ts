@@ -1,7 +1,9 @@
 import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
+import type { Signed } from '../../protocol/v1/certificate.js';
 import type { Envelope, EnvelopeHeader } from '../../protocol/v1/envelope.js';
 import {
+  CheckpointAck,
   Delivery,
   EscalationEvent,
   FetchAck,
@@ -16,6 +18,7 @@ import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
 import { createClientToken } from '../crypto/token.js';
+import { verifyCheckpoint } from '../directory/checkpoint.js';
 import { Directory } from '../directory/directory.js';
 import type { KnownHead } from '../directory/head.js';
 import { openEnvelope, plausibleArrival } from '../envelope/open.js';
@@ -62,6 +65,11 @@ export interface ClientOptions {
    * holds), as saved from `heldOffset`: nothing from it on is acknowledged, so the gateway keeps it.
    */
   readonly heldOffset?: number;
+  /**
+   * The newest record checkpoint of the hub this device kept, as saved from `checkpoint`: an
+   * office's own copy of where CARICC's record stood, to hold the hub to (`liaison hub verify`).
+   */
+  readonly knownCheckpoint?: Signed;
   /** Envelopes created longer ago than this are refused (ENVELOPE_TOO_OLD); default 30 days. */
   readonly maxEnvelopeAgeMs?: number;
 }
@@ -101,6 +109,8 @@ export type ClientEvents = {
   missing: { sender: string; from: string; to: string[]; counters: MissingRange };
   /** What the client keeps across restarts changed (sequenceState, heldOffset, head, roster). */
   stateChanged: undefined;
+  /** A newer checkpoint of CARICC's record was verified and kept: save `checkpoint`. */
+  checkpoint: { seq: number; hash: string; at: number };
   connected: undefined;
   disconnected: { reason: string };
 };
@@ -132,6 +142,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private knownHead: KnownHead | undefined;
   private readonly sequences: Sequences;
   private held: number | undefined;
+  private kept: Signed | undefined;
   private catchingUp: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -144,6 +155,12 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.knownHead = options.knownHead;
     this.sequences = new Sequences(options.sequences);
     this.held = options.heldOffset;
+    this.kept = options.knownCheckpoint;
+  }
+
+  /** The newest hub checkpoint verified and kept: save it for `knownCheckpoint`. */
+  get checkpoint(): Signed | undefined {
+    return this.kept;
   }
 
   /** The envelope counters used and seen: save it for `sequences`. */
@@ -199,6 +216,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       this.emit('connected', undefined);
       this.scheduleRefresh();
       this.queue(() => this.catchUp());
+      this.queue(() => this.refreshCheckpoint());
     });
     await connected;
     await this.catchingUp;
@@ -208,6 +226,35 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   stop(): void {
     clearTimeout(this.refreshTimer);
     this.socket?.close();
+  }
+
+  /**
+   * Asks the gateway for the hub's newest checkpoint, verifies the hub's signature and keeps it if
+   * it is newer than the one kept. Two checkpoints at the same position with different hashes
+   * mean the record was rewritten: CHECKPOINT_CONFLICT. An older one (a stale or withholding
+   * gateway) is ignored.
+   */
+  async refreshCheckpoint(): Promise<void> {
+    const socket = this.connected();
+    const { checkpoint } = await request(socket, 'record:checkpoint', {}, CheckpointAck);
+    if (!checkpoint) return;
+    const served = verifyCheckpoint(checkpoint, this.directory);
+    const kept = this.keptCheckpoint();
+    if (kept && served.seq === kept.seq && served.hash !== kept.hash) {
+      throw new LiaisonError('CHECKPOINT_CONFLICT', undefined, { seq: served.seq });
+    }
+    if (kept && (served.seq < kept.seq || served.at <= kept.at)) return;
+    this.kept = checkpoint;
+    this.emit('checkpoint', { seq: served.seq, hash: served.hash, at: served.at });
+  }
+
+  /** The kept checkpoint's content; one no longer verifying (its hub key revoked) is dropped. */
+  private keptCheckpoint() {
+    try {
+      return this.kept ? verifyCheckpoint(this.kept, this.directory) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Fetches directory changes from the gateway and applies those the pinned authority signed. */
@@ -275,7 +322,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   /** Inbox work runs one step at a time, in order; a failed step does not stop the next. */
   private queue(step: () => Promise<void>): void {
     this.catchingUp = this.catchingUp.then(step).catch((error: unknown) => {
-      this.emit('problem', { code: 'UNAVAILABLE', message: (error as Error).message });
+      const code = isLiaisonError(error) ? error.code : 'UNAVAILABLE';
+      this.emit('problem', { code, message: (error as Error).message });
     });
   }
 

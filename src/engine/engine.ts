@@ -1,3 +1,4 @@
+import type { CheckpointBoard } from './checkpoint-board.js';
 import type { Counters } from './counters.js';
 import type { DirectoryLog } from './directory-log.js';
 import type { Inboxes } from './inboxes.js';
@@ -7,7 +8,8 @@ import type { ReplayGuard } from './replay-guard.js';
 
 /**
  * Everything a gateway shares with its siblings, as narrow parts: durable inboxes with idempotent
- * acceptance, the directory log, the token replay guard, rate counters, presence and pub/sub.
+ * acceptance, the directory log, the token replay guard, rate counters, presence, pub/sub and the
+ * board of the hub's record checkpoints.
  * Each part has an in-memory and a Redis implementation with one contract (the same tests run
  * against both); a server takes only the parts it uses (the hub: directory log, replay guard,
  * pub/sub). `MemoryEngine` is one process (the quick start), `RedisEngine` several instances.
@@ -20,6 +22,7 @@ export interface Engine {
   readonly counters: Counters;
   readonly presence: Presence;
   readonly pubsub: PubSub;
+  readonly checkpoints: CheckpointBoard;
   /** Throws when the engine cannot serve (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import { MemoryCheckpointBoard } from './checkpoint-board.js';
 import { MemoryCounters } from './counters.js';
 import { MemoryDirectoryLog } from './directory-log.js';
 import type { Engine } from './engine.js';
@@ -24,6 +25,7 @@ export class MemoryEngine implements Engine {
   readonly counters: MemoryCounters;
   readonly presence: MemoryPresence;
   readonly pubsub = new MemoryPubSub();
+  readonly checkpoints = new MemoryCheckpointBoard();
 
   constructor(options: MemoryEngineOptions) {
     const clock = options.clock ?? Date.now;

@@ -1,4 +1,5 @@
 import type { Engine } from './engine.js';
+import { RedisCheckpointBoard } from './redis/checkpoint-board.js';
 import { RedisConnection } from './redis/connection.js';
 import { RedisCounters } from './redis/counters.js';
 import { RedisDirectoryLog } from './redis/directory-log.js';
@@ -28,6 +29,7 @@ export class RedisEngine implements Engine {
   readonly counters: RedisCounters;
   readonly presence: RedisPresence;
   readonly pubsub: RedisPubSub;
+  readonly checkpoints: RedisCheckpointBoard;
   private readonly connection: RedisConnection;
 
   constructor(options: RedisEngineOptions) {
@@ -42,6 +44,7 @@ export class RedisEngine implements Engine {
     this.counters = new RedisCounters(connection);
     this.presence = new RedisPresence(connection);
     this.pubsub = new RedisPubSub(connection);
+    this.checkpoints = new RedisCheckpointBoard(connection);
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
+import { Signed } from '../../protocol/v1/certificate.js';
 import {
+  CheckpointRequest,
+  CLIENT_EVENTS,
   type ClosingEvent,
   FetchRequest,
   InboxAckRequest,
@@ -234,10 +237,23 @@ export async function attachConnection(socket: Socket, session: Session, context
     return { expiresAt: session.expiresAt };
   });
 
+  // What Redis holds, passed on only if it is even shaped like a signed object: the device
+  // checks the hub's signature itself, so a gateway can withhold a checkpoint but not forge one.
+  handle('record:checkpoint', CheckpointRequest, async () => {
+    const text = await context.engine.checkpoints.latest();
+    let stored: unknown = null;
+    try {
+      stored = text === undefined ? null : JSON.parse(text);
+    } catch {
+      stored = null;
+    }
+    const signed = Signed.safeParse(stored);
+    return { checkpoint: signed.success ? signed.data : null };
+  });
+
   socket.onAny((event: string, ...args: unknown[]) => {
-    const known = ['envelope:send', 'inbox:fetch', 'inbox:ack', 'token:refresh'];
     const ack = args[args.length - 1];
-    if (!known.includes(event) && typeof ack === 'function') {
+    if (!Object.hasOwn(CLIENT_EVENTS, event) && typeof ack === 'function') {
       ack({
         ok: false,
         error: new LiaisonError('VALIDATION_FAILED', `unknown event ${event}`).toWire(),

@@ -1,84 +1,33 @@
 import { Signed } from '../../protocol/v1/certificate.js';
-import { RecordCheckpointPayload } from '../../protocol/v1/checkpoint.js';
-import type { DeviceKeys } from '../crypto/keys.js';
-import { openSigned, signObject } from '../crypto/signed.js';
-import { ready } from '../crypto/sodium.js';
+import type { RecordCheckpointPayload } from '../../protocol/v1/checkpoint.js';
+import { verifyCheckpoint } from '../directory/checkpoint.js';
 import type { Directory } from '../directory/directory.js';
+import { RedisCheckpointBoard } from '../engine/redis/checkpoint-board.js';
 import type { RedisConnection } from '../engine/redis/connection.js';
 import { LiaisonError } from '../errors.js';
 import { type ChainReport, parseEntry, verifyChain } from './record.js';
 import type { RecordLog } from './record-log.js';
 
-const DOMAIN = 'liaison/v1/record-checkpoint';
 /** Checkpoints kept in Redis; older ones live on in the files analysts export. */
 const KEPT = 1_000;
 /** Slack before a dropped entry counts as dropped within retention (a backlog recorded late). */
 const RETENTION_SLACK_MS = 24 * 3_600_000;
 
-/** The hub signs where its record stands, with its own key (never in Redis). */
-export async function signCheckpoint(
-  hubKeys: DeviceKeys,
-  head: { seq: number; hash: string },
-  at: number = Date.now(),
-): Promise<Signed> {
-  await ready;
-  const payload: RecordCheckpointPayload = {
-    v: 1,
-    type: 'liaison.record-checkpoint',
-    hub: hubKeys.deviceId,
-    keyId: hubKeys.keyId,
-    seq: head.seq,
-    hash: head.hash,
-    at,
-  };
-  return signObject(DOMAIN, payload, hubKeys.signingSecretKey);
-}
-
-/** Checks a checkpoint's signature against a hub key the directory certified. */
-export function verifyCheckpoint(signed: Signed, directory: Directory): RecordCheckpointPayload {
-  let claimed: unknown;
-  try {
-    claimed = JSON.parse(Buffer.from(signed.payload, 'base64url').toString('utf8'));
-  } catch {
-    throw new LiaisonError('CHECKPOINT_INVALID', 'payload is not JSON');
-  }
-  const named = RecordCheckpointPayload.safeParse(claimed);
-  if (!named.success) throw new LiaisonError('CHECKPOINT_INVALID', 'payload does not match');
-  // A hub key usable when it signed: certified, not rotated out, not revoked.
-  let certificate: ReturnType<Directory['usableKey']>;
-  try {
-    certificate = directory.usableKey(named.data.hub, named.data.keyId, named.data.at);
-  } catch (error) {
-    throw new LiaisonError('CHECKPOINT_INVALID', 'not signed with a usable hub key', {
-      reason: error instanceof LiaisonError ? error.code : 'UNKNOWN',
-    });
-  }
-  if (certificate.role !== 'hub') {
-    throw new LiaisonError('CHECKPOINT_INVALID', 'not signed with a hub key');
-  }
-  openSigned(DOMAIN, signed, certificate.signingPublicKey, {
-    invalid: 'CHECKPOINT_INVALID',
-    untrusted: 'CHECKPOINT_INVALID',
-  });
-  return named.data;
-}
-
-/** The checkpoints the hub keeps beside its record. */
+/** The checkpoints the hub keeps beside its record, on the board gateways read from. */
 export class CheckpointLog {
-  constructor(private readonly connection: RedisConnection) {}
+  private readonly board: RedisCheckpointBoard;
+
+  constructor(connection: RedisConnection) {
+    this.board = new RedisCheckpointBoard(connection);
+  }
 
   async add(checkpoint: Signed): Promise<void> {
-    const key = this.connection.keys.recordCheckpoints;
-    await this.connection.redis
-      .multi()
-      .rpush(key, JSON.stringify(checkpoint))
-      .ltrim(key, -KEPT, -1)
-      .exec();
+    await this.board.post(JSON.stringify(checkpoint), KEPT);
   }
 
   /** What Redis holds; entries that are not even JSON are returned as they are, to be refused. */
   async all(): Promise<unknown[]> {
-    const texts = await this.connection.redis.lrange(this.connection.keys.recordCheckpoints, 0, -1);
+    const texts = await this.board.all();
     return texts.map((text) => {
       try {
         return JSON.parse(text);
@@ -89,11 +38,7 @@ export class CheckpointLog {
   }
 
   async last(): Promise<Signed | undefined> {
-    const [text] = await this.connection.redis.lrange(
-      this.connection.keys.recordCheckpoints,
-      -1,
-      -1,
-    );
+    const text = await this.board.latest();
     return text === undefined ? undefined : (JSON.parse(text) as Signed);
   }
 }

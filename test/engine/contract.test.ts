@@ -169,6 +169,16 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
     });
   });
 
+  describe('checkpoint board', () => {
+    it('keeps the newest checkpoints the hub posted, up to the number asked', async () => {
+      engine = make();
+      expect(await engine.checkpoints.latest()).toBeUndefined();
+      for (const text of ['one', 'two', 'three']) await engine.checkpoints.post(text, 2);
+      expect(await engine.checkpoints.all()).toEqual(['two', 'three']);
+      expect(await engine.checkpoints.latest()).toBe('three');
+    });
+  });
+
   describe('presence', () => {
     it('counts live connections of an office', async () => {
       engine = make();

@@ -39,6 +39,8 @@ export interface OperatorState {
   sequences?: SequenceState;
   /** The first inbox offset kept on the gateway because this device lacks its key. */
   heldOffset?: number;
+  /** The newest checkpoint of CARICC's record this office verified and keeps. */
+  knownCheckpoint?: Signed;
   keyWarnings: KeyWarning[];
   /** The directory's signed statements, so a start without the gateway still knows the offices. */
   directory: Signed[];

@@ -91,6 +91,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       // Envelope counters used and seen: a replay after a reload is refused, a gap reported.
       ...(this.state.sequences ? { sequences: this.state.sequences } : {}),
       ...(this.state.heldOffset !== undefined ? { heldOffset: this.state.heldOffset } : {}),
+      ...(this.state.knownCheckpoint ? { knownCheckpoint: this.state.knownCheckpoint } : {}),
     });
     this.client = client;
     try {
@@ -131,6 +132,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       this.problems.push(p.id ? { code: p.code, id: p.id } : { code: p.code });
       this.changed();
     });
+    client.on('checkpoint', () => this.save());
     client.on('missing', (m) => {
       const [from, to] = m.counters;
       this.problems.push({ code: 'ENVELOPES_MISSING', missing: { sender: m.sender, from, to } });
@@ -359,6 +361,8 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       this.state.sequences = this.client.sequenceState;
       const held = this.client.heldOffset;
       if (held !== undefined) this.state.heldOffset = held;
+      const checkpoint = this.client.checkpoint;
+      if (checkpoint) this.state.knownCheckpoint = checkpoint;
     }
     if (this.client && this.client.directory.version > this.state.directory.length)
       this.state.directory = [...this.client.directory.statements()];
