@@ -1,5 +1,7 @@
 // Envelope and certificate throughput on one core: what a device, the hub and a relay pay per message.
 import { issueCertificate, verifyCertificate } from '../src/crypto/certificate.js';
+import { backend, useBackend } from '../src/crypto/current.js';
+import { loadNativeBackend } from '../src/crypto/native-backend.js';
 import { sodium } from '../src/crypto/sodium.js';
 import { openEnvelope, verifyEnvelope } from '../src/envelope/open.js';
 import { sealEnvelope } from '../src/envelope/seal.js';
@@ -82,7 +84,27 @@ export async function benchCrypto(seconds: number): Promise<Figure[]> {
       sender.signingSecretKey,
     );
   };
+  // What the servers run on: the same open and verify on native libsodium.
+  const native = loadNativeBackend().backend;
+  const before = backend();
+  const onNative: Figure[] = [];
+  if (native) {
+    useBackend(native);
+    try {
+      onNative.push(
+        await measure('open 1 KiB chat, sodium-native', seconds, () =>
+          openEnvelope(envelope, reader, world.directory, NOW),
+        ),
+        await measure('verify envelope only, sodium-native', seconds, () =>
+          verifyEnvelope(envelope, world.directory, NOW),
+        ),
+      );
+    } finally {
+      useBackend(before);
+    }
+  }
   return [
+    ...onNative,
     await measure('baseline: raw libsodium seal (AEAD + 3 box_seal + sign)', seconds, rawSeal),
     await measure('seal 1 KiB chat to 3 keys', seconds, seal),
     await measure('open 1 KiB chat (verify + decrypt)', seconds, () =>

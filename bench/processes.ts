@@ -17,6 +17,26 @@ const PROFILE = process.env.BENCH_CPU_PROF
   ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
   : [];
 
+/** Every process the benchmark started and that has not exited yet. */
+const started = new Set<ChildProcess>();
+
+/** Remembers a child until it exits, so nothing the benchmark started outlives it. */
+function tracked(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
+/** Stops every process still running (SIGTERM, then SIGKILL): on every way out of the run. */
+export async function stopEverything(): Promise<void> {
+  await Promise.all([...started].map((child) => stopper(child)()));
+}
+
+// Last resort when the benchmark itself dies: an exit handler can only be synchronous.
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL');
+});
+
 /** A free loopback port, found by binding port 0 and letting it go. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -48,8 +68,17 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-async function untilReady(url: string, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+/**
+ * Waits until `url` answers; a process that exits or is not ready in time is stopped before the
+ * error is thrown, so a failed start never leaves it behind.
+ */
+async function untilReady(
+  url: string,
+  child: ChildProcess,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     try {
@@ -59,7 +88,8 @@ async function untilReady(url: string, child: ChildProcess, what: string): Promi
     }
     await sleep(100);
   }
-  throw new Error(`${what} did not become ready at ${url}`);
+  await stopper(child)();
+  throw new Error(`${what} did not become ready at ${url} within ${timeoutMs / 1000} s`);
 }
 
 function stopper(child: ChildProcess) {
@@ -77,12 +107,11 @@ export async function startLiaisonGateway(
   paths: WorldPaths,
   prefix: string,
   instanceId: string,
+  readyWithinMs?: number,
 ): Promise<Server> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [...PROFILE, ...TSX, join(root, 'src/cli/main.ts'), 'gateway'],
-    {
+  const child = tracked(
+    spawn(process.execPath, [...PROFILE, ...TSX, join(root, 'src/cli/main.ts'), 'gateway'], {
       env: {
         ...process.env,
         PORT: String(port),
@@ -99,20 +128,18 @@ export async function startLiaisonGateway(
         SHUTDOWN_GRACE_MS: '1000',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
-  await untilReady(`${url}/readyz`, child, `gateway ${instanceId}`);
+  await untilReady(`${url}/readyz`, child, `gateway ${instanceId}`, readyWithinMs);
   return { url, pid: child.pid as number, stop: stopper(child) };
 }
 
 /** `liaison hub run`: one hub replica reading the gateway's stream. */
 export async function startHub(paths: WorldPaths, prefix: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [...PROFILE, ...TSX, join(root, 'src/cli/main.ts'), 'hub', 'run'],
-    {
+  const child = tracked(
+    spawn(process.execPath, [...PROFILE, ...TSX, join(root, 'src/cli/main.ts'), 'hub', 'run'], {
       env: {
         ...process.env,
         REDIS_URL,
@@ -124,7 +151,7 @@ export async function startHub(paths: WorldPaths, prefix: string): Promise<Serve
         HUB_CONSUMER: 'bench-hub',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   await untilReady(`${url}/healthz`, child, 'hub');
@@ -134,10 +161,8 @@ export async function startHub(paths: WorldPaths, prefix: string): Promise<Serve
 /** The plain Socket.IO relay with the Redis adapter (bench/baseline-relay.ts). */
 export async function startBaseline(channelPrefix: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [...PROFILE, ...TSX, join(import.meta.dirname, 'baseline-relay.ts')],
-    {
+  const child = tracked(
+    spawn(process.execPath, [...PROFILE, ...TSX, join(import.meta.dirname, 'baseline-relay.ts')], {
       env: {
         ...process.env,
         PORT: String(port),
@@ -145,7 +170,7 @@ export async function startBaseline(channelPrefix: string): Promise<Server> {
         CHANNEL_PREFIX: channelPrefix,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   await untilReady(`${url}/healthz`, child, 'baseline relay');
@@ -159,11 +184,13 @@ export class Agent {
   private nextId = 1;
 
   constructor(readonly name: string) {
-    this.child = fork(join(import.meta.dirname, 'load/agent.ts'), [name], {
-      execArgv: TSX,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
+    this.child = tracked(
+      fork(join(import.meta.dirname, 'load/agent.ts'), [name], {
+        execArgv: TSX,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      }),
+    );
     this.child.on('message', (message: { id: number; reply: AgentReply }) => {
       this.waiting.get(message.id)?.(message.reply);
       this.waiting.delete(message.id);

@@ -1,6 +1,8 @@
 // Terminal tables: every figure for the plain relay and for Liaison, and Liaison / baseline.
 import type { Figure } from './crypto.js';
 import type { ConnectionsRun } from './scenarios/connections.js';
+import type { DirectoryRun } from './scenarios/directory-scale.js';
+import type { HubAloneRun } from './scenarios/hub-alone.js';
 import type { LatencyRun } from './scenarios/latency.js';
 import type { ThroughputRun } from './scenarios/throughput.js';
 import { ratio } from './stats.js';
@@ -42,6 +44,9 @@ export function printThroughput(runs: readonly ThroughputRun[]) {
       'ratio delivered': ratio(l?.deliveredPerSecond ?? 0, b?.deliveredPerSecond ?? 0),
       'server CPU ms/env b | l': `${b?.serverCpuMsPerEnvelope} | ${l?.serverCpuMsPerEnvelope}`,
       'hub CPU ms/env': l?.hubCpuMsPerEnvelope,
+      'Redis CPU ms/env b | l': `${b?.redisCpuMsPerEnvelope} | ${l?.redisCpuMsPerEnvelope}`,
+      'machine CPU ms/env b | l': `${b?.machineCpuMsPerEnvelope} | ${l?.machineCpuMsPerEnvelope}`,
+      'recorded/s (liaison)': l?.recordedPerSecond,
       'lost | dup (liaison)': `${l?.lost} | ${l?.duplicated}`,
       'hub lag p50 | p99 ms': l?.hubLagMs ? `${l.hubLagMs.p50} | ${l.hubLagMs.p99}` : '-',
     })),
@@ -104,4 +109,29 @@ export function printConnections(runs: readonly ConnectionsRun[]) {
       liaison: `${l?.storm.redisCommands} | ${l?.storm.redisCpuSeconds}`,
     },
   });
+}
+
+export function printHubAlone(runs: readonly HubAloneRun[]) {
+  title('6. The hub alone: verify + open + chain + append, envelopes per CPU second (one core)');
+  console.table(runs);
+}
+
+export function printSustained(runs: readonly ThroughputRun[]) {
+  title('8. Sustained: Liaison paced, the hub recording beside it (lag p99 must stay < 1 s)');
+  console.table(
+    runs.map((r) => ({
+      'offered/s': r.offeredPerSecond,
+      'accepted/s': r.acceptedPerSecond,
+      'recorded/s (to last entry)': r.recordedPerSecond,
+      'hub lag p50 ms': r.hubLagMs?.p50,
+      'hub lag p99 ms': r.hubLagMs?.p99,
+      'CPU ms/env gateway, hub, Redis': `${r.serverCpuMsPerEnvelope}, ${r.hubCpuMsPerEnvelope}, ${r.redisCpuMsPerEnvelope}`,
+      'lost / dup': `${r.lost} / ${r.duplicated}`,
+    })),
+  );
+}
+
+export function printDirectory(runs: readonly DirectoryRun[]) {
+  title('7. Directory scaling: `liaison gateway` from a directory file on an empty Redis');
+  console.table(runs);
 }

@@ -15,7 +15,7 @@ import {
   startHub,
   startLiaisonGateway,
 } from '../processes.js';
-import { dropPrefix, type Latency, latencyOf, round } from '../stats.js';
+import { dropPrefix, type Latency, latencyOf, redisCounters, round } from '../stats.js';
 import { pairOffice, pairReceiver, pairSender } from '../world.js';
 import {
   type Bench,
@@ -44,7 +44,15 @@ export interface ThroughputRun {
   readonly serverCpuMsPerEnvelope: number;
   /** The same for the hub replica recording beside it (Liaison only). */
   readonly hubCpuMsPerEnvelope?: number;
-  readonly hubLagMs?: Latency & { recorded: number; recordedOnce: boolean };
+  /** Redis's CPU milliseconds per accepted envelope over the same span (INFO used_cpu). */
+  readonly redisCpuMsPerEnvelope: number;
+  /** Server + hub + Redis: what the machine paid per envelope, the load processes aside. */
+  readonly machineCpuMsPerEnvelope: number;
+  /** Paced runs: the rate asked for (envelopes/s, all senders together). */
+  readonly offeredPerSecond?: number;
+  /** Accepted envelopes over the time from the first send until the hub recorded the last. */
+  readonly recordedPerSecond?: number;
+  readonly hubLagMs?: Latency & { recorded: number; recordedOnce: boolean; lastRecordedAt: number };
 }
 
 /** Collects pushed envelopes from the receiving agents until `expected` arrived or it stalls. */
@@ -69,6 +77,7 @@ async function hubLag(prefix: string, accepted: Set<string>) {
     const entries = (await store.record.allEntries()).map((s) => parseEntry(s).body);
     const ids = entries.map((e) => e.id);
     return {
+      lastRecordedAt: Math.max(...entries.map((e) => e.recordedAt)),
       ...latencyOf(entries.map((e) => e.recordedAt - e.acceptedAt)),
       recorded: entries.length,
       recordedOnce:
@@ -81,7 +90,15 @@ async function hubLag(prefix: string, accepted: Set<string>) {
   }
 }
 
-async function runOnce(bench: Bench, target: Target, pairs: number): Promise<ThroughputRun> {
+/** How the senders send: as fast as acks allow, or paced at a rate (all senders together). */
+export type Pace = { mode: 'window' } | { mode: 'rate'; perSecond: number };
+
+async function runOnce(
+  bench: Bench,
+  target: Target,
+  pairs: number,
+  pace: Pace = { mode: 'window' },
+): Promise<ThroughputRun> {
   const prefix = runPrefix('throughput');
   const servers: Server[] = [];
   try {
@@ -104,13 +121,19 @@ async function runOnce(bench: Bench, target: Target, pairs: number): Promise<Thr
     const hub = servers[1];
     const cpuBefore = await cpuSeconds(server.pid);
     const hubCpuBefore = hub ? await cpuSeconds(hub.pid) : 0;
+    const redisBefore = await redisCounters();
     const sent = await Promise.all(
       bench.senders.map((agent) =>
-        agent.ask<'sent'>({ type: 'send', mode: 'window', window: WINDOW }),
+        agent.ask<'sent'>(
+          pace.mode === 'window'
+            ? { type: 'send', mode: 'window', window: WINDOW }
+            : { type: 'send', mode: 'rate', perSecond: pace.perSecond / bench.senders.length },
+        ),
       ),
     );
     const cpuAfter = await cpuSeconds(server.pid);
     const hubCpuAfter = hub ? await cpuSeconds(hub.pid) : 0;
+    const redisCpu = (await redisCounters()).cpuSeconds - redisBefore.cpuSeconds;
     const acceptedIds = sent.flatMap((s) => s.sentAt.map(([id]) => id));
     const firstAt = Math.min(...sent.map((s) => s.firstAt));
     const lastAckAt = Math.max(...sent.map((s) => s.lastAckAt));
@@ -123,6 +146,8 @@ async function runOnce(bench: Bench, target: Target, pairs: number): Promise<Thr
     for (const agent of [...bench.senders, ...bench.receivers])
       await agent.ask({ type: 'disconnect' });
     const seconds = (lastAckAt - firstAt) / 1000;
+    const perEnvelope = (cpu: number) => round((cpu * 1000) / acceptedIds.length, 3);
+    const lag = target === 'liaison' ? await hubLag(prefix, new Set(acceptedIds)) : undefined;
     return {
       target,
       pairs,
@@ -143,7 +168,17 @@ async function runOnce(bench: Bench, target: Target, pairs: number): Promise<Thr
             ),
           }
         : {}),
-      ...(target === 'liaison' ? { hubLagMs: await hubLag(prefix, new Set(acceptedIds)) } : {}),
+      redisCpuMsPerEnvelope: perEnvelope(redisCpu),
+      machineCpuMsPerEnvelope: perEnvelope(
+        cpuAfter - cpuBefore + (hubCpuAfter - hubCpuBefore) + redisCpu,
+      ),
+      ...(pace.mode === 'rate' ? { offeredPerSecond: pace.perSecond } : {}),
+      ...(lag
+        ? {
+            hubLagMs: lag,
+            recordedPerSecond: round(acceptedIds.length / ((lag.lastRecordedAt - firstAt) / 1000)),
+          }
+        : {}),
     };
   } finally {
     for (const server of servers.reverse()) await server.stop();
@@ -176,6 +211,37 @@ export async function throughput(bench: Bench, pairs: number, envelopes: number)
     if (run.hubLagMs && !run.hubLagMs.recordedOnce) {
       bench.functionalErrors.push(
         `throughput N=${pairs}: the hub recorded ${run.hubLagMs.recorded} of ${run.accepted} envelopes, not each exactly once`,
+      );
+    }
+  }
+  return runs;
+}
+
+/**
+ * Scenario 8, sustained: Liaison paced at each rate for `seconds`, the hub recording beside it.
+ * The highest rate it accepts in full while the hub's lag stays under 1 s at p99 is what it
+ * sustains; BENCHMARKS.md compares it with the plain relay's throughput of the same run.
+ */
+export async function sustained(
+  bench: Bench,
+  pairs: number,
+  rates: readonly number[],
+  seconds: number,
+): Promise<ThroughputRun[]> {
+  const ids = Array.from({ length: pairs }, (_, i) => i);
+  const runs: ThroughputRun[] = [];
+  for (const perSecond of rates) {
+    await sealAll(bench.senders, ids, (i) => ({
+      sender: pairSender(i),
+      to: pairOffice(i),
+      count: Math.ceil((perSecond * seconds) / pairs),
+    }));
+    const run = await runOnce(bench, 'liaison', pairs, { mode: 'rate', perSecond });
+    for (const agent of bench.senders) await agent.ask({ type: 'forget' });
+    runs.push(run);
+    if (run.lost > 0 || run.duplicated > 0 || !run.hubLagMs?.recordedOnce) {
+      bench.functionalErrors.push(
+        `sustained ${perSecond}/s: ${run.lost} lost, ${run.duplicated} duplicated, hub recorded ${run.hubLagMs?.recorded} of ${run.accepted}`,
       );
     }
   }

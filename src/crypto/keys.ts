@@ -1,3 +1,4 @@
+import { backend } from './current.js';
 import { encode } from './encoding.js';
 import { ready, sodium, toBase64Url } from './sodium.js';
 
@@ -27,13 +28,13 @@ export interface KeySeeds {
 /** `base64url(BLAKE2b-128(encode(["liaison/v1/device-key-id", signingKey, encryptionKey])))` */
 export function deviceKeyId(signingPublicKey: Uint8Array, encryptionPublicKey: Uint8Array): string {
   const input = encode(['liaison/v1/device-key-id', signingPublicKey, encryptionPublicKey]);
-  return toBase64Url(sodium.crypto_generichash(16, input, null));
+  return toBase64Url(backend().hash(16, input));
 }
 
 /** `base64url(BLAKE2b-128(encode(["liaison/v1/authority-key-id", signingKey])))` */
 export function authorityKeyId(signingPublicKey: Uint8Array): string {
   const input = encode(['liaison/v1/authority-key-id', signingPublicKey]);
-  return toBase64Url(sodium.crypto_generichash(16, input, null));
+  return toBase64Url(backend().hash(16, input));
 }
 
 /** Creates the authority's key pair. */

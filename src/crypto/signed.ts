@@ -1,7 +1,9 @@
 import type { Signed } from '../../protocol/v1/certificate.js';
 import { LiaisonError } from '../errors.js';
+import { SIGNATURE_BYTES } from './backend.js';
+import { backend } from './current.js';
 import { encode } from './encoding.js';
-import { fromBase64Url, fromUtf8, sodium, toBase64Url, utf8 } from './sodium.js';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from './sodium.js';
 
 /** What a signed object is for; part of the signed bytes, so one kind cannot pass as another. */
 export type SignedDomain =
@@ -14,7 +16,7 @@ export type SignedDomain =
 /** Signs the JSON of `payload` with an Ed25519 secret key (libsodium must be ready). */
 export function signObject(domain: SignedDomain, payload: object, secretKey: Uint8Array): Signed {
   const bytes = utf8(JSON.stringify(payload));
-  const signature = sodium.crypto_sign_detached(encode([domain, bytes]), secretKey);
+  const signature = backend().sign(encode([domain, bytes]), secretKey);
   return { payload: toBase64Url(bytes), signature: toBase64Url(signature) };
 }
 
@@ -50,8 +52,8 @@ export function openSigned(
   } catch {
     throw new LiaisonError(codes.invalid, 'payload or signature is not base64url');
   }
-  if (signature.length !== sodium.crypto_sign_BYTES) throw new LiaisonError(codes.invalid);
-  if (!sodium.crypto_sign_verify_detached(signature, encode([domain, bytes]), publicKey)) {
+  if (signature.length !== SIGNATURE_BYTES) throw new LiaisonError(codes.invalid);
+  if (!backend().verify(signature, encode([domain, bytes]), publicKey)) {
     throw new LiaisonError(codes.untrusted);
   }
   let json: unknown;

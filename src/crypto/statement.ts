@@ -6,10 +6,11 @@ import {
 } from '../../protocol/v1/statement.js';
 import { LiaisonError } from '../errors.js';
 import type { PinnedAuthority } from './certificate.js';
+import { backend } from './current.js';
 import { encode } from './encoding.js';
 import type { AuthorityKeys } from './keys.js';
 import { openSigned, signObject } from './signed.js';
-import { fromBase64Url, ready, sodium, toBase64Url } from './sodium.js';
+import { fromBase64Url, ready, toBase64Url } from './sodium.js';
 
 /** What a statement of kind K says, beyond the fields every statement has. */
 export type StatementContent<K extends StatementKind> = Omit<
@@ -35,10 +36,9 @@ export interface StatementOptions {
 
 /** BLAKE2b-256(encode(["liaison/v1/statement-hash", payloadBytes])) of a signed statement. */
 export function statementHash(signed: Signed): string {
-  const digest = sodium.crypto_generichash(
+  const digest = backend().hash(
     32,
     encode(['liaison/v1/statement-hash', fromBase64Url(signed.payload)]),
-    null,
   );
   return toBase64Url(digest);
 }

@@ -76,6 +76,13 @@ function claimedPosition(signed: Signed): { seq?: unknown; prev?: unknown } {
 /** How far in the future a directory head's issue time may lie (clocks drift). */
 const MAX_HEAD_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
+/** What applying a statement verified: its hash, payload and the certificate it carries. */
+export interface Applied {
+  readonly hash: string;
+  readonly statement: StatementPayload;
+  readonly certificate?: Certificate;
+}
+
 const linkKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
 
 /**
@@ -133,14 +140,19 @@ export class Directory {
    * its seq, or it skips one, or its prev is not the hash before it), or contradicts the directory.
    */
   apply(signed: Signed): boolean {
+    return this.applyVerified(signed) !== undefined;
+  }
+
+  /** apply, returning what it verified (undefined for a repeat): nobody need verify it again. */
+  applyVerified(signed: Signed): Applied | undefined {
     const vetted = this.vet(signed);
-    if (!vetted) return false;
+    if (!vetted) return undefined;
     this.record(vetted.statement, vetted.certificate);
     this.statementIds.add(vetted.statement.id);
     this.log.push(signed);
     this.hashes.push(vetted.hash);
     this.hashIndex.add(vetted.hash);
-    return true;
+    return vetted;
   }
 
   /**
@@ -183,7 +195,7 @@ export class Directory {
   }
 
   /** Every check of apply; undefined for a repeat. */
-  private vet(signed: Signed) {
+  private vet(signed: Signed): Applied | undefined {
     // A statement already in the log has the same bytes as one verified before: no signature
     // check needed to recognise a repeat (replays cost a hash, not a verification).
     let hash: string;
@@ -208,7 +220,46 @@ export class Directory {
     }
     if (this.statementIds.has(statement.id))
       throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
-    return { hash, statement, certificate: this.check(statement) };
+    const certificate = this.check(statement);
+    return { hash, statement, ...(certificate ? { certificate } : {}) };
+  }
+
+  /**
+   * An independent copy of this directory, to try statements on without touching it; nothing is
+   * verified again. Costs a copy of the records, not a signature check per statement.
+   */
+  fork(): Directory {
+    const copy = new Directory(this.authority);
+    for (const [id, office] of this.offices) copy.offices.set(id, office);
+    for (const [key, periods] of this.links)
+      copy.links.set(
+        key,
+        periods.map((p) => ({ ...p })),
+      );
+    for (const [id, device] of this.devices) {
+      const keys = new Map([...device.keys].map(([keyId, key]) => [keyId, { ...key }]));
+      const twin: DeviceRecord = { ...device, keys };
+      copy.devices.set(id, twin);
+      copy.devicesOf(twin.officeId).push(twin);
+    }
+    for (const [office, others] of this.linksOfOffice)
+      copy.linksOfOffice.set(office, new Set(others));
+    for (const id of this.statementIds) copy.statementIds.add(id);
+    for (let i = 0; i < this.log.length; i++) {
+      copy.log.push(this.log[i] as Signed);
+      copy.hashes.push(this.hashes[i] as string);
+      copy.hashIndex.add(this.hashes[i] as string);
+    }
+    return copy;
+  }
+
+  private devicesOf(officeId: string): DeviceRecord[] {
+    let list = this.devicesOfOffice.get(officeId);
+    if (!list) {
+      list = [];
+      this.devicesOfOffice.set(officeId, list);
+    }
+    return list;
   }
 
   /**
@@ -432,10 +483,7 @@ export class Directory {
         };
         this.devices.set(certificate.deviceId, device);
         // check() refuses a second enrolment of a device, so each is listed once.
-        this.devicesOfOffice.set(device.officeId, [
-          ...(this.devicesOfOffice.get(device.officeId) ?? []),
-          device,
-        ]);
+        this.devicesOf(device.officeId).push(device);
         return;
       }
       case 'device.key-rotated': {

@@ -1,18 +1,20 @@
 import {
   ENVELOPE_VERSION,
-  Envelope,
+  type Envelope,
   type EnvelopeHeader,
   type WrappedKey,
 } from '../../protocol/v1/envelope.js';
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Certificate } from '../crypto/certificate.js';
+import { backend } from '../crypto/current.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
-import { fromBase64Url, fromUtf8, ready, sodium } from '../crypto/sodium.js';
+import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
 import type { Directory } from '../directory/directory.js';
-import { issuesOf, LiaisonError } from '../errors.js';
+import { LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
+import { isEnvelope, parseEnvelope } from './parse.js';
 import { matchesCommitment, wrapContentKey } from './wrap.js';
 
 /** How far in the future an envelope's creation time may lie (clocks drift). */
@@ -76,11 +78,7 @@ export async function verifyEnvelope(
 ): Promise<VerifiedEnvelope> {
   await ready;
   rejectOtherVersions((input as { header?: unknown } | null)?.header, ENVELOPE_VERSION);
-  const parsed = Envelope.safeParse(input);
-  if (!parsed.success) {
-    throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
-  }
-  const envelope = parsed.data;
+  const envelope = parseEnvelope(input);
   const { header } = envelope;
   if (header.createdAt > now + MAX_CLOCK_SKEW_MS) {
     throw new LiaisonError('ENVELOPE_INVALID', 'envelope was created in the future');
@@ -117,7 +115,7 @@ export async function verifyEnvelope(
   const ciphertext = fromBase64Url(envelope.ciphertext);
   const signature = fromBase64Url(envelope.signature);
   const signed = signatureInput(ad, nonce, ciphertext, envelope.recipients);
-  if (!sodium.crypto_sign_verify_detached(signature, signed, sender.signingPublicKey)) {
+  if (!backend().verify(signature, signed, sender.signingPublicKey)) {
     throw new LiaisonError('SIGNATURE_INVALID');
   }
   const senderAhead = checkSameDirectory(header, directory);
@@ -198,7 +196,7 @@ export async function openVerifiedEnvelope(
 
   let contentKey: Uint8Array;
   try {
-    contentKey = sodium.crypto_box_seal_open(
+    contentKey = backend().sealOpen(
       fromBase64Url(entry.wrappedKey),
       own.encryptionPublicKey,
       own.encryptionSecretKey,
@@ -215,14 +213,14 @@ export async function openVerifiedEnvelope(
     if (ownOffice !== HUB_OFFICE_ID) {
       for (const { entry: hubEntry, certificate } of verified.hubKeys) {
         const expected = wrapContentKey(contentKey, header.id, certificate);
-        if (!sodium.memcmp(expected, fromBase64Url(hubEntry.wrappedKey))) {
+        if (!backend().equal(expected, fromBase64Url(hubEntry.wrappedKey))) {
           throw new LiaisonError('HUB_KEY_MISMATCH', undefined, { deviceId: hubEntry.deviceId });
         }
       }
     }
     plaintextBytes = decrypt(envelope, verified.headerBytes, contentKey);
   } finally {
-    sodium.memzero(contentKey);
+    backend().wipe(contentKey);
   }
 
   const plaintext = parsePlaintext(plaintextBytes);
@@ -249,9 +247,8 @@ export async function provenSender(
   directory: Directory,
 ): Promise<Certificate | undefined> {
   await ready;
-  const parsed = Envelope.safeParse(input);
-  if (!parsed.success) return undefined;
-  const envelope = parsed.data;
+  if (!isEnvelope(input)) return undefined;
+  const envelope = input;
   const { deviceId, keyId } = envelope.header.sender;
   const certificate = directory.certificateOf(deviceId, keyId);
   if (!certificate) return undefined;
@@ -262,15 +259,14 @@ export async function provenSender(
     envelope.recipients,
   );
   const signature = fromBase64Url(envelope.signature);
-  return sodium.crypto_sign_verify_detached(signature, signed, certificate.signingPublicKey)
+  return backend().verify(signature, signed, certificate.signingPublicKey)
     ? certificate
     : undefined;
 }
 
 function decrypt(envelope: Envelope, ad: Uint8Array, contentKey: Uint8Array): Uint8Array {
   try {
-    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-      null,
+    return backend().decrypt(
       fromBase64Url(envelope.ciphertext),
       ad,
       fromBase64Url(envelope.nonce),

@@ -1,3 +1,4 @@
+import { backend } from '../crypto/current.js';
 import { encode } from '../crypto/encoding.js';
 import { sodium } from '../crypto/sodium.js';
 
@@ -8,11 +9,7 @@ import { sodium } from '../crypto/sodium.js';
 
 /** BLAKE2b-256(encode(["liaison/v2/key-commitment", envelopeId, contentKey])). */
 export function keyCommitment(envelopeId: string, contentKey: Uint8Array): Uint8Array {
-  return sodium.crypto_generichash(
-    32,
-    encode(['liaison/v2/key-commitment', envelopeId, contentKey]),
-    null,
-  );
+  return backend().hash(32, encode(['liaison/v2/key-commitment', envelopeId, contentKey]));
 }
 
 /** True when `contentKey` is the key the header commits to (constant-time comparison). */
@@ -21,7 +18,7 @@ export function matchesCommitment(
   contentKey: Uint8Array,
   commitment: Uint8Array,
 ): boolean {
-  return sodium.memcmp(keyCommitment(envelopeId, contentKey), commitment);
+  return backend().equal(keyCommitment(envelopeId, contentKey), commitment);
 }
 
 /**

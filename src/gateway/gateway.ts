@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
 import { authenticate, handshakeToken, socketAuthentication } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
+import { startOnNativeCrypto } from '../runtime/native-crypto.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
 import { type ConsoleOptions, serveConsole } from './console.js';
 import { registerRoutes } from './http.js';
@@ -54,6 +55,7 @@ export async function startGateway(
   deps: { engine: Engine; authority: PinnedAuthority; logger: Logger },
 ): Promise<Gateway> {
   const { engine, logger } = deps;
+  startOnNativeCrypto(logger);
   const metrics = createMetrics();
   // A Redis that evicts keys would lose acknowledged envelopes: refuse to start on one.
   await engine.ping();

@@ -1,4 +1,4 @@
-import { ENVELOPE_VERSION, Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
+import { ENVELOPE_VERSION, MAX_ENVELOPE_BYTES } from '../../protocol/v1/envelope.js';
 import type { HubStreamMeta } from '../../protocol/v1/hub-stream.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
@@ -6,7 +6,8 @@ import type { Directory } from '../directory/directory.js';
 import type { Inboxes } from '../engine/inboxes.js';
 import { pairRate } from '../engine/keyspace.js';
 import { MAX_CLOCK_SKEW_MS } from '../envelope/open.js';
-import { issuesOf, LiaisonError } from '../errors.js';
+import { parseEnvelope } from '../envelope/parse.js';
+import { LiaisonError } from '../errors.js';
 import type { Session } from '../runtime/auth.js';
 import { checkRecipients } from './recipients.js';
 
@@ -42,10 +43,7 @@ export async function relayEnvelope(
     throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
   }
   rejectOtherVersions((input as { header?: unknown } | null)?.header, ENVELOPE_VERSION);
-  const parsed = Envelope.safeParse(input);
-  if (!parsed.success)
-    throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
-  const envelope = parsed.data;
+  const envelope = parseEnvelope(input);
   const { header } = envelope;
   const { directory, inboxes } = context;
 

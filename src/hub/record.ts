@@ -1,13 +1,14 @@
 import type { RecordBody } from '../../protocol/v1/record.js';
+import { backend } from '../crypto/current.js';
 import { encode } from '../crypto/encoding.js';
-import { sodium, utf8 } from '../crypto/sodium.js';
+import { utf8 } from '../crypto/sodium.js';
 
 export const GENESIS = '0'.repeat(64);
 
 /** `BLAKE2b-256(encode(["liaison/v1/record", prev, body]))` in hex: each entry commits to the last. */
 export function entryHash(prev: string, bodyText: string): string {
-  const input = encode(['liaison/v1/record', sodium.from_hex(prev), utf8(bodyText)]);
-  return sodium.to_hex(sodium.crypto_generichash(32, input, null));
+  const input = encode(['liaison/v1/record', Buffer.from(prev, 'hex'), utf8(bodyText)]);
+  return Buffer.from(backend().hash(32, input)).toString('hex');
 }
 
 /** A stored entry is `<hash> <body JSON>`: the body's exact bytes are what the hash covers. */

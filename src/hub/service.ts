@@ -10,6 +10,7 @@ import { channels } from '../engine/keyspace.js';
 import { authenticate } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
+import { startOnNativeCrypto } from '../runtime/native-crypto.js';
 import { allowConsole } from './cors.js';
 import { Escalator } from './escalator.js';
 import { liveFeed } from './feed.js';
@@ -67,6 +68,7 @@ export async function startHub(
   },
 ): Promise<Hub> {
   const { engine, store, hubKeys, logger } = deps;
+  startOnNativeCrypto(logger);
   const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);
   await sync.start();
   await store.stream.ensureGroup(GROUP);

@@ -10,6 +10,8 @@ import { LiaisonError } from '../errors.js';
 
 /** Longest an instance may lag behind the shared directory log. */
 const REFRESH_EVERY_MS = 2_000;
+/** Statements read from the log per request: a 100,000-device log is read in pages. */
+const READ_PAGE = 5_000;
 
 /**
  * A server's copy of the directory, kept in step with the log every instance shares. The
@@ -58,12 +60,14 @@ export class DirectorySync {
   /** Applies what the shared log has beyond our version; serialised so none is applied twice. */
   refresh(): Promise<void> {
     const next = this.refreshing.then(async () => {
-      const fresh = await this.log.readStatements(this.directory.version);
-      for (const text of fresh) {
-        const signed = Signed.parse(JSON.parse(text));
-        this.directory.apply(signed);
-        const statement = verifyStatement(signed, this.authority);
-        for (const listener of this.listeners) listener(statement);
+      for (;;) {
+        const page = await this.log.readStatements(this.directory.version, READ_PAGE);
+        for (const text of page) {
+          const signed = Signed.parse(JSON.parse(text));
+          const applied = this.directory.applyVerified(signed);
+          if (applied) for (const listener of this.listeners) listener(applied.statement);
+        }
+        if (page.length < READ_PAGE) break;
       }
       const headText = await this.log.readHead();
       if (headText !== undefined && headText !== this.headText) {
