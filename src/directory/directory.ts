@@ -156,14 +156,6 @@ export class Directory {
   }
 
   /**
-   * What apply checks, without applying: false for a repeat, a LiaisonError for a statement that
-   * would be refused. Costs one signature check at most, whatever the directory's size.
-   */
-  admits(signed: Signed): boolean {
-    return this.vet(signed) !== undefined;
-  }
-
-  /**
    * Throws STATEMENT_OUT_OF_ORDER unless the batch's new statements (repeats left out) follow
    * this log one after another; reads their claimed places only, so garbage costs no signature
    * check. Returns those new statements, in order.

@@ -1,7 +1,7 @@
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { StatementPayload } from '../../protocol/v1/statement.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
-import { verifyDirectoryHead, verifyStatement } from '../crypto/statement.js';
+import { verifyDirectoryHead } from '../crypto/statement.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryLog } from '../engine/directory-log.js';
 import { channels } from '../engine/keyspace.js';
@@ -130,24 +130,25 @@ export class DirectorySync {
    * signature check, and each new one is checked once against the head and stored in turn.
    */
   async submit(statements: readonly Signed[]): Promise<number> {
-    await this.refresh();
-    const fresh = this.directory.fresh(statements);
-    // Every signature before anything is stored: one forged statement refuses the whole batch.
-    for (const signed of fresh) verifyStatement(signed, this.authority);
-    for (const signed of fresh) await this.append(signed);
-    return this.directory.version;
-  }
-
-  /** Appends one statement at the log's end, if it is still new there and fits. */
-  private async append(signed: Signed): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       await this.refresh();
-      if (!this.directory.admits(signed)) return; // another instance stored it meanwhile
+      // Repeats cost a hash and a statement out of place is refused before any signature check.
+      const fresh = this.directory.fresh(statements);
+      if (fresh.length === 0) return this.directory.version;
+      // Tried on a copy, so every signature and rule is checked before anything is stored (one
+      // bad statement refuses the batch), and each is verified once: the copy becomes the
+      // directory once the log took the batch, nothing is read back and verified again.
       const base = this.directory.version;
-      if (await this.log.appendStatements(base, [JSON.stringify(signed)])) {
-        await this.pubsub.publish(channels.directory, String(base + 1));
-        await this.refresh();
-        return;
+      const scratch = this.directory.fork();
+      const applied = fresh.flatMap((signed) => scratch.applyVerified(signed) ?? []);
+      const texts = fresh.map((signed) => JSON.stringify(signed));
+      if (await this.log.appendStatements(base, texts)) {
+        this.directory = scratch;
+        for (const { statement } of applied) {
+          for (const listener of this.listeners) listener(statement);
+        }
+        await this.pubsub.publish(channels.directory, String(base + fresh.length));
+        return this.directory.version;
       }
     }
     throw new LiaisonError('UNAVAILABLE', 'the directory is changing too fast; retry');
