@@ -164,11 +164,16 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
     }),
   );
   const input = createInterface({ input: process.stdin });
+  // Iterated from now on: lines typed while the client starts would otherwise be dropped
+  // (readline emits them before a later `for await` attaches).
+  const lines = input[Symbol.asyncIterator]();
   showConnection(client, out, () => {
     process.exitCode = 1;
     input.close();
   });
   const queue = sender(client, outbox, mine, out);
+  // Counted now: sending starts as soon as the client connects, before the greeting below.
+  const waitingFromEarlier = outbox.items.length;
   client.on('connected', () => void queue.flush());
 
   await client.start();
@@ -186,14 +191,14 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
     `chatting with ${office} as ${client.officeId}; type a line and press Enter (Ctrl-D to leave)`,
     { event: 'ready', office },
   );
-  if (outbox.items.length > 0)
-    out(`${outbox.items.length} line(s) typed earlier are being sent`, {
+  if (waitingFromEarlier > 0)
+    out(`${waitingFromEarlier} line(s) typed earlier are being sent`, {
       event: 'outbox',
-      waiting: outbox.items.length,
+      waiting: waitingFromEarlier,
     });
   void queue.flush();
 
-  for await (const line of input) {
+  for await (const line of lines) {
     const text = line.trim();
     if (!text) continue;
     try {

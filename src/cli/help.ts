@@ -8,7 +8,9 @@ const CLIENT = `  --key FILE         this device's key file (required), e.g. key
   --gateway URL      the gateway (default http://127.0.0.1:8080)
   --authority FILE   the pinned authority key (default keys/dev/authority.pub.json)
   --audience AUD     the gateway's token audience (default liaison-gateway)
-  --json             one JSON object per line, errors too`;
+  --json             one JSON object per line, errors too
+  --passphrase-env NAME   a sealed key file's passphrase from this environment variable
+  --passphrase-fd N       … or from this file descriptor (else it is asked on the terminal)`;
 
 /** `liaison hub`'s subcommands (hub.ts). */
 export const HUB_USAGE = `liaison hub <command>      (configured from the environment: README §The CARICC hub)
@@ -77,7 +79,8 @@ escalations. Runs until interrupted (Ctrl-C); refreshes its token and reconnects
   --precedence P      one of ${Precedence.options.join(', ')}
   --after SEQ         start after this record position (default 0, the whole record)
   --token-lifetime S  seconds each token lives, 1..300 (default 60)
-  --json              one record entry a line ({"escalation": …} for escalations)`,
+  --json              one record entry a line ({"escalation": …} for escalations)
+  --passphrase-env NAME, --passphrase-fd N   a sealed key file's passphrase (else asked)`,
   'hub search': `liaison hub search [filters] [options]
 
 The record's entries that match, a page at a time (as an analyst, with a fresh token).

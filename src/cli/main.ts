@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ZodError } from 'zod';
+import { ENVELOPE_VERSION } from '../../protocol/v1/envelope.js';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
 import { StartupError } from '../runtime/fatal.js';
@@ -9,7 +10,6 @@ import { UsageError } from './usage.js';
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 const VERSION = '0.1.0';
-const PROTOCOL_VERSION = 3;
 
 /** An error as the user reads it: one line, or one JSON object under --json. */
 function report(argv: string[], line: string, code?: string) {
@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '--version' || command === '-V') {
-    print(`liaison ${VERSION} (protocol v${PROTOCOL_VERSION})`);
+    print(`liaison ${VERSION} (protocol v${ENVELOPE_VERSION})`);
     return 0;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

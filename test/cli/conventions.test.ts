@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENVELOPE_VERSION } from '../../protocol/v1/envelope.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
 import { liaison } from '../fixtures/cli.js';
 
@@ -41,11 +42,19 @@ describe('liaison as a command-line tool', () => {
       expect(r.stderr).toBe('');
     }
     expect(top.stdout).toContain('Exit codes: 0');
-    expect(version.stdout).toMatch(/^liaison \d+\.\d+\.\d+ \(protocol v2\)\n$/);
+    expect(version.stdout).toBe(`liaison 0.1.0 (protocol v${ENVELOPE_VERSION})\n`);
     const flags = (text: string, names: string[]) => {
       for (const name of names) expect(text).toContain(`--${name}`);
     };
-    const client = ['key', 'gateway', 'authority', 'audience', 'json'];
+    const client = [
+      'key',
+      'gateway',
+      'authority',
+      'audience',
+      'json',
+      'passphrase-env',
+      'passphrase-fd',
+    ];
     flags(alert.stdout, [
       ...client,
       'title',
@@ -74,6 +83,8 @@ describe('liaison as a command-line tool', () => {
       'after',
       'token-lifetime',
       'json',
+      'passphrase-env',
+      'passphrase-fd',
     ]);
   });
 
