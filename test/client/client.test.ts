@@ -1,29 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientEvents, LiaisonClient, type Message } from '../../src/client/client.js';
+import { LiaisonClient, type Message } from '../../src/client/client.js';
 import { issueCertificate } from '../../src/crypto/certificate.js';
 import { generateDeviceKeys } from '../../src/crypto/keys.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
+import { waitFor } from '../fixtures/client.js';
 import { nextStatement } from '../fixtures/directory-changes.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, DAY, device, type World } from '../fixtures/world.js';
-
-/** Resolves with the first event of that kind that matches. */
-function waitFor<K extends keyof ClientEvents>(
-  client: LiaisonClient,
-  event: K,
-  matches: (value: ClientEvents[K]) => boolean = () => true,
-): Promise<ClientEvents[K]> {
-  return new Promise((resolve) => {
-    const off = client.on(event, (value) => {
-      if (!matches(value)) return;
-      off();
-      resolve(value);
-    });
-  });
-}
 
 describe('the client SDK against a real gateway', () => {
   let world: World;

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../protocol/v1/envelope.js';
-import { type ClientEvents, type ClientOptions, LiaisonClient } from '../../src/client/client.js';
+import { type ClientOptions, LiaisonClient } from '../../src/client/client.js';
 import type { DeviceKeys } from '../../src/crypto/keys.js';
 import { keyspace } from '../../src/engine/keyspace.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import { sealEnvelope } from '../../src/envelope/seal.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
+import { waitFor } from '../fixtures/client.js';
 import { rotate } from '../fixtures/directory-changes.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, chat, flash, seal, signedHead, startTestGateway } from '../fixtures/gateway.js';
@@ -16,20 +17,6 @@ import { buildWorld, device, type World } from '../fixtures/world.js';
 // The attacker here writes to the gateway's Redis (or runs the gateway): it can store any envelope
 // it ever saw in any inbox, at a fresh offset, and leave out any it likes. What it cannot do is
 // sign: the counter and creation time in a header are the sender's.
-
-function waitFor<K extends keyof ClientEvents>(
-  client: LiaisonClient,
-  event: K,
-  matches: (value: ClientEvents[K]) => boolean = () => true,
-): Promise<ClientEvents[K]> {
-  return new Promise((resolve) => {
-    const off = client.on(event, (value) => {
-      if (!matches(value)) return;
-      off();
-      resolve(value);
-    });
-  });
-}
 
 describe('a Redis writer replays and drops envelopes', () => {
   let world: World;
