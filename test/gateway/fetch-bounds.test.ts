@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
-import { chat, connect, next, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import {
+  chat,
+  connect,
+  expectCanaryServed,
+  request,
+  seal,
+  startTestGateway,
+} from '../fixtures/gateway.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 const redis = ENGINES.find((e) => e.name === 'redis');
@@ -65,17 +72,6 @@ describe('inbox:fetch from one socket is bounded', () => {
     expect(await request<Answer>(flooder, 'inbox:fetch', { after: 0, limit: 1 })).toMatchObject({
       ok: true,
     });
-    const canary = await connect(gateway, device(world, 'KZ-KORDAI/duty-1'));
-    const canarySender = await connect(gateway, device(world, 'KG-AKZHOL/duty-1'));
-    sockets.push(canary, canarySender);
-    const arrival = next(canary, 'envelope');
-    const envelope = await seal(
-      world,
-      device(world, 'KG-AKZHOL/duty-1'),
-      ['KZ-KORDAI'],
-      chat('canary'),
-    );
-    expect(await request(canarySender, 'envelope:send', envelope)).toMatchObject({ ok: true });
-    await arrival;
+    await expectCanaryServed(gateway, world, 'KG-AKZHOL/duty-1', 'KZ-KORDAI/duty-1');
   });
 });

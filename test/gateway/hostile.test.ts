@@ -8,11 +8,9 @@ import type { Gateway } from '../../src/gateway/gateway.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 import {
   AUDIENCE,
-  chat,
   connect,
-  next,
+  expectCanaryServed,
   request,
-  seal,
   startTestGateway,
 } from '../fixtures/gateway.js';
 import { openRawSocket } from '../fixtures/raw-socket.js';
@@ -65,22 +63,8 @@ describe('hostile input', () => {
   let gateway: Gateway;
   const sockets: Socket[] = [];
 
-  const canaryServed = async () => {
-    const receiver = await connect(gateway, device(world, 'KG-AKZHOL/desk-1'));
-    const sender = await connect(gateway, device(world, 'KZ-KORDAI/desk-1'));
-    sockets.push(receiver, sender);
-    const arrival = next<{ envelope: { header: { id: string } } }>(receiver, 'envelope');
-    const envelope = await seal(
-      world,
-      device(world, 'KZ-KORDAI/desk-1'),
-      ['KG-AKZHOL'],
-      chat('canary'),
-    );
-    expect(await request(sender, 'envelope:send', envelope)).toMatchObject({ ok: true });
-    expect((await arrival).envelope.header.id).toBe(envelope.header.id);
-    receiver.close();
-    sender.close();
-  };
+  const canaryServed = () =>
+    expectCanaryServed(gateway, world, 'KZ-KORDAI/desk-1', 'KG-AKZHOL/desk-1');
 
   beforeAll(async () => {
     world = await buildWorld(Date.now());

@@ -9,7 +9,7 @@ import {
   AUDIENCE,
   chat,
   connect,
-  next,
+  expectCanaryServed,
   request,
   seal,
   startTestGateway,
@@ -86,18 +86,7 @@ describe('a reader that stops reading', () => {
     expect(peak).toBeLessThan(BOUND + 2 * 64 * 1024);
 
     // The canary pair is still served, live.
-    const canary = await connect(gateway, device(world, 'KZ-KORDAI/duty-1'));
-    const canarySender = await connect(gateway, device(world, 'KG-AKZHOL/duty-1'));
-    sockets.push(canary, canarySender);
-    const arrival = next<{ envelope: { header: { id: string } } }>(canary, 'envelope');
-    const envelope = await seal(
-      world,
-      device(world, 'KG-AKZHOL/duty-1'),
-      ['KZ-KORDAI'],
-      chat('canary'),
-    );
-    expect(await request(canarySender, 'envelope:send', envelope)).toMatchObject({ ok: true });
-    expect((await arrival).envelope.header.id).toBe(envelope.header.id);
+    await expectCanaryServed(gateway, world, 'KG-AKZHOL/duty-1', 'KZ-KORDAI/duty-1');
 
     // The reader comes back and finds everything in its inbox, in order.
     const back = await connect(gateway, reader);
