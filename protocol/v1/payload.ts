@@ -1,12 +1,49 @@
 import { z } from 'zod';
 import { Precedence } from './envelope.js';
-import { Country, DeviceId, Timestamp, Uuid } from './primitives.js';
+import { Country, DeviceId, OfficeId, Timestamp, Uuid } from './primitives.js';
+
+/** The conditions for using an item (PROTOCOL.md §8.1); H3 carries its restriction as text. */
+export const Handling = z
+  .strictObject({
+    code: z.enum(['H0', 'H1', 'H2', 'H3']),
+    restriction: z.string().min(1).max(500).optional(),
+  })
+  .refine((h) => (h.code === 'H3') === (h.restriction !== undefined), {
+    message: 'restriction is required with H3 and only with H3',
+    path: ['restriction'],
+  });
+export type Handling = z.infer<typeof Handling>;
+
+/** The provider's evaluation of an alert: source reliability and information accuracy (§8.1). */
+export const Evaluation = z.strictObject({
+  sourceReliability: z.enum(['A', 'B', 'C', 'X']),
+  informationAccuracy: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
+});
+export type Evaluation = z.infer<typeof Evaluation>;
+
+/** A case that items group under, created by either office (§8.1). */
+export const CaseRef = z.strictObject({
+  id: Uuid,
+  title: z.string().min(1).max(200),
+  status: z.enum(['open', 'closed']),
+});
+export type CaseRef = z.infer<typeof CaseRef>;
+
+/** Where a forwarded item came from, with the handling its provider set. */
+export const ForwardedFrom = z.strictObject({
+  envelopeId: Uuid,
+  office: OfficeId,
+  handling: Handling,
+});
 
 /** A chat line between the offices. */
 export const ChatBody = z.strictObject({
   type: z.literal('chat'),
   text: z.string().min(1).max(8000),
   replyTo: Uuid.optional(),
+  handling: Handling.optional(),
+  case: CaseRef.optional(),
+  forwardedFrom: ForwardedFrom.optional(),
 });
 
 export const AlertCategory = z.enum([
@@ -64,6 +101,10 @@ export const AlertBody = z
     subjects: z.array(AlertSubject).max(50),
     validFrom: Timestamp,
     validUntil: Timestamp,
+    handling: Handling.optional(),
+    evaluation: Evaluation.optional(),
+    case: CaseRef.optional(),
+    forwardedFrom: ForwardedFrom.optional(),
   })
   .refine((a) => a.validFrom <= a.validUntil, {
     message: 'validFrom must not be after validUntil',
@@ -83,6 +124,7 @@ export const AlertAckBody = z.strictObject({
   type: z.literal('alert-ack'),
   alertId: Uuid,
   note: z.string().max(2000).optional(),
+  case: CaseRef.optional(),
 });
 
 export const Body = z.discriminatedUnion('type', [ChatBody, AlertBody, ReceiptBody, AlertAckBody]);

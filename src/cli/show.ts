@@ -1,4 +1,5 @@
 import type { RecordEntry } from '../../protocol/v1/analyst.js';
+import type { CaseRef, Evaluation, Handling } from '../../protocol/v1/payload.js';
 import type { Message } from '../client/client.js';
 
 /** A time as the operator reads it: local, with the zone (`14:05 GMT+5`). */
@@ -18,9 +19,9 @@ export function describeMessage(m: Message): string {
   const at = localTime(m.header.createdAt);
   switch (m.body.type) {
     case 'chat':
-      return `[${at}] ${m.sender}: ${m.body.text}`;
+      return `[${at}] ${m.sender}: ${marks(m.body)}${m.body.text}`;
     case 'alert': {
-      const line = `ALERT ${m.body.precedence} ${m.body.category}: ${m.body.title} (id ${m.id})`;
+      const line = `ALERT ${m.body.precedence} ${m.body.category}: ${marks(m.body)}${m.body.title} (id ${m.id})`;
       if (m.body.precedence !== 'FLASH') return `[${at}] ${m.sender}: ${line}`;
       return [
         `!!! [${at}] FLASH from ${m.sender} !!! ${line}`,
@@ -34,6 +35,28 @@ export function describeMessage(m: Message): string {
   }
 }
 
+/**
+ * The handling code (the item's conditions of use), evaluation and case, in front of an item so
+ * the operator sees them first: `[H3: not to customs] [B3] [case Kordai route, open] `.
+ */
+export function marks(body: {
+  handling?: Handling | undefined;
+  evaluation?: Evaluation | undefined;
+  case?: CaseRef | undefined;
+}): string {
+  const parts: string[] = [];
+  if (body.handling)
+    parts.push(
+      body.handling.restriction
+        ? `${body.handling.code}: ${body.handling.restriction}`
+        : body.handling.code,
+    );
+  if (body.evaluation)
+    parts.push(`${body.evaluation.sourceReliability}${body.evaluation.informationAccuracy}`);
+  if (body.case) parts.push(`case ${body.case.title}, ${body.case.status}`);
+  return parts.map((p) => `[${p}] `).join('');
+}
+
 /** An envelope the client refused, as a line: it is never shown as a message. */
 export const describeRefusal = (p: { code: string; message: string; id?: string }): string =>
   p.id ? `REFUSED envelope ${p.id}: ${p.message} (${p.code})` : `problem: ${p.message} (${p.code})`;
@@ -43,8 +66,8 @@ function summary({ body, status, code }: RecordEntry): string {
   if (status !== 'compliant') return `NON-COMPLIANT ${code}`;
   if (body?.type === 'alert-ack') return `acknowledges ${body.alertId}`;
   if (body?.type === 'receipt') return `read ${body.envelopeIds.length} message(s)`;
-  if (body?.type === 'chat') return body.text;
-  if (body?.type === 'alert') return body.title;
+  if (body?.type === 'chat') return `${marks(body)}${body.text}`;
+  if (body?.type === 'alert') return `${marks(body)}${body.title}`;
   return '';
 }
 
