@@ -204,8 +204,12 @@ export async function attachConnection(socket: Socket, session: Session, context
             return run(schema ? parse(schema, request) : (request as z.infer<S>));
           },
           (error, wire) => {
-            if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
             metrics.refused.inc({ code: wire.code });
+            if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
+            // The code says what was refused; the request itself may hold an envelope: not logged.
+            // Over-budget events are counted only: logging each would let a flood fill the disk.
+            else if (wire.code !== 'RATE_LIMITED')
+              log.info({ event, code: wire.code }, 'request refused');
           },
         );
       } finally {
