@@ -8,6 +8,7 @@ import { COMMAND_HELP, USAGE } from './help.js';
 import { UsageError } from './usage.js';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const note = (line: string) => process.stderr.write(`${line}\n`);
 
 const VERSION = '0.1.0';
 
@@ -76,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
     else if (command === 'hub' && rest[0] === 'token')
       await (await import('./hub-search.js')).hubTokenCommand(rest.slice(1), print);
     else if (command === 'gateway')
-      await (await import('./gateway.js')).gatewayCommand(rest, print);
+      // A service's stdout carries only its pino JSON log: notes for the person go to stderr.
+      await (await import('./gateway.js')).gatewayCommand(rest, note);
     else if (command === 'hub') await (await import('./hub.js')).hubCommand(rest, print);
     else throw new UsageError(`liaison: unknown command ${command}\n\n${USAGE}`);
     return 0;
