@@ -10,6 +10,7 @@ import {
   InboxAckRequest,
   RefreshRequest,
 } from '../../protocol/v1/events.js';
+import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Engine } from '../engine/engine.js';
 import { channels } from '../engine/keyspace.js';
 import { LiaisonError } from '../errors.js';
@@ -265,8 +266,11 @@ export async function attachConnection(socket: Socket, session: Session, context
     const removed = await inboxes.ack(session.deviceId, upTo);
     metrics.delivered.inc(removed.length);
     const at = Date.now();
+    // "Delivered" tells the sender the addressed office has it: a copy reaching another desk of
+    // the sender's own office is not that.
+    const delivered = removed.filter(({ sender }) => officeOfDevice(sender) !== session.officeId);
     await Promise.all(
-      removed.map(({ id, sender }) =>
+      delivered.map(({ id, sender }) =>
         pubsub.publish(
           channels.device(sender),
           JSON.stringify({ type: 'status', id, deviceId: session.deviceId, at }),
