@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 import { ZodError } from 'zod';
 import { ENVELOPE_VERSION } from '../../protocol/v1/envelope.js';
+import { useNativeCrypto } from '../crypto/native-backend.js';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
 import { StartupError } from '../runtime/fatal.js';
 import { COMMAND_HELP, USAGE } from './help.js';
 import { UsageError } from './usage.js';
+
+// Native libsodium where sodium-native loads (a chat catching up opens thousands of envelopes);
+// WebAssembly otherwise, with the same results.
+useNativeCrypto();
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const note = (line: string) => process.stderr.write(`${line}\n`);

@@ -78,7 +78,7 @@ describe('the client SDK against a real gateway', () => {
     const desk = client('KZ-KORDAI/desk-1', 0, true);
     const duty = client('KZ-KORDAI/duty-1', 0, true);
     await Promise.all([desk.start(), duty.start()]);
-    const statuses: { status: string; by?: string }[] = [];
+    const statuses: { id: string; status: string; by?: string }[] = [];
     desk.on('status', (s) => statuses.push(s));
     const copied = waitFor(duty, 'message', (m) => m.body.type === 'chat');
     const id = await desk.sendChat('KG-AKZHOL', 'Copy for the duty desk');
