@@ -282,7 +282,10 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
 
   private receive(m: Message): void {
     const { body, from } = m;
-    if (m.copy) return this.receiveCopy(m);
+    if (m.copy) {
+      this.receiveCopy(m);
+      return;
+    }
     if (body.type === 'alert-ack') {
       this.state.acks[body.alertId] = { at: m.header.createdAt, by: from };
     } else if (body.type === 'chat' || body.type === 'alert') {
