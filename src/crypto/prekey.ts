@@ -24,6 +24,9 @@ export interface PrekeyPair {
   readonly secretKey: Uint8Array;
 }
 
+/** What a prekey is checked against: the verified certificate of the identity key that signs it. */
+export type PrekeyOwner = Pick<Certificate, 'deviceId' | 'keyId' | 'signingPublicKey'>;
+
 /** `base64url(BLAKE2b-128(encode(["liaison/v1/prekey-id", publicKey])))` */
 export function prekeyId(publicKey: Uint8Array): string {
   return toBase64Url(backend().hash(16, encode(['liaison/v1/prekey-id', publicKey])));
@@ -65,7 +68,7 @@ export const signPrekey = (payload: PrekeyPayload, identity: DeviceKeys): Signed
  * certificate's signing key, schema, same device and key id, the prekey id, a 24 h lifetime.
  * Any failure is PREKEY_INVALID.
  */
-export function verifyPrekey(signed: Signed, certificate: Certificate): VerifiedPrekey {
+export function verifyPrekey(signed: Signed, certificate: PrekeyOwner): VerifiedPrekey {
   const json = openSigned('liaison/v1/prekey', signed, certificate.signingPublicKey, {
     invalid: 'PREKEY_INVALID',
     untrusted: 'PREKEY_INVALID',
@@ -94,7 +97,7 @@ export function verifyPrekey(signed: Signed, certificate: Certificate): Verified
  */
 export function pickPrekey(
   prekeys: readonly Signed[],
-  recipient: Certificate,
+  recipient: PrekeyOwner,
   createdAt: number,
 ): VerifiedPrekey {
   let best: VerifiedPrekey | undefined;
