@@ -166,7 +166,7 @@ describe('signed prekeys: forward secrecy and offline delivery', () => {
     const store = new PrekeyStore(device);
     const published = store.schedule(DAY0);
     const lastDrain = DAY0;
-    const queued = [];
+    const queued: { text: string; prekeyId: string; box: Uint8Array }[] = [];
     for (let hour = 0; hour < 6 * 24; hour += 5) {
       const createdAt = DAY0 + hour * 3_600_000;
       const prekey = pickPrekey(published, owner, createdAt);
