@@ -1,23 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../fixtures/engines.js';
+import { freePort } from '../fixtures/ports.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const TSX_LOADER = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 /** Log shippers read a service's stdout as JSON lines: nothing else may be printed there. */
 describe('a running service', () => {
