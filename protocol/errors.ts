@@ -58,6 +58,16 @@ export const ERRORS = {
     message: 'The enrolment request is malformed or its proof of possession does not verify',
   },
 
+  // Signed prekeys (forward secrecy, PROTOCOL.md §5.6)
+  PREKEY_INVALID: {
+    status: 400,
+    message: 'The prekey is malformed or not signed by the key it names',
+  },
+  PREKEY_MISSING: {
+    status: 409,
+    message: 'The recipient key has no valid prekey for this time; the sender must not fall back',
+  },
+
   // Envelopes
   ENVELOPE_INVALID: { status: 400, message: 'The envelope is malformed' },
   SIGNATURE_INVALID: { status: 400, message: 'The envelope signature does not verify' },

@@ -23,6 +23,7 @@ export const PUBLISHED_SCHEMAS = {
   EnrolmentRequest: v1.EnrolmentRequest,
   EnrolmentRequestPayload: v1.EnrolmentRequestPayload,
   EnrolmentApproval: v1.EnrolmentApproval,
+  PrekeyPayload: v1.PrekeyPayload,
   TokenHeader: v1.TokenHeader,
   TokenClaims: v1.TokenClaims,
   HandshakeAuth: v1.HandshakeAuth,

@@ -28,7 +28,12 @@ try {
     const sender = await connect(gateway, device(world, 'KZ-KORDAI/desk-1'));
     for (let at = sent; at < Math.min(count, sent + 1_000); at += 100) {
       const batch = envelopes.slice(at, at + 100);
-      await Promise.all(batch.map((e) => sender.timeout(30_000).emitWithAck('envelope:send', e)));
+      const answers = await Promise.all(
+        batch.map((e) => sender.timeout(30_000).emitWithAck('envelope:send', e)),
+      );
+      // A refused send (an inbox holds at most 10,000) would leave the wait below hanging.
+      const refused = answers.find((a) => !a.ok);
+      if (refused) throw new Error(`send refused: ${refused.error.code} (at most 10,000 queued)`);
     }
     sender.close();
   }

@@ -17,6 +17,7 @@ import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
 import { enrolmentVector, keyFileVector } from './key-vectors.js';
+import { prekeyVector } from './prekey-vectors.js';
 
 export const VECTOR_TIME = Date.UTC(2026, 0, 15, 8, 30, 0);
 /** The counter every vector envelope carries (§7.6): Kordai's desk's 7th envelope to Ak-Zhol. */
@@ -239,6 +240,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     checkpoint: await checkpointVector(devices['CARICC/hub'] as DeviceKeys),
     'key-file': await keyFileVector(fixed),
     enrolment: await enrolmentVector(fixed, VECTOR_TIME),
+    prekey: await prekeyVector(fixed, VECTOR_TIME),
   };
 }
 

@@ -8,6 +8,7 @@ export * from './http.js';
 export * from './hub-stream.js';
 export * from './key-file.js';
 export * from './payload.js';
+export * from './prekey.js';
 export * from './primitives.js';
 export * from './record.js';
 export * from './statement.js';

@@ -131,7 +131,7 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
   // whichever linked office it comes from.
   client.on('message', (m) => {
     const line = describeMessage(m);
-    const elsewhere = m.from !== office ? `(from ${m.from}) ` : '';
+    const elsewhere = m.from !== office && !m.copy ? `(from ${m.from}) ` : '';
     if (line)
       out(`${elsewhere}${line}`, {
         event: 'message',
@@ -140,8 +140,10 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
         from: m.sender,
         body: m.body,
         at: m.header.createdAt,
+        ...(m.copy ? { copy: true, to: m.header.to } : {}),
       });
-    if (m.body.type === 'chat' || m.body.type === 'alert')
+    // A copy of what another desk sent is not read by the addressed office: no receipt.
+    if (!m.copy && (m.body.type === 'chat' || m.body.type === 'alert'))
       void client.markRead(m.from, [m.id]).catch(() => undefined);
   });
   client.on('status', (s) => {

@@ -48,6 +48,8 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     keys,
     authority,
     acknowledge,
+    // Every desk of an office sees what the others sent.
+    copyToOwnOffice: true,
     ...(knownDevices ? { knownDevices } : {}),
     ...(knownHead ? { knownHead } : {}),
     ...(sequences ? { sequences } : {}),

@@ -35,15 +35,15 @@ async function redisAnswers(url: string): Promise<boolean> {
 /** How long the head a development gateway signs at start stays valid. */
 const DEV_HEAD_VALIDITY_MS = 7 * 24 * 3_600_000;
 
-/** `liaison gateway [--dev]`: runs until SIGTERM/SIGINT. */
-export async function gatewayCommand(argv: string[], print: (line: string) => void) {
+/** `liaison gateway [--dev]`: runs until SIGTERM/SIGINT; `note` tells the person (stderr). */
+export async function gatewayCommand(argv: string[], note: (line: string) => void) {
   const { values } = parseArgs({ args: argv, options: { dev: { type: 'boolean' } } });
   const env = { ...process.env };
   if (values.dev) {
     const paths = keySetPaths('keys/dev');
     if (!(await exists(paths.authorityKey))) {
       const devices = await generateDevKeySet('keys/dev');
-      print(
+      note(
         `created the development key set in keys/dev (${devices.length} devices; plaintext keys: development only)`,
       );
     }
@@ -66,7 +66,7 @@ export async function gatewayCommand(argv: string[], print: (line: string) => vo
     // The quick start uses a Redis on this machine when one answers, so the hub can run too.
     if (env.REDIS_URL === undefined && (await redisAnswers(LOCAL_REDIS))) {
       env.REDIS_URL = LOCAL_REDIS;
-      print(`using the Redis at ${LOCAL_REDIS} (set REDIS_URL to choose another)`);
+      note(`using the Redis at ${LOCAL_REDIS} (set REDIS_URL to choose another)`);
     }
     // Keys of one development set apart from another's: a new keys/dev starts from a clean slate.
     env.REDIS_PREFIX ??= `liaison-dev:${authority.keyId}:`;
@@ -81,9 +81,9 @@ export async function gatewayCommand(argv: string[], print: (line: string) => vo
     // The quick start on Redis runs the CARICC hub beside the gateway, in the same process.
     env.HUB_KEY_FILE ??= keySetPaths('keys/dev').deviceKey('CARICC/hub');
     const { hub } = await runHub(loadHubConfig(env));
-    print(`CARICC hub for analysts on ${hub.url}`);
+    note(`CARICC hub for analysts on ${hub.url}`);
   } else if (values.dev) {
-    print('the CARICC hub needs Redis: set REDIS_URL to run it beside the gateway');
+    note('the CARICC hub needs Redis: set REDIS_URL to run it beside the gateway');
   }
   // Keep running: the process ends on a signal.
   await new Promise(() => {});

@@ -38,6 +38,7 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
             from: m.sender,
             at: m.header.createdAt,
             body: m.body,
+            ...(m.copy ? { copy: true, to: m.header.to } : {}),
           }),
         );
       else if (line) print(`${m.id}  ${line}`);

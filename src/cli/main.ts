@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 import { ZodError } from 'zod';
 import { ENVELOPE_VERSION } from '../../protocol/v1/envelope.js';
+import { useNativeCrypto } from '../crypto/native-backend.js';
 import { isLiaisonError } from '../errors.js';
 import { ConfigError } from '../runtime/env.js';
 import { StartupError } from '../runtime/fatal.js';
 import { COMMAND_HELP, USAGE } from './help.js';
 import { UsageError } from './usage.js';
 
+// Native libsodium where sodium-native loads (a chat catching up opens thousands of envelopes);
+// WebAssembly otherwise, with the same results.
+useNativeCrypto();
+
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const note = (line: string) => process.stderr.write(`${line}\n`);
 
 const VERSION = '0.1.0';
 
@@ -76,7 +82,8 @@ async function main(argv: string[]): Promise<number> {
     else if (command === 'hub' && rest[0] === 'token')
       await (await import('./hub-search.js')).hubTokenCommand(rest.slice(1), print);
     else if (command === 'gateway')
-      await (await import('./gateway.js')).gatewayCommand(rest, print);
+      // A service's stdout carries only its pino JSON log: notes for the person go to stderr.
+      await (await import('./gateway.js')).gatewayCommand(rest, note);
     else if (command === 'hub') await (await import('./hub.js')).hubCommand(rest, print);
     else throw new UsageError(`liaison: unknown command ${command}\n\n${USAGE}`);
     return 0;

@@ -17,19 +17,21 @@ export const localTime = (ms: number): string =>
  */
 export function describeMessage(m: Message): string {
   const at = localTime(m.header.createdAt);
+  // What another desk of this office sent reads as sent: who, to whom.
+  const who = m.copy ? `${m.sender} → ${m.header.to.join(',')}` : m.sender;
   switch (m.body.type) {
     case 'chat':
-      return `[${at}] ${m.sender}: ${marks(m.body)}${m.body.text}`;
+      return `[${at}] ${who}: ${marks(m.body)}${m.body.text}`;
     case 'alert': {
       const line = `ALERT ${m.body.precedence} ${m.body.category}: ${marks(m.body)}${m.body.title} (id ${m.id})`;
-      if (m.body.precedence !== 'FLASH') return `[${at}] ${m.sender}: ${line}`;
+      if (m.body.precedence !== 'FLASH' || m.copy) return `[${at}] ${who}: ${line}`;
       return [
         `!!! [${at}] FLASH from ${m.sender} !!! ${line}`,
         `!!! acknowledge it: liaison inbox --ack ${m.id} --key YOUR.key`,
       ].join('\n');
     }
     case 'alert-ack':
-      return `[${at}] ${m.sender}: acknowledged alert ${m.body.alertId}${m.body.note ? `: ${m.body.note}` : ''}`;
+      return `[${at}] ${who}: acknowledged alert ${m.body.alertId}${m.body.note ? `: ${m.body.note}` : ''}`;
     case 'receipt':
       return '';
   }

@@ -14,7 +14,7 @@ import {
   StatusEvent,
 } from '../../protocol/v1/events.js';
 import type { AlertBody, Body } from '../../protocol/v1/payload.js';
-import { officeOfDevice } from '../../protocol/v1/primitives.js';
+import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
 import { createClientToken } from '../crypto/token.js';
@@ -73,6 +73,12 @@ export interface ClientOptions {
   readonly knownCheckpoint?: Signed;
   /** Envelopes created longer ago than this are refused (ENVELOPE_TOO_OLD); default 30 days. */
   readonly maxEnvelopeAgeMs?: number;
+  /**
+   * Also seal what this device sends (chat, alerts, acknowledgements; not read receipts) for its
+   * own office's other devices, so every desk of the office sees the whole conversation; they
+   * receive it as a `message` with `copy: true`. Default off; the CLI and the Console turn it on.
+   */
+  readonly copyToOwnOffice?: boolean;
 }
 
 /** The gateway's default retention: nothing older is ever legitimately delivered. */
@@ -84,6 +90,8 @@ export interface Message {
   readonly sender: string;
   readonly header: EnvelopeHeader;
   readonly body: Body;
+  /** Sent by another device of this office (to `header.to`): a copy for this desk, not for it. */
+  readonly copy: boolean;
 }
 
 export type ClientEvents = {
@@ -329,7 +337,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         sender: keys,
         to: [officeId],
         body,
-        recipients: this.directory.recipientKeys([officeId], Date.now()),
+        recipients: this.recipientsFor(officeId, body),
         ...(id ? { id } : {}),
         counter,
         directory: this.directory.head,
@@ -354,6 +362,16 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   }
 
   /** Inbox work runs one step at a time, in order; a failed step does not stop the next. */
+  /** The office's devices and the hub's, and this office's other desks when they keep copies. */
+  private recipientsFor(officeId: string, body: Body) {
+    const now = Date.now();
+    if (!this.options.copyToOwnOffice || body.type === 'receipt')
+      return this.directory.recipientKeys([officeId], now);
+    return this.directory
+      .currentKeys([officeId, HUB_OFFICE_ID, this.officeId], now)
+      .filter((k) => k.deviceId !== this.options.keys.deviceId);
+  }
+
   private queue(step: () => Promise<void>): void {
     this.catchingUp = this.catchingUp.then(step).catch((error: unknown) => {
       const code = isLiaisonError(error) ? error.code : 'UNAVAILABLE';
@@ -495,12 +513,14 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       for (const id of body.envelopeIds)
         this.emit('status', { id, status: 'read', by: header.sender.deviceId });
     }
+    const from = officeOfDevice(header.sender.deviceId);
     this.emit('message', {
       id: header.id,
-      from: officeOfDevice(header.sender.deviceId),
+      from,
       sender: header.sender.deviceId,
       header,
       body,
+      copy: from === this.officeId,
     });
   }
 

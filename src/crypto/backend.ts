@@ -14,6 +14,15 @@ export interface CryptoBackend {
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   /** BLAKE2b with `length` bytes of output, keyed when `key` is given. */
   hash(length: number, message: Uint8Array, key?: Uint8Array): Uint8Array;
+  /** crypto_box_seed_keypair: the X25519 key pair made from a 32-byte seed. */
+  boxSeedKeypair(seed: Uint8Array): { publicKey: Uint8Array; privateKey: Uint8Array };
+  /** crypto_box_easy: MAC || ciphertext of `message` from `secretKey` to `publicKey`. */
+  box(
+    message: Uint8Array,
+    nonce: Uint8Array,
+    publicKey: Uint8Array,
+    secretKey: Uint8Array,
+  ): Uint8Array;
   /** crypto_box_seal_open; throws when the box does not open. */
   sealOpen(sealed: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array;
   /** XChaCha20-Poly1305 (IETF) decryption; throws when the tag does not verify. */

@@ -29,6 +29,17 @@ export function nativeBackend(native: typeof SodiumNative): CryptoBackend {
       else native.crypto_generichash(b(out), b(message));
       return out;
     },
+    boxSeedKeypair(seed) {
+      const publicKey = new Uint8Array(native.crypto_box_PUBLICKEYBYTES);
+      const privateKey = new Uint8Array(native.crypto_box_SECRETKEYBYTES);
+      native.crypto_box_seed_keypair(b(publicKey), b(privateKey), b(seed));
+      return { publicKey, privateKey };
+    },
+    box(message, nonce, publicKey, secretKey) {
+      const out = new Uint8Array(message.length + native.crypto_box_MACBYTES);
+      native.crypto_box_easy(b(out), b(message), b(nonce), b(publicKey), b(secretKey));
+      return out;
+    },
     sealOpen(sealed, publicKey, secretKey) {
       if (sealed.length < SEAL_BYTES) throw new Error('sealed box too short');
       const out = new Uint8Array(sealed.length - SEAL_BYTES);

@@ -11,7 +11,8 @@ export type SignedDomain =
   | 'liaison/v1/statement'
   | 'liaison/v1/directory-head'
   | 'liaison/v1/record-checkpoint'
-  | 'liaison/v1/enrolment-request';
+  | 'liaison/v1/enrolment-request'
+  | 'liaison/v1/prekey';
 
 /** Signs the JSON of `payload` with an Ed25519 secret key (libsodium must be ready). */
 export function signObject(domain: SignedDomain, payload: object, secretKey: Uint8Array): Signed {
@@ -35,13 +36,15 @@ export function openSigned(
       | 'STATEMENT_INVALID'
       | 'DIRECTORY_HEAD_INVALID'
       | 'CHECKPOINT_INVALID'
-      | 'ENROLMENT_REQUEST_INVALID';
+      | 'ENROLMENT_REQUEST_INVALID'
+      | 'PREKEY_INVALID';
     untrusted:
       | 'CERT_UNTRUSTED'
       | 'STATEMENT_UNTRUSTED'
       | 'DIRECTORY_HEAD_INVALID'
       | 'CHECKPOINT_INVALID'
-      | 'ENROLMENT_REQUEST_INVALID';
+      | 'ENROLMENT_REQUEST_INVALID'
+      | 'PREKEY_INVALID';
   },
 ): unknown {
   let bytes: Uint8Array;

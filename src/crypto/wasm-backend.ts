@@ -10,6 +10,12 @@ export const wasmBackend: CryptoBackend = {
     publicKey.length === SIGNING_KEY_BYTES &&
     sodium.crypto_sign_verify_detached(signature, message, publicKey),
   hash: (length, message, key) => sodium.crypto_generichash(length, message, key ?? null),
+  boxSeedKeypair: (seed) => {
+    const { publicKey, privateKey } = sodium.crypto_box_seed_keypair(seed);
+    return { publicKey, privateKey };
+  },
+  box: (message, nonce, publicKey, secretKey) =>
+    sodium.crypto_box_easy(message, nonce, publicKey, secretKey),
   sealOpen: (sealed, publicKey, secretKey) =>
     sodium.crypto_box_seal_open(sealed, publicKey, secretKey),
   decrypt: (ciphertext, ad, nonce, key) =>

@@ -1,6 +1,15 @@
 import { backend } from '../crypto/current.js';
 import { encode } from '../crypto/encoding.js';
-import { sodium } from '../crypto/sodium.js';
+
+const BOX_SEED_BYTES = 32; // crypto_box_SEEDBYTES
+const BOX_NONCE_BYTES = 24; // crypto_box_NONCEBYTES
+
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
 
 // How the content key reaches each reader (PROTOCOL.md §7, "Key commitment and wrapping"). The
 // header commits to the key, and each wrap is a sealed box whose ephemeral key is derived from the
@@ -31,20 +40,18 @@ export function wrapContentKey(
   envelopeId: string,
   recipient: { deviceId: string; keyId: string; encryptionPublicKey: Uint8Array },
 ): Uint8Array {
-  const seed = sodium.crypto_generichash(
-    sodium.crypto_box_SEEDBYTES,
+  // On the crypto backend: a reader rebuilds the hub's wrap for every envelope it opens.
+  const crypto = backend();
+  const seed = crypto.hash(
+    BOX_SEED_BYTES,
     encode(['liaison/v2/wrap', envelopeId, recipient.deviceId, recipient.keyId]),
     contentKey,
   );
-  const ephemeral = sodium.crypto_box_seed_keypair(seed);
+  const ephemeral = crypto.boxSeedKeypair(seed);
   const publicKey = recipient.encryptionPublicKey;
-  const nonce = sodium.crypto_generichash(
-    sodium.crypto_box_NONCEBYTES,
-    new Uint8Array([...ephemeral.publicKey, ...publicKey]),
-    null,
-  );
-  const boxed = sodium.crypto_box_easy(contentKey, nonce, publicKey, ephemeral.privateKey);
-  sodium.memzero(ephemeral.privateKey);
-  sodium.memzero(seed);
-  return new Uint8Array([...ephemeral.publicKey, ...boxed]);
+  const nonce = crypto.hash(BOX_NONCE_BYTES, concat(ephemeral.publicKey, publicKey));
+  const boxed = crypto.box(contentKey, nonce, publicKey, ephemeral.privateKey);
+  crypto.wipe(ephemeral.privateKey);
+  crypto.wipe(seed);
+  return concat(ephemeral.publicKey, boxed);
 }

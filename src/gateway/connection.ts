@@ -10,6 +10,7 @@ import {
   InboxAckRequest,
   RefreshRequest,
 } from '../../protocol/v1/events.js';
+import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Engine } from '../engine/engine.js';
 import { channels } from '../engine/keyspace.js';
 import { LiaisonError } from '../errors.js';
@@ -204,8 +205,12 @@ export async function attachConnection(socket: Socket, session: Session, context
             return run(schema ? parse(schema, request) : (request as z.infer<S>));
           },
           (error, wire) => {
-            if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
             metrics.refused.inc({ code: wire.code });
+            if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
+            // The code says what was refused; the request itself may hold an envelope: not logged.
+            // Over-budget events are counted only: logging each would let a flood fill the disk.
+            else if (wire.code !== 'RATE_LIMITED')
+              log.info({ event, code: wire.code }, 'request refused');
           },
         );
       } finally {
@@ -261,8 +266,11 @@ export async function attachConnection(socket: Socket, session: Session, context
     const removed = await inboxes.ack(session.deviceId, upTo);
     metrics.delivered.inc(removed.length);
     const at = Date.now();
+    // "Delivered" tells the sender the addressed office has it: a copy reaching another desk of
+    // the sender's own office is not that.
+    const delivered = removed.filter(({ sender }) => officeOfDevice(sender) !== session.officeId);
     await Promise.all(
-      removed.map(({ id, sender }) =>
+      delivered.map(({ id, sender }) =>
         pubsub.publish(
           channels.device(sender),
           JSON.stringify({ type: 'status', id, deviceId: session.deviceId, at }),

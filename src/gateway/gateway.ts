@@ -7,7 +7,12 @@ import type { Signed } from '../../protocol/v1/certificate.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { Engine } from '../engine/engine.js';
 import { LiaisonError } from '../errors.js';
-import { authenticate, handshakeToken, socketAuthentication } from '../runtime/auth.js';
+import {
+  authenticate,
+  claimedIdentity,
+  handshakeToken,
+  socketAuthentication,
+} from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { startOnNativeCrypto } from '../runtime/native-crypto.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
@@ -15,6 +20,9 @@ import { type ConsoleOptions, serveConsole } from './console.js';
 import { registerRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
 import { MAX_OUTBOUND_BYTES } from './outbound.js';
+
+/** Handshake refusals an administrator must see (warn): a key that is no longer good came back. */
+const SECURITY_REFUSALS = new Set(['DEVICE_REVOKED', 'KEY_ROTATED', 'CERT_REVOKED']);
 
 export interface GatewayOptions {
   readonly host: string;
@@ -125,9 +133,19 @@ export async function startGateway(
           replayGuard: engine.replayGuard,
         });
       },
-      (refusal, cause) => {
-        if (refusal.code === 'INTERNAL') logger.error({ err: cause }, 'handshake failed');
+      (refusal, cause, socket) => {
         metrics.refused.inc({ code: refusal.code });
+        if (refusal.code === 'INTERNAL') return logger.error({ err: cause }, 'handshake failed');
+        // Who tried, as the token claims it (never the token itself); a revoked or rotated-out
+        // key trying to come back is what an administrator must see.
+        const attempt = {
+          code: refusal.code,
+          address: socket.handshake.address,
+          ...claimedIdentity(handshakeToken(socket.handshake.auth)),
+        };
+        if (SECURITY_REFUSALS.has(refusal.code))
+          logger.warn(attempt, 'connection refused: revoked or rotated-out key');
+        else logger.info(attempt, 'connection refused');
       },
     ),
   );

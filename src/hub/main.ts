@@ -33,6 +33,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
     directoryLog: new RedisDirectoryLog(connection),
     replayGuard: new RedisReplayGuard(connection),
     pubsub: new RedisPubSub(connection),
+    ping: () => connection.ping(),
   };
   const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
   const hubKeys = [];

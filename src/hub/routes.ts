@@ -5,7 +5,7 @@ import type { Session } from '../runtime/auth.js';
 import { bearer } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { PROBE_ROUTE } from '../runtime/logger.js';
-import { parse } from '../runtime/wire.js';
+import { asLiaisonError, parse } from '../runtime/wire.js';
 import type { AlertBook } from './alert-book.js';
 import { type CheckpointLog, verifyRecord } from './checkpoints.js';
 import type { RecordReader } from './reader.js';
@@ -14,6 +14,8 @@ import { computeStatistics } from './stats.js';
 
 export interface RecordRoutesOptions {
   readonly record: RecordLog;
+  /** Throws UNAVAILABLE with the reason unless Redis can serve and keep data. */
+  readonly ping: () => Promise<void>;
   readonly checkpoints: CheckpointLog;
   /** Signs, keeps and returns a checkpoint of the record as it stands. */
   readonly checkpointNow: () => Promise<Signed>;
@@ -33,9 +35,12 @@ export const recordRoutes: FastifyPluginAsync<RecordRoutesOptions> = async (app,
   app.get('/healthz', PROBE_ROUTE, async () => ({ status: 'ok' }));
   app.get('/readyz', PROBE_ROUTE, async (_request, reply) => {
     try {
+      await options.ping();
       return { status: 'ready', recorded: await record.length() };
-    } catch {
-      return reply.status(503).send({ status: 'redis unreachable' });
+    } catch (error) {
+      // The reason says what to fix: "Redis out of memory", "Redis evicts keys (...)", ...
+      const { message, details } = asLiaisonError(error);
+      return reply.status(503).send({ status: message, ...details });
     }
   });
 

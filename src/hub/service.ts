@@ -36,7 +36,7 @@ export interface HubOptions {
 }
 
 /** What the hub shares with the gateways: it reads the directory log, guards token replay, talks. */
-export type HubEngine = Pick<Engine, 'directoryLog' | 'replayGuard' | 'pubsub'>;
+export type HubEngine = Pick<Engine, 'directoryLog' | 'replayGuard' | 'pubsub' | 'ping'>;
 
 export interface Hub {
   readonly url: string;
@@ -69,6 +69,8 @@ export async function startHub(
 ): Promise<Hub> {
   const { engine, store, hubKeys, logger } = deps;
   startOnNativeCrypto(logger);
+  // A Redis that evicts keys would lose the record silently: refuse to start on it (UNAVAILABLE).
+  await engine.ping();
   const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);
   await sync.start();
   await store.stream.ensureGroup(GROUP);
@@ -155,6 +157,7 @@ export async function startHub(
 
   await app.register(recordRoutes, {
     record: store.record,
+    ping: () => engine.ping(),
     checkpoints: store.checkpoints,
     checkpointNow,
     retentionMs: options.retentionMs,

@@ -1,3 +1,4 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Namespace, Socket } from 'socket.io';
 import { HandshakeAuth } from '../../protocol/v1/events.js';
 import { verifyClientToken } from '../crypto/token.js';
@@ -65,6 +66,23 @@ export const handshakeToken = (auth: unknown): string | undefined => {
   return parsed.success ? parsed.data.token : undefined;
 };
 
+/**
+ * Who a token says it is (`iss`, `kid`), unverified: for logging a refused attempt only, never
+ * for a decision. Garbage gives `{}`.
+ */
+export function claimedIdentity(token: string | undefined): { device?: string; key?: string } {
+  try {
+    const device = token ? decodeJwt(token).iss : undefined;
+    const key = token ? decodeProtectedHeader(token).kid : undefined;
+    return {
+      ...(typeof device === 'string' ? { device: device.slice(0, 100) } : {}),
+      ...(typeof key === 'string' ? { key: key.slice(0, 100) } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
 /** `Authorization: Bearer <token>` → the token. */
 export const bearer = (header: string | undefined) => /^Bearer (\S+)$/.exec(header ?? '')?.[1];
 
@@ -74,7 +92,7 @@ export const bearer = (header: string | undefined) => /^Bearer (\S+)$/.exec(head
  */
 export function socketAuthentication(
   identify: (socket: Socket) => Promise<Session>,
-  onRefused?: (refusal: LiaisonError, cause: unknown) => void,
+  onRefused?: (refusal: LiaisonError, cause: unknown, socket: Socket) => void,
 ): Parameters<Namespace['use']>[0] {
   return (socket, next) => {
     identify(socket).then(
@@ -84,7 +102,7 @@ export function socketAuthentication(
       },
       (error: unknown) => {
         const refusal = asLiaisonError(error);
-        onRefused?.(refusal, error);
+        onRefused?.(refusal, error, socket);
         next(connectRefusal(refusal));
       },
     );

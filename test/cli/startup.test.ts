@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -12,15 +11,7 @@ import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
 import { loadDirectory } from '../../src/keystore/directory-file.js';
 import { liaison } from '../fixtures/cli.js';
 import { REDIS_URL } from '../fixtures/engines.js';
-
-/** A loopback port nothing listens on (taken, then given back). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
+import { freePort } from '../fixtures/ports.js';
 
 /** Fatal start-up errors of the servers: one line that says what to do, and a non-zero exit. */
 describe('a server that cannot start', () => {
@@ -46,7 +37,7 @@ describe('a server that cannot start', () => {
   it('a gateway and a hub given a Redis that does not answer say so in one line and exit 1', {
     timeout: 120_000,
   }, async () => {
-    const redis = `redis://127.0.0.1:${await deadPort()}`;
+    const redis = `redis://127.0.0.1:${await freePort()}`;
     const [gateway, hub] = await Promise.all([
       liaison(['gateway'], {
         env: env({ REDIS_URL: redis, AUTHORITY_FILE: ours.authorityPublic }),

@@ -16,13 +16,14 @@ describe('the client SDK against a real gateway', () => {
   let engine: RedisEngine;
   let gateway: Gateway;
   const clients: LiaisonClient[] = [];
-  const client = (deviceId: string, lastOffset = 0) => {
+  const client = (deviceId: string, lastOffset = 0, copyToOwnOffice = false) => {
     const c = new LiaisonClient({
       url: gateway.url,
       audience: AUDIENCE,
       keys: device(world, deviceId),
       authority: world.directory.authority,
       lastOffset,
+      copyToOwnOffice,
     });
     clients.push(c);
     return c;
@@ -70,6 +71,41 @@ describe('the client SDK against a real gateway', () => {
     await akzhol.markRead('KZ-KORDAI', [id]);
     await Promise.all([delivered, read]);
     expect(statuses).toEqual(expect.arrayContaining(['accepted', 'delivered', 'read']));
+  });
+
+  it('with copies on, the office’s other desk sees what was sent as a copy; only the addressed office makes it delivered', async () => {
+    // Own prefix of devices in this test: nothing else here uses the spare desks.
+    const desk = client('KZ-KORDAI/desk-1', 0, true);
+    const duty = client('KZ-KORDAI/duty-1', 0, true);
+    await Promise.all([desk.start(), duty.start()]);
+    const statuses: { id: string; status: string; by?: string }[] = [];
+    desk.on('status', (s) => statuses.push(s));
+    const copied = waitFor(duty, 'message', (m) => m.body.type === 'chat');
+    const id = await desk.sendChat('KG-AKZHOL', 'Copy for the duty desk');
+    expect(await copied).toMatchObject({
+      id,
+      copy: true,
+      from: 'KZ-KORDAI',
+      sender: 'KZ-KORDAI/desk-1',
+      header: { to: ['KG-AKZHOL'] },
+      body: { text: 'Copy for the duty desk' },
+    });
+    // The duty desk acknowledged its copy: that is not a delivery to KG-AKZHOL.
+    await expect
+      .poll(() => engine.inboxes.pending('KZ-KORDAI/duty-1'), { timeout: 10_000 })
+      .toBe(0);
+    const akzhol = client('KG-AKZHOL/duty-1');
+    const delivered = waitFor(desk, 'status', (s) => s.status === 'delivered' && s.id === id);
+    const arrived = waitFor(akzhol, 'message', (m) => m.id === id);
+    await akzhol.start();
+    expect(await arrived).toMatchObject({ copy: false, from: 'KZ-KORDAI' });
+    expect(await delivered).toMatchObject({ by: 'KG-AKZHOL/duty-1' });
+    expect(statuses.filter((s) => s.status === 'delivered' && s.id === id)).toEqual([
+      { id, status: 'delivered', by: 'KG-AKZHOL/duty-1' },
+    ]);
+    // Read receipts are not copied: the duty desk's inbox stays empty after a receipt.
+    await desk.markRead('KG-AKZHOL', [randomUUID()]);
+    expect(await engine.inboxes.pending('KZ-KORDAI/duty-1')).toBe(0);
   });
 
   it('an alert arrives structured and is acknowledged by the receiving office', async () => {

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { AlertBody, Body, ChatBody, Handling } from '../../protocol/v1/payload.js';
 import { describeEntry, marks } from '../../src/cli/show.js';
 
-const caseRef = { id: '0b0f6a9e-8c52-4d3e-9b7e-2f1c3d4e5a6b', title: 'Kordai route', status: 'open' };
+const caseRef = {
+  id: '0b0f6a9e-8c52-4d3e-9b7e-2f1c3d4e5a6b',
+  title: 'Kordai route',
+  status: 'open',
+};
 const alert = {
   type: 'alert',
   category: 'drug-seizure',

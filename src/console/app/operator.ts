@@ -83,6 +83,8 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       lastOffset: this.state.offset,
       // The Console acknowledges itself, once a message is saved in the local history.
       acknowledge: false,
+      // Every desk of an office sees what the others sent.
+      copyToOwnOffice: true,
       // What this operator was told about linked offices' devices, and the newest directory head.
       ...(Object.keys(this.state.knownKeys).length > 0
         ? { knownDevices: this.state.knownKeys }
@@ -280,6 +282,10 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
 
   private receive(m: Message): void {
     const { body, from } = m;
+    if (m.copy) {
+      this.receiveCopy(m);
+      return;
+    }
     if (body.type === 'alert-ack') {
       this.state.acks[body.alertId] = { at: m.header.createdAt, by: from };
     } else if (body.type === 'chat' || body.type === 'alert') {
@@ -290,6 +296,25 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
         this.state.items[from] = [...items, item];
         this.state.unread[from] = [...(this.state.unread[from] ?? []), m.id];
         if (this.isUrgent(item)) this.emit('alarm', item);
+      }
+    }
+    this.save();
+  }
+
+  /** What another desk of this office sent: shown as sent, never unread, never an alarm. */
+  private receiveCopy(m: Message): void {
+    const { body } = m;
+    const office = m.header.to[0] as string;
+    if (body.type === 'alert-ack') {
+      // Acknowledged at another desk: the alert is no longer waiting here either.
+      this.state.acks[body.alertId] = { at: m.header.createdAt, by: this.officeId };
+    } else if (body.type === 'chat' || body.type === 'alert') {
+      const items = this.state.items[office] ?? [];
+      if (!items.some((i) => i.id === m.id)) {
+        this.state.items[office] = [
+          ...items,
+          { id: m.id, dir: 'out', at: m.header.createdAt, body },
+        ];
       }
     }
     this.save();
