@@ -1,6 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Precedence } from '../../protocol/v1/envelope.js';
-import { AlertCategory, AlertSubject } from '../../protocol/v1/payload.js';
+import {
+  AlertCategory,
+  AlertSubject,
+  CaseRef,
+  Evaluation,
+  Handling,
+} from '../../protocol/v1/payload.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
 import { describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
@@ -20,6 +27,12 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       plate: { type: 'string', multiple: true },
       person: { type: 'string', multiple: true },
       hours: { type: 'string', default: '24' },
+      handling: { type: 'string', default: 'H0' },
+      restriction: { type: 'string' },
+      reliability: { type: 'string' },
+      accuracy: { type: 'string' },
+      case: { type: 'string' },
+      'case-id': { type: 'string' },
     },
   });
   const office = positionals[0];
@@ -36,6 +49,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
   const hours = Number(values.hours);
   if (!(hours > 0 && hours <= 24 * 365))
     throw new UsageError('--hours: expected a number of hours, more than 0 (default 24)');
+  const conditions = alertConditions(values);
   const subjects = [
     ...(values.plate ?? []).map((plate) => AlertSubject.parse({ kind: 'vehicle', plate })),
     ...(values.person ?? []).map((name) => AlertSubject.parse({ kind: 'person', name })),
@@ -64,13 +78,66 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       subjects,
       validFrom: now,
       validUntil: now + hours * 3_600_000,
+      ...conditions,
     });
+    const caseId = conditions.case?.id;
     print(
       values.json
-        ? JSON.stringify({ id, status: 'accepted' })
-        : `alert ${id} accepted by the gateway`,
+        ? JSON.stringify({ id, status: 'accepted', ...(caseId ? { caseId } : {}) })
+        : `alert ${id} accepted by the gateway${caseId ? ` (case ${caseId}: add to it with --case-id)` : ''}`,
     );
   } finally {
     client.stop();
   }
+}
+
+/**
+ * The conditions an alert travels with, inside the ciphertext (PROTOCOL.md §8.1): its handling
+ * code (H0 unless said), the provider's evaluation, and the case it belongs to (a new one unless
+ * `--case-id` names one).
+ */
+function alertConditions(values: {
+  handling: string;
+  restriction?: string | undefined;
+  reliability?: string | undefined;
+  accuracy?: string | undefined;
+  case?: string | undefined;
+  'case-id'?: string | undefined;
+}): { handling: Handling; evaluation?: Evaluation; case?: CaseRef } {
+  const handling = Handling.safeParse({
+    code: values.handling,
+    ...(values.restriction !== undefined ? { restriction: values.restriction } : {}),
+  });
+  if (!handling.success)
+    throw new UsageError(
+      '--handling: expected H0, H1, H2 or H3; H3 needs --restriction TEXT, and only H3 takes one',
+    );
+  let evaluation: Evaluation | undefined;
+  if (values.reliability !== undefined || values.accuracy !== undefined) {
+    const parsed = Evaluation.safeParse({
+      sourceReliability: values.reliability,
+      informationAccuracy: Number(values.accuracy),
+    });
+    if (!parsed.success)
+      throw new UsageError(
+        '--reliability A|B|C|X and --accuracy 1|2|3|4 go together (the source and the information)',
+      );
+    evaluation = parsed.data;
+  }
+  let caseRef: CaseRef | undefined;
+  if (values.case !== undefined || values['case-id'] !== undefined) {
+    const parsed = CaseRef.safeParse({
+      id: values['case-id'] ?? randomUUID(),
+      title: values.case,
+      status: 'open',
+    });
+    if (!parsed.success)
+      throw new UsageError('--case TITLE (1–200 characters) [--case-id UUID of an existing case]');
+    caseRef = parsed.data;
+  }
+  return {
+    handling: handling.data,
+    ...(evaluation ? { evaluation } : {}),
+    ...(caseRef ? { case: caseRef } : {}),
+  };
 }

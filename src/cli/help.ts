@@ -49,6 +49,14 @@ Sends a structured alert to a linked office; the inbox of this device is left un
   --plate PLATE       a vehicle's plate; repeat for more
   --person NAME       a person's name; repeat for more
   --hours N           how long the alert is valid (default 24)
+  --handling H        conditions of use, shown on the item: H0 only for preventing and combating
+                      crime (default), H1 not in judicial proceedings without permission, H2 not
+                      disseminated without permission, H3 other (with --restriction TEXT)
+  --reliability R     source reliability: A no doubt, B mostly reliable, C mostly unreliable,
+                      X cannot be assessed (with --accuracy)
+  --accuracy N        information accuracy: 1 not in doubt, 2 known personally to the source,
+                      3 corroborated, 4 cannot be assessed (with --reliability)
+  --case TITLE        open a case for this alert; --case-id UUID adds it to an existing case
 ${CLIENT}`,
   inbox: `liaison inbox --key FILE [options]
 

@@ -130,15 +130,25 @@ describe('the office and analyst commands', () => {
       'FLASH',
       '--plate',
       '01 KG 777 ABC',
+      // Its conditions of use and the source's evaluation travel sealed, shown before the title.
+      '--handling',
+      'H2',
+      '--reliability',
+      'B',
+      '--accuracy',
+      '2',
+      '--case',
+      'Kordai route',
     );
     expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/\(case [0-9a-f-]{36}: add to it with --case-id\)/);
     const id = /alert (\S+) accepted/.exec(sent.stdout)?.[1] as string;
 
     const listed = await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common);
     // A FLASH alert stands out and says how to acknowledge it.
     expect(listed.stdout).toMatch(
       new RegExp(
-        `${id}  !!! \\[\\d\\d:\\d\\d [^\\]]+\\] FLASH from KZ-KORDAI/desk-1 !!! ALERT FLASH suspicious-vehicle: Grey Kamaz turned back`,
+        `${id}  !!! \\[\\d\\d:\\d\\d [^\\]]+\\] FLASH from KZ-KORDAI/desk-1 !!! ALERT FLASH suspicious-vehicle: \\[H2\\] \\[B2\\] \\[case Kordai route, open\\] Grey Kamaz turned back`,
       ),
     );
     expect(listed.stdout).toContain(`liaison inbox --ack ${id}`);
@@ -167,10 +177,26 @@ describe('the office and analyst commands', () => {
     );
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('NOT_LINKED');
+    // H3 without its restriction never leaves the device.
+    const unrestricted = await liaison(
+      'alert',
+      'KG-AKZHOL',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      ...common,
+      '--title',
+      'x',
+      '--handling',
+      'H3',
+    );
+    expect(unrestricted.code).toBe(2);
+    expect(unrestricted.stdout).toContain('--handling');
 
     for (let i = 0; i < 100 && !tailed.includes(`acknowledges ${id}`); i++)
       await new Promise((r) => setTimeout(r, 100));
-    expect(tailed).toContain('KZ-KORDAI → KG-AKZHOL alert FLASH Grey Kamaz turned back');
+    expect(tailed).toContain(
+      'KZ-KORDAI → KG-AKZHOL alert FLASH [H2] [B2] [case Kordai route, open] Grey Kamaz turned back',
+    );
     expect(tailed).toContain(`KG-AKZHOL → KZ-KORDAI alert-ack acknowledges ${id}`);
   });
 
@@ -237,7 +263,10 @@ describe('the office and analyst commands', () => {
       liaison('hub', 'token', '--key', paths.deviceKey('CARICC/analyst-1')),
     ]);
     expect(found.code).toBe(0);
-    expect(found.stdout).toContain('KZ-KORDAI → KG-AKZHOL alert FLASH Grey Kamaz turned back');
+    // The analyst sees the provider's conditions and evaluation too.
+    expect(found.stdout).toContain(
+      'KZ-KORDAI → KG-AKZHOL alert FLASH [H2] [B2] [case Kordai route, open] Grey Kamaz turned back',
+    );
     expect(found.stdout).not.toContain('alert-ack');
     expect(token.code).toBe(0);
     const stats = await fetch(`${hub.url}/v1/stats`, {
