@@ -116,12 +116,11 @@ describe('the office and analyst commands', () => {
     expect(directory.stdout).toMatch(/KZ-KORDAI +BLO Kordai \(Kordai\) +linked to KG-AKZHOL/);
     expect(directory.stdout).toMatch(/KG-AKZHOL\/desk-1 +(\d{5} ){7}\d{5}/);
 
-    const sent = await liaison(
-      'alert',
+    // `liaison alert` from KZ-KORDAI/desk-1.
+    const alertFromKordai = (office: string, ...flags: string[]) =>
+      liaison('alert', office, '--key', paths.deviceKey('KZ-KORDAI/desk-1'), ...common, ...flags);
+    const sent = await alertFromKordai(
       'KG-AKZHOL',
-      '--key',
-      paths.deviceKey('KZ-KORDAI/desk-1'),
-      ...common,
       '--title',
       'Grey Kamaz turned back',
       '--category',
@@ -166,29 +165,11 @@ describe('the office and analyst commands', () => {
       (await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common)).stdout,
     ).toContain('nothing waiting');
 
-    const refused = await liaison(
-      'alert',
-      'UZ-OYBEK',
-      '--key',
-      paths.deviceKey('KZ-KORDAI/desk-1'),
-      ...common,
-      '--title',
-      'x',
-    );
+    const refused = await alertFromKordai('UZ-OYBEK', '--title', 'x');
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('NOT_LINKED');
     // H3 without its restriction never leaves the device.
-    const unrestricted = await liaison(
-      'alert',
-      'KG-AKZHOL',
-      '--key',
-      paths.deviceKey('KZ-KORDAI/desk-1'),
-      ...common,
-      '--title',
-      'x',
-      '--handling',
-      'H3',
-    );
+    const unrestricted = await alertFromKordai('KG-AKZHOL', '--title', 'x', '--handling', 'H3');
     expect(unrestricted.code).toBe(2);
     expect(unrestricted.stdout).toContain('--handling');
 
