@@ -65,6 +65,7 @@ with its code.
 
   --ack ALERT_ID      acknowledge an alert (tells the sender and CARICC); repeat for more
   --done              mark everything listed as processed (the gateway then removes it)
+  --case ID           list only the items of one case (not with --done)
 ${CLIENT}`,
   directory: `liaison directory --key FILE [options]
 

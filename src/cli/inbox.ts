@@ -5,8 +5,9 @@ import { describeMessage, describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
 
 /**
- * `liaison inbox [--ack ALERT_ID]... [--done]`: lists what waits for this device without taking it
- * off the server; acknowledges alerts; `--done` marks everything listed as processed.
+ * `liaison inbox [--ack ALERT_ID]... [--done] [--case ID]`: lists what waits for this device
+ * without taking it off the server (only one case's items with `--case`); acknowledges alerts;
+ * `--done` marks everything listed as processed.
  */
 export async function inboxCommand(argv: string[], print: Print): Promise<void> {
   const { values } = parseArgs({
@@ -15,8 +16,12 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
       ...CLIENT_OPTIONS,
       ack: { type: 'string', multiple: true },
       done: { type: 'boolean' },
+      case: { type: 'string' },
     },
   });
+  // --done marks everything processed: with a filter, that would include what was not shown.
+  if (values.case !== undefined && values.done)
+    throw new UsageError('--case lists one case only; run --done without --case');
   const client = await clientFrom(values, false);
   const messages: Message[] = [];
   let refused = 0;
@@ -28,7 +33,9 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
   });
   await client.start();
   try {
-    for (const m of messages) {
+    const listed =
+      values.case === undefined ? messages : messages.filter((m) => caseOf(m) === values.case);
+    for (const m of listed) {
       const line = describeMessage(m);
       if (values.json)
         print(
@@ -43,7 +50,10 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
         );
       else if (line) print(`${m.id}  ${line}`);
     }
-    if (!values.json && messages.length === 0 && refused === 0) print('nothing waiting');
+    if (!values.json && listed.length === 0 && refused === 0)
+      print(
+        values.case === undefined ? 'nothing waiting' : `nothing waiting in case ${values.case}`,
+      );
     for (const alertId of values.ack ?? []) {
       const alert = messages.find((m) => m.id === alertId);
       const office = alert?.from ?? client.directory.linkedOffices(client.officeId)[0];
@@ -60,3 +70,7 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
     client.stop();
   }
 }
+
+/** The case an item belongs to, if its body names one (inside the ciphertext, §8.1). */
+const caseOf = (m: Message): string | undefined =>
+  'case' in m.body ? (m.body.case as { id: string } | undefined)?.id : undefined;

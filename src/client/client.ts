@@ -92,6 +92,12 @@ export interface Message {
   readonly body: Body;
   /** Sent by another device of this office (to `header.to`): a copy for this desk, not for it. */
   readonly copy: boolean;
+  /**
+   * Delivered to this device before at this very offset and not acknowledged: still waiting, not
+   * new. Only a client with `acknowledge: false` receives these (a listing, or an app that stores
+   * first and acknowledges itself, and keeps each id once).
+   */
+  readonly again: boolean;
 }
 
 export type ClientEvents = {
@@ -498,7 +504,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     }
     // Signed, so only the sender could have set it: a replay shows here, whatever its offset.
     const seen = this.sequences.observe(header, offset);
-    if (seen.kind === 'duplicate') return;
+    // Fetched again where it was delivered before: not news (§7.6 rule 1). A reader that only
+    // looks (it never acknowledges: a listing) still has it waiting, and lists it again.
+    if (seen.kind === 'duplicate' && this.options.acknowledge !== false) return;
     if (seen.kind === 'next' && seen.missing) {
       this.emit('missing', {
         sender: header.sender.deviceId,
@@ -521,6 +529,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       header,
       body,
       copy: from === this.officeId,
+      again: seen.kind === 'duplicate',
     });
   }
 

@@ -143,6 +143,27 @@ describe('the office and analyst commands', () => {
     expect(sent.stdout).toMatch(/\(case [0-9a-f-]{36}: add to it with --case-id\)/);
     const id = /alert (\S+) accepted/.exec(sent.stdout)?.[1] as string;
 
+    const caseId = /\(case ([0-9a-f-]{36}):/.exec(sent.stdout)?.[1] as string;
+    const inCase = await liaison(
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common,
+      '--case',
+      caseId,
+    );
+    expect(inCase.stdout).toContain(`${id}  `);
+    const otherCase = randomUUID();
+    const elsewhere = await liaison(
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common,
+      '--case',
+      otherCase,
+    );
+    expect(elsewhere.stdout).toContain(`nothing waiting in case ${otherCase}`);
+    expect(elsewhere.stdout).not.toContain(id);
     const listed = await liaison('inbox', '--key', paths.deviceKey('KG-AKZHOL/desk-1'), ...common);
     // A FLASH alert stands out and says how to acknowledge it.
     expect(listed.stdout).toMatch(
