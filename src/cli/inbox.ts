@@ -72,5 +72,4 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
 }
 
 /** The case an item belongs to, if its body names one (inside the ciphertext, §8.1). */
-const caseOf = (m: Message): string | undefined =>
-  'case' in m.body ? (m.body.case as { id: string } | undefined)?.id : undefined;
+const caseOf = (m: Message): string | undefined => ('case' in m.body ? m.body.case?.id : undefined);

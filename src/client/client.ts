@@ -14,7 +14,7 @@ import {
   StatusEvent,
 } from '../../protocol/v1/events.js';
 import type { AlertBody, Body } from '../../protocol/v1/payload.js';
-import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
+import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
 import { createClientToken } from '../crypto/token.js';
@@ -370,11 +370,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   /** Inbox work runs one step at a time, in order; a failed step does not stop the next. */
   /** The office's devices and the hub's, and this office's other desks when they keep copies. */
   private recipientsFor(officeId: string, body: Body) {
-    const now = Date.now();
-    if (!this.options.copyToOwnOffice || body.type === 'receipt')
-      return this.directory.recipientKeys([officeId], now);
+    const copies = this.options.copyToOwnOffice && body.type !== 'receipt';
     return this.directory
-      .currentKeys([officeId, HUB_OFFICE_ID, this.officeId], now)
+      .recipientKeys(copies ? [officeId, this.officeId] : [officeId], Date.now())
       .filter((k) => k.deviceId !== this.options.keys.deviceId);
   }
 
