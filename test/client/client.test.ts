@@ -16,7 +16,10 @@ describe('the client SDK against a real gateway', () => {
   let engine: RedisEngine;
   let gateway: Gateway;
   const clients: LiaisonClient[] = [];
+  // What each device saved last time, as an app would: its prekeys open what was sealed to it.
+  const prekeyStates = new Map<string, string>();
   const client = (deviceId: string, lastOffset = 0, copyToOwnOffice = false) => {
+    const saved = prekeyStates.get(deviceId);
     const c = new LiaisonClient({
       url: gateway.url,
       audience: AUDIENCE,
@@ -24,7 +27,10 @@ describe('the client SDK against a real gateway', () => {
       authority: world.directory.authority,
       lastOffset,
       copyToOwnOffice,
+      ...(saved ? { prekeyState: saved } : {}),
     });
+    prekeyStates.set(deviceId, c.prekeyState);
+    c.on('stateChanged', () => prekeyStates.set(deviceId, c.prekeyState));
     clients.push(c);
     return c;
   };

@@ -41,6 +41,8 @@ export interface OperatorState {
   heldOffset?: number;
   /** The newest checkpoint of CARICC's record this office verified and keeps. */
   knownCheckpoint?: Signed;
+  /** This device's prekey chains, sealed for its key (PROTOCOL.md §5.6): what was sent to it opens. */
+  prekeyState?: string;
   keyWarnings: KeyWarning[];
   /** The directory's signed statements, so a start without the gateway still knows the offices. */
   directory: Signed[];

@@ -94,6 +94,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       ...(this.state.sequences ? { sequences: this.state.sequences } : {}),
       ...(this.state.heldOffset !== undefined ? { heldOffset: this.state.heldOffset } : {}),
       ...(this.state.knownCheckpoint ? { knownCheckpoint: this.state.knownCheckpoint } : {}),
+      ...(this.state.prekeyState ? { prekeyState: this.state.prekeyState } : {}),
     });
     this.client = client;
     try {
@@ -105,7 +106,8 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     this.listOffices();
     client.on('connected', () => {
       this.connection = 'online';
-      this.changed();
+      // Saves the prekey chain before the prekeys it derives are published.
+      this.save();
       void this.flush();
     });
     client.on('disconnected', () => {
@@ -388,6 +390,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       if (held !== undefined) this.state.heldOffset = held;
       const checkpoint = this.client.checkpoint;
       if (checkpoint) this.state.knownCheckpoint = checkpoint;
+      this.state.prekeyState = this.client.prekeyState;
     }
     if (this.client && this.client.directory.version > this.state.directory.length)
       this.state.directory = [...this.client.directory.statements()];
