@@ -192,7 +192,8 @@ describe('the Console: handling codes, evaluation and cases (issue 17), the offi
 
     // This desk's tab goes to the background: what arrives now stays unread until it is looked at.
     await duty.evaluate(() => {
-      Object.defineProperty(document, 'visibilityState', {
+      const doc = (globalThis as unknown as { document: object }).document;
+      Object.defineProperty(doc, 'visibilityState', {
         configurable: true,
         get: () => 'hidden',
       });

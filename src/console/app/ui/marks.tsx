@@ -20,10 +20,19 @@ export interface Marked {
   forwardedFrom?: { office: string; handling: Handling } | undefined;
 }
 
-/** The handling code, loud; H2 and H3 spell out their restriction (H3's is the provider's text). */
-export function HandlingMark(props: { handling: Handling }) {
+/**
+ * The handling code, loud; H2 and H3 spell out their restriction (H3's is the provider's text),
+ * unless `compact` (a list line: the code alone, its meaning on hover).
+ */
+export function HandlingMark(props: { handling: Handling; compact?: boolean }) {
   const { code, restriction } = props.handling;
   const meaning = t(`marks.handlingCode.${code}`);
+  if (props.compact)
+    return (
+      <span class={`handling handling-${code}`} data-code={code} title={restriction ?? meaning}>
+        <strong class="handling-code">{code}</strong>
+      </span>
+    );
   return (
     <span
       class={`handling handling-${code}`}

@@ -191,6 +191,7 @@ export function OperatorView(props: { session: OperatorSession }) {
                 return (
                   <li key={item.id}>
                     <button type="button" class="link" onClick={() => setActive(officeId)}>
+                      {alert.handling && <HandlingMark handling={alert.handling} compact />}{' '}
                       <span class={`badge prec-${alert.precedence}`}>
                         {t(`precedence.${alert.precedence}`)}
                       </span>{' '}
