@@ -601,7 +601,10 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     // Fetched again where it was delivered before: not news (§7.6 rule 1). A reader that only
     // looks (it never acknowledges: a listing) still has it waiting, and lists it again.
     if (seen.kind === 'duplicate' && this.options.acknowledge !== false) return;
-    if (seen.kind === 'next' && seen.missing) {
+    // A sibling desk's copies skip its read receipts, which are never copied (§9.4): a gap in
+    // them is no loss.
+    const copy = officeOfDevice(header.sender.deviceId) === this.officeId;
+    if (seen.kind === 'next' && seen.missing && !copy) {
       this.emit('missing', {
         sender: header.sender.deviceId,
         from: officeOfDevice(header.sender.deviceId),
@@ -622,7 +625,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       sender: header.sender.deviceId,
       header,
       body,
-      copy: from === this.officeId,
+      copy,
       again: seen.kind === 'duplicate',
     });
   }
