@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
@@ -50,14 +51,22 @@ export async function loadClientState(keyFile: string): Promise<ClientState> {
   } catch {
     return {};
   }
-  const parsed = ClientState.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const parsed = ClientState.safeParse(json);
   return parsed.success ? parsed.data : {};
 }
 
 /** Saves what the client knows whenever it may have changed. */
 export function keepClientState(client: LiaisonClient, keyFile: string): void {
+  // Written whole, then renamed over the old file: a command starting meanwhile (a chat beside a
+  // one-shot inbox) reads the old state or the new, never half a file.
   const save = () =>
-    writeFile(
+    writeAtomically(
       pathFor(keyFile),
       `${JSON.stringify({
         knownDevices: client.roster,
@@ -81,4 +90,10 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
   }
   // At once: a second command started meanwhile derives the same prekeys from it.
   void save();
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${randomUUID()}.tmp`;
+  await writeFile(temporary, text, { mode: 0o600 });
+  await rename(temporary, path);
 }
