@@ -252,7 +252,9 @@ export async function attachConnection(socket: Socket, session: Session, context
     try {
       const page = await inboxes.fetch(session.deviceId, after, limit);
       metrics.fetchedItems.observe(page.items.length);
-      return wirePage(page, log);
+      const wire = wirePage(page, log);
+      if (wire.lost) metrics.lostItems.inc(wire.lost.length);
+      return wire;
     } finally {
       fetching = false;
     }

@@ -9,6 +9,7 @@ import type { Gateway } from '../../src/gateway/gateway.js';
 import { waitFor } from '../fixtures/client.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, chat, connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import { metric } from '../fixtures/metrics.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 // The gateway stores each envelope once and inboxes refer to it. Someone who can write to Redis
@@ -98,6 +99,7 @@ describe('a Redis writer deletes or overwrites stored envelopes', () => {
       three.header.id,
     ]);
     expect(page.lost).toEqual([{ offset: 2, id: two.header.id, code: 'ENVELOPE_LOST' }]);
+    expect(await metric(gateway, 'liaison_inbox_lost_total')).toBe(1);
 
     const { client, shown, problems } = await readUntil(three.header.id);
     expect(shown).toEqual([one.header.id, three.header.id]);

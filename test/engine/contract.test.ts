@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { type AcceptRequest, deliveryMessage } from '../../src/engine/inboxes.js';
@@ -10,6 +11,7 @@ import {
   ENGINES,
   memoryUsage,
   overwriteBody,
+  REDIS_URL,
   storedBodies,
 } from '../fixtures/engines.js';
 
@@ -396,5 +398,40 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       await sleep(50);
       expect(got).toEqual(['one']);
     });
+  });
+});
+
+describe('Redis inboxes written before bodies were stored apart', () => {
+  let engine: RedisEngine;
+  afterEach(async () => {
+    await disposeEngine(engine);
+  });
+
+  it('an entry holding its envelope inline is still delivered and acknowledged', async () => {
+    engine = ENGINES.find((e) => e.name === 'redis')?.make() as RedisEngine;
+    const id = randomUUID();
+    const envelope = `{"id":"${id}","x":"a|b"}`;
+    const redis = new Redis(REDIS_URL);
+    try {
+      // What the accept script wrote before: `offset|id|sender|acceptedAt|envelope`.
+      await redis.zadd(
+        engine.keys.inbox('KG-AKZHOL/desk-1'),
+        1,
+        `1|${id}|KZ-KORDAI/desk-1|${Date.now()}|${envelope}`,
+      );
+      await redis.hset(engine.keys.inboxMeta('KG-AKZHOL/desk-1'), 'next', 1);
+    } finally {
+      redis.disconnect();
+    }
+    const next = await send(engine, ['KG-AKZHOL/desk-1']);
+    expect(next.offsets).toEqual({ 'KG-AKZHOL/desk-1': 2 });
+    const page = await engine.inboxes.fetch('KG-AKZHOL/desk-1', 0, 10);
+    expect(page.items.map((item) => [item.offset, item.id, item.sender, item.envelope])).toEqual([
+      [1, id, 'KZ-KORDAI/desk-1', envelope],
+      [2, expect.any(String), 'KZ-KORDAI/desk-1', expect.stringContaining('"x":"a|b"')],
+    ]);
+    expect(page.lost).toEqual([]);
+    expect((await engine.inboxes.ack('KG-AKZHOL/desk-1', 2)).map((r) => r.id)[0]).toBe(id);
+    expect((await storedBodies(engine)).size).toBe(0);
   });
 });

@@ -9,11 +9,13 @@ import { NOW } from './lua.js';
 export const STEP_ITEMS = 500;
 
 /**
- * One inbox entry less points at the body: deleted at zero. A missing key is created by HINCRBY
+ * One inbox entry less points at the body (prefix .. id): deleted at zero. A missing key is created by HINCRBY
  * and deleted at once; a key of another type (written by someone else) is deleted too.
  */
 const RELEASE = `
-local function release(key)
+local function release(prefix, id)
+  if not id then return end
+  local key = prefix .. id
   local refs = redis.pcall('HINCRBY', key, 'refs', -1)
   if type(refs) ~= 'number' or refs <= 0 then redis.call('DEL', key) end
 end`;
@@ -34,7 +36,7 @@ do
     local offset, id, acceptedAt = string.match(member, '^(%d+)|([^|]*)|[^|]*|(%d+)')
     if tonumber(acceptedAt) > cutoff then break end
     if i > ${STEP_ITEMS} then trimmed = false break end
-    release(${bodies} .. id)
+    release(${bodies}, id)
     dropped = offset
   end
   if dropped then
@@ -167,7 +169,7 @@ local last = nil
 for i, member in ipairs(items) do
   if i > ${STEP_ITEMS} then out[1] = 0 break end
   local offset, id, sender = string.match(member, '^(%d+)|([^|]*)|([^|]*)|')
-  release(ARGV[2] .. id)
+  release(ARGV[2], id)
   out[#out + 1] = id
   out[#out + 1] = sender
   last = offset
@@ -191,7 +193,7 @@ export const DROP = `${ALLOW_OOM}
 ${RELEASE}
 local items = redis.call('ZRANGE', KEYS[1], 0, ${STEP_ITEMS} - 1)
 for _, member in ipairs(items) do
-  release(ARGV[1] .. string.match(member, '^%d+|([^|]*)|'))
+  release(ARGV[1], string.match(member, '^%d+|([^|]*)|'))
 end
 if #items < ${STEP_ITEMS} then
   redis.call('DEL', KEYS[1], KEYS[2])
