@@ -436,7 +436,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         judged = await this.receive(entry, false, false);
         if (!judged) break;
       }
-      if (page.items.length > 0 && this.options.acknowledge !== false) {
+      const entries = page.items.length + (page.lost?.length ?? 0);
+      if (entries > 0 && this.options.acknowledge !== false) {
         await this.acknowledgeUpTo(this.lastOffset);
       }
       if (!judged) return;

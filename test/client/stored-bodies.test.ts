@@ -110,6 +110,25 @@ describe('a Redis writer deletes or overwrites stored envelopes', () => {
     expect(await redis.exists(...[one, two, three].map((e) => keys.envelope(e.header.id)))).toBe(0);
   });
 
+  it('a page of lost envelopes only is acknowledged too', async () => {
+    const sent = await storeThree();
+    for (const envelope of sent) await redis.del(keys.envelope(envelope.header.id));
+    const c = new LiaisonClient({
+      url: gateway.url,
+      audience: AUDIENCE,
+      keys: device(world, READER),
+      authority: world.directory.authority,
+    });
+    clients.push(c);
+    const reported: string[] = [];
+    c.on('problem', ({ code, id }) => {
+      if (code === 'ENVELOPE_LOST' && id) reported.push(id);
+    });
+    await c.start();
+    await expect.poll(() => engine.inboxes.pending(READER)).toBe(0);
+    expect(reported).toEqual(sent.map((e) => e.header.id));
+  });
+
   it('a stored envelope overwritten with another one is not delivered in its place', async () => {
     const [one, two, three] = await storeThree();
     // A valid, signed envelope, but not the one the inbox entry names.
