@@ -21,6 +21,15 @@ const RECONNECT_EVERY_MS = 30_000;
 const SENDS_PER_SECOND = 5; // per sending device
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
+// Interrupted (Ctrl-C, a supervisor's SIGTERM): exit, which stops the soak's own redis-server
+// (test/fixtures/redis-server.ts stops it on exit); the gateway and hub run in this process.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)
+  process.once(signal, () => process.exit(code));
+
 const world = await buildWorld(Date.now());
 const redis = await startTestRedis(['--maxmemory', '512mb', '--maxmemory-policy', 'noeviction']);
 const admin = new Redis(redis.url);

@@ -5,6 +5,7 @@ import { RedisConnection } from './redis/connection.js';
 import { RedisCounters } from './redis/counters.js';
 import { RedisDirectoryLog } from './redis/directory-log.js';
 import { RedisInboxes } from './redis/inboxes.js';
+import { RedisPrekeyBoard } from './redis/prekey-board.js';
 import { RedisPresence } from './redis/presence.js';
 import { RedisPubSub } from './redis/pubsub.js';
 import { RedisReplayGuard } from './redis/replay-guard.js';
@@ -33,6 +34,7 @@ export class RedisEngine implements Engine {
   readonly presence: RedisPresence;
   readonly pubsub: RedisPubSub;
   readonly checkpoints: RedisCheckpointBoard;
+  readonly prekeys: RedisPrekeyBoard;
   /** The names of every key this engine uses (keyspace.ts under its prefix). */
   readonly keys: Keyspace;
   private readonly connection: RedisConnection;
@@ -51,6 +53,7 @@ export class RedisEngine implements Engine {
     this.presence = new RedisPresence(connection);
     this.pubsub = new RedisPubSub(connection);
     this.checkpoints = new RedisCheckpointBoard(connection);
+    this.prekeys = new RedisPrekeyBoard(connection);
   }
 
   async ping(): Promise<void> {
