@@ -167,6 +167,15 @@ const Pushed = Delivery.extend({ envelope: z.unknown() });
 const [fetched, refused] = FetchAck.options;
 const Page = z.discriminatedUnion('ok', [fetched.extend({ items: z.array(Pushed) }), refused]);
 
+/** A page's deliveries and lost entries, merged by offset (each list is ascending). */
+function inOffsetOrder<A extends { offset: number }, B extends { offset: number }>(
+  items: A[],
+  lost: B[],
+): (A | B)[] {
+  if (lost.length === 0) return items;
+  return [...items, ...lost].sort((a, b) => a.offset - b.offset);
+}
+
 /**
  * A BLO device's view of Liaison: verifies the directory against the pinned authority, connects
  * with fresh signed tokens (and refreshes them), seals and sends, receives, verifies, decrypts,
@@ -491,11 +500,24 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       // envelope made catching up on thousands take tens of seconds. An item that cannot be
       // judged yet stops the page: it stays on the gateway and the next catch-up retries it.
       let judged = true;
-      for (const item of page.items) {
-        judged = await this.receive(item, false, false);
+      for (const entry of inOffsetOrder(page.items, page.lost ?? [])) {
+        if ('code' in entry) {
+          // Gone from the gateway's store: nothing more will come of it, so it is passed.
+          if (entry.offset <= this.lastOffset) continue;
+          this.emit('problem', {
+            code: entry.code,
+            message: `envelope at offset ${entry.offset} was lost by the gateway's store`,
+            id: entry.id,
+          });
+          this.lastOffset = entry.offset;
+          this.emit('stateChanged', undefined);
+          continue;
+        }
+        judged = await this.receive(entry, false, false);
         if (!judged) break;
       }
-      if (page.items.length > 0 && this.options.acknowledge !== false) {
+      const entries = page.items.length + (page.lost?.length ?? 0);
+      if (entries > 0 && this.options.acknowledge !== false) {
         await this.acknowledgeUpTo(this.lastOffset);
       }
       if (!judged) return;
