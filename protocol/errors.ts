@@ -153,6 +153,11 @@ export const ERRORS = {
     status: 410,
     message: "The gateway's store no longer holds this envelope's body (deleted or overwritten)",
   },
+  FORWARD_NOT_PERMITTED: {
+    status: 403,
+    message:
+      'The item is marked H2: its provider office has not permitted forwarding it to that office',
+  },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
   FORBIDDEN: { status: 403, message: 'This identity may not do that' },
   NOT_FOUND: { status: 404, message: 'Not found' },

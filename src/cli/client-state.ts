@@ -38,6 +38,10 @@ const ClientState = z.object({
   knownCheckpoint: Signed.optional(),
   /** The prekey chains, sealed for this device (PROTOCOL.md §5.6): useless without its key. */
   prekeyState: z.string().max(8192).optional(),
+  /** Forwarding permissions received from provider offices (envelope id → who, to whom). */
+  forwardPermissions: z
+    .record(z.string(), z.strictObject({ from: z.string(), to: z.array(z.string()) }))
+    .optional(),
 });
 type ClientState = z.infer<typeof ClientState>;
 
@@ -75,6 +79,7 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
         heldOffset: client.heldOffset,
         knownCheckpoint: client.checkpoint,
         prekeyState: client.prekeyState,
+        forwardPermissions: client.forwardPermissions,
       })}\n`,
     ).catch(() => undefined);
   const events = [

@@ -30,6 +30,12 @@ import { type MissingRange, type SequenceState, Sequences } from '../envelope/se
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
+import {
+  type Forwardable,
+  ForwardPermissions,
+  forwardedBody,
+  type PermissionState,
+} from './forwarding.js';
 import { PeerPrekeys } from './prekeys.js';
 import { type ClosingCode, followSession } from './session.js';
 import { checkedEvents, openSocket, request, untilConnected } from './socket.js';
@@ -95,6 +101,8 @@ export interface ClientOptions {
    * reported as `withoutForwardSecrecy`.
    */
   readonly requireForwardSecrecy?: boolean;
+  /** The forwarding permissions received, as saved from `forwardPermissions` last time. */
+  readonly forwardPermissions?: PermissionState;
 }
 
 /** The gateway's default retention: nothing older is ever legitimately delivered. */
@@ -203,6 +211,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private stopped = false;
   private readonly prekeys: PrekeyStore;
   private readonly peerPrekeys = new PeerPrekeys();
+  private readonly permissions: ForwardPermissions;
   /** The end of the last complete catch-up: when it was asked for, and the offset it reached. */
   private drained: { at: number; offset: number } | undefined;
   /** The day number (UTC) prekeys were last published for, so a long session publishes daily. */
@@ -219,8 +228,14 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.held = options.heldOffset;
     this.kept = options.knownCheckpoint;
     this.prekeys = PrekeyStore.open(options.keys, options.prekeyState);
+    this.permissions = new ForwardPermissions(options.forwardPermissions);
     // Start the chain now, so that the state saved from here on derives the prekeys published.
     this.prekeys.schedule(Date.now());
+  }
+
+  /** The forwarding permissions provider offices gave this office: save it. */
+  get forwardPermissions(): PermissionState {
+    return this.permissions.snapshot();
   }
 
   /** This device's prekey chains, sealed for it alone: save it for `prekeyState`. */
@@ -397,6 +412,28 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       officeId,
       note ? { type: 'alert-ack', alertId, note } : { type: 'alert-ack', alertId },
     );
+  }
+
+  /**
+   * Forwards a received chat line or alert to another linked office, marked with where it came
+   * from and keeping its provider's handling. An item marked H2 needs its provider office's
+   * permission for that office, received in the conversation (`permitForward`), else
+   * FORWARD_NOT_PERMITTED and nothing is sent.
+   */
+  async forward(item: Forwardable, officeId: string): Promise<string> {
+    return this.send(officeId, forwardedBody(item, officeId, this.permissions));
+  }
+
+  /**
+   * Permits the office that holds one of this office's items (`holder`) to forward it to `to`:
+   * a chat line in their conversation, recorded by the hub like any other.
+   */
+  permitForward(holder: string, envelopeId: string, to: string[], text?: string): Promise<string> {
+    return this.send(holder, {
+      type: 'chat',
+      text: text ?? `Permission to forward ${envelopeId} to ${to.join(', ')}`,
+      permitsForward: { envelopeId, to },
+    });
   }
 
   /** End-to-end read receipts for messages shown to the operator. */
@@ -636,6 +673,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     }
     // The sender knows directory statements we have not seen (a new device, a revocation).
     if (opened.senderAhead) await this.refreshDirectory().catch(() => undefined);
+    if (body.type === 'chat' && body.permitsForward && !copy) {
+      this.permissions.note(officeOfDevice(header.sender.deviceId), body.permitsForward);
+    }
     if (body.type === 'receipt') {
       for (const id of body.envelopeIds)
         this.emit('status', { id, status: 'read', by: header.sender.deviceId });
