@@ -115,9 +115,7 @@ export async function startStack(
         authority,
         gateway: { audience: AUDIENCE },
         ...(analyst ? { hub: { url: hub.url, audience: HUB_AUDIENCE } } : {}),
-        // The file names its own iteration count; the schema's floor keeps the suite light on CPU.
       },
-      100_000,
     );
     const path = join(dir, `${deviceId.replace('/', '.')}.key`);
     await writeFile(path, JSON.stringify(file));
