@@ -1,5 +1,7 @@
 // `npm run bench`: the benchmark suite (bench/suite.ts) on a Redis of its own, so Redis's CPU per
 // envelope is this run's alone. BENCH_SHARED_REDIS=1 uses REDIS_URL (default 127.0.0.1:6379).
+// First: from here on, no process the benchmark starts outlives it (bench/children.ts).
+import './children.js';
 import { startOwnRedis } from './redis.js';
 
 const redis = process.env.BENCH_SHARED_REDIS ? undefined : await startOwnRedis();

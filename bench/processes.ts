@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopChild, tracked } from './children.js';
 import type { AgentReply, AgentRequest } from './load/messages.js';
 import { AUDIENCE, type WorldPaths } from './world.js';
 
@@ -16,26 +17,6 @@ const TSX = ['--import', join(root, 'node_modules/tsx/dist/loader.mjs')];
 const PROFILE = process.env.BENCH_CPU_PROF
   ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
   : [];
-
-/** Every process the benchmark started and that has not exited yet. */
-const started = new Set<ChildProcess>();
-
-/** Remembers a child until it exits, so nothing the benchmark started outlives it. */
-function tracked(child: ChildProcess): ChildProcess {
-  started.add(child);
-  child.once('exit', () => started.delete(child));
-  return child;
-}
-
-/** Stops every process still running (SIGTERM, then SIGKILL): on every way out of the run. */
-export async function stopEverything(): Promise<void> {
-  await Promise.all([...started].map((child) => stopper(child)()));
-}
-
-// Last resort when the benchmark itself dies: an exit handler can only be synchronous.
-process.once('exit', () => {
-  for (const child of started) child.kill('SIGKILL');
-});
 
 /** A free loopback port, found by binding port 0 and letting it go. */
 export async function freePort(): Promise<number> {
@@ -93,13 +74,7 @@ async function untilReady(
 }
 
 function stopper(child: ChildProcess) {
-  return async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000)]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  };
+  return () => stopChild(child);
 }
 
 /** `liaison gateway` on Redis, bootstrapped from the world's directory file. */
@@ -220,12 +195,8 @@ export class Agent {
     return reply as Extract<AgentReply, { type: T }>;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await Promise.race([exited, sleep(5_000)]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  stop(): Promise<void> {
+    return stopChild(this.child, 5_000);
   }
 }
 

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopChild, tracked } from './children.js';
 
 export interface OwnRedis {
   readonly url: string;
@@ -23,43 +24,29 @@ export async function startOwnRedis(): Promise<OwnRedis | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 40_000);
     if (await answers(port)) continue;
-    let child: ChildProcess;
-    try {
-      child = spawn(
+    // Tracked: whatever ends the benchmark (an error, a signal), this Redis ends with it, after
+    // the processes that use it.
+    const child: ChildProcess = tracked(
+      spawn(
         'redis-server',
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
         { stdio: 'ignore' },
-      );
-    } catch {
-      return undefined;
-    }
+      ),
+      { last: true },
+    );
     const failed = new Promise<boolean>((resolve) => {
       child.once('error', () => resolve(true));
       child.once('exit', () => resolve(true));
     });
-    // Whatever ends the benchmark, this Redis ends with it.
-    const kill = () => child.kill('SIGKILL');
-    process.once('exit', kill);
     for (let i = 0; i < 50; i++) {
       if (await Promise.race([failed, sleep(100).then(() => false)])) break;
       if (await answers(port)) {
-        return {
-          url: `redis://127.0.0.1:${port}`,
-          stop: async () => {
-            process.off('exit', kill);
-            if (child.exitCode === null) {
-              const exited = new Promise((resolve) => child.once('exit', resolve));
-              child.kill('SIGTERM');
-              await Promise.race([exited, sleep(5_000)]);
-              if (child.exitCode === null) child.kill('SIGKILL');
-            }
-          },
-        };
+        return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child, 5_000) };
       }
     }
-    kill();
-    process.off('exit', kill);
-    if (child.exitCode === null && child.pid === undefined) return undefined;
+    // Not installed (spawn failed): the shared Redis is used. Not answering: try another port.
+    if (child.pid === undefined) return undefined;
+    await stopChild(child, 5_000);
   }
   return undefined;
 }

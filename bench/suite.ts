@@ -9,8 +9,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { stopEverything } from './children.js';
 import { benchCrypto } from './crypto.js';
-import { Agent, stopEverything } from './processes.js';
+import { Agent } from './processes.js';
 import {
   printConnections,
   printCrypto,
@@ -76,12 +77,6 @@ if (runs('crypto')) {
   printCrypto(results.crypto as Awaited<ReturnType<typeof benchCrypto>>);
 }
 
-// An interrupted run still stops everything it started.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void stopEverything().finally(() => process.exit(130));
-  });
-}
 const functionalErrors: string[] = [];
 
 if (runs('hub')) {
@@ -91,15 +86,15 @@ if (runs('hub')) {
 
 const dir = await mkdtemp(join(tmpdir(), 'liaison-bench-'));
 const agents = ['send-1', 'send-2', 'receive-1', 'receive-2'].map((name) => new Agent(name));
-const bench: Bench = {
-  paths: await writeWorld(dir, plan.shape),
-  shape: plan.shape,
-  senders: agents.slice(0, 2),
-  receivers: agents.slice(2),
-  quick,
-  functionalErrors,
-};
 try {
+  const bench: Bench = {
+    paths: await writeWorld(dir, plan.shape),
+    shape: plan.shape,
+    senders: agents.slice(0, 2),
+    receivers: agents.slice(2),
+    quick,
+    functionalErrors,
+  };
   await Promise.all(agents.map((a) => a.ask({ type: 'init', worldFile: bench.paths.world })));
   if (runs('throughput')) {
     const out = [];
@@ -137,11 +132,11 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-results.functionalErrors = bench.functionalErrors;
+results.functionalErrors = functionalErrors;
 const out = join(import.meta.dirname, 'results');
 await mkdir(out, { recursive: true });
 const file = join(out, quick ? 'bench-quick.json' : 'bench.json');
 await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten to ${file}`);
-for (const error of bench.functionalErrors) console.error(`FUNCTIONAL ERROR: ${error}`);
-process.exit(bench.functionalErrors.length > 0 ? 1 : 0);
+for (const error of functionalErrors) console.error(`FUNCTIONAL ERROR: ${error}`);
+process.exit(functionalErrors.length > 0 ? 1 : 0);

@@ -65,7 +65,12 @@ export const ERRORS = {
   },
   PREKEY_MISSING: {
     status: 409,
-    message: 'The recipient key has no valid prekey for this time; the sender must not fall back',
+    message:
+      'The recipient key has no valid prekey for this time (a sender requiring forward secrecy stops)',
+  },
+  PREKEY_STATE_INVALID: {
+    status: 400,
+    message: 'The saved prekey state is not this device’s or was changed',
   },
 
   // Envelopes

@@ -36,6 +36,15 @@ const HEAVY = { text: '語'.repeat(8000), perSecond: 16 };
 const RSS_GROWTH_BOUND_MIB = 150;
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
+// Interrupted (Ctrl-C, a supervisor's SIGTERM): exit, which stops the soak's own redis-server
+// (test/fixtures/redis-server.ts) and its gateway and hub processes (test/fixtures/processes.ts).
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)
+  process.once(signal, () => process.exit(code));
+
 const redis = await startTestRedis(['--maxmemory', '1gb', '--maxmemory-policy', 'noeviction']);
 const deployment = await makeDeployment(redis.url);
 const ports = new Set<number>();

@@ -1,6 +1,9 @@
 // Builds the deterministic test vectors of protocol/vectors/ from fixed seeds. Shared by the
 // generator script and by the test that checks the files are reproducible.
+
+import type { Signed } from '../protocol/v1/certificate.js';
 import type { AlertBody } from '../protocol/v1/payload.js';
+import { PREKEY_LIFETIME_MS } from '../protocol/v1/prekey.js';
 import { issueCertificate, pinAuthority, publishAuthority } from '../src/crypto/certificate.js';
 import { encode } from '../src/crypto/encoding.js';
 import {
@@ -9,6 +12,7 @@ import {
   generateAuthorityKeys,
   generateDeviceKeys,
 } from '../src/crypto/keys.js';
+import { makePrekey, pickPrekey, signPrekey } from '../src/crypto/prekey.js';
 import { ready, sodium, toBase64Url, utf8 } from '../src/crypto/sodium.js';
 import { StatementLog, signDirectoryHead, statementHash } from '../src/crypto/statement.js';
 import { createClientToken } from '../src/crypto/token.js';
@@ -125,7 +129,25 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     jti: '00000000-0000-4000-8000-00000000a001',
   });
 
-  const recipients = directory.recipientKeys(['KG-AKZHOL'], VECTOR_TIME);
+  // KG-AKZHOL/desk-1 and the hub published a prekey for the day (fixed seeds); KG-AKZHOL/duty-1
+  // published none, so its wrap goes to its certified key (PROTOCOL.md §7.2, the fallback).
+  const day = Math.floor(VECTOR_TIME / PREKEY_LIFETIME_MS) * PREKEY_LIFETIME_MS;
+  const prekeys: Record<string, { signed: Signed; seed: string }> = {};
+  for (const deviceId of ['KG-AKZHOL/desk-1', 'CARICC/hub']) {
+    const seed = fixed(`${deviceId} prekey`);
+    const pair = makePrekey(devices[deviceId] as DeviceKeys, day, VALID_FROM, seed);
+    prekeys[deviceId] = {
+      signed: signPrekey(pair.payload, devices[deviceId] as DeviceKeys),
+      seed: toBase64Url(seed),
+    };
+  }
+  const recipients = directory.recipientKeys(['KG-AKZHOL'], VECTOR_TIME).map((key) => {
+    const published = prekeys[key.deviceId];
+    if (!published) return key;
+    const certificate = directory.usableKey(key.deviceId, key.keyId, VECTOR_TIME);
+    const prekey = pickPrekey([published.signed], certificate, VECTOR_TIME);
+    return { ...key, prekeyId: prekey.prekeyId, encryptionPublicKey: prekey.publicKeyBytes };
+  });
   const envelopeVector = async (
     name: string,
     id: string,
@@ -149,8 +171,10 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     const key = Buffer.from(contentKey, 'base64url');
     const header = headerBytes(envelope.header);
     return {
-      description: `A ${body.type} from KZ-KORDAI/desk-1 to KG-AKZHOL, wrapped for its two devices and the hub`,
+      description: `A ${body.type} from KZ-KORDAI/desk-1 to KG-AKZHOL, wrapped for its two devices and the hub: desk-1 and the hub on their prekeys, duty-1 (no prekey published) on its certified key`,
       openAt: VECTOR_TIME,
+      // What prekeys:get served the sender; `seed` gives the private half (crypto_box_seed_keypair).
+      prekeys: Object.entries(prekeys).map(([deviceId, p]) => ({ deviceId, ...p })),
       envelope,
       headerBytesHex: hex(header),
       signatureInputHex: hex(
@@ -166,7 +190,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       keyCommitmentInputHex: hex(encode(['liaison/v2/key-commitment', id, key])),
       // Each wrap's ephemeral key pair is made from a seed derived from the content key (§7.2).
       ephemeral: envelope.recipients.map((r) => {
-        const seedInput = encode(['liaison/v2/wrap', id, r.deviceId, r.keyId]);
+        const seedInput = encode(['liaison/v4/wrap', id, r.deviceId, r.keyId, r.prekeyId ?? '']);
         const seed = sodium.crypto_generichash(32, seedInput, key);
         return {
           deviceId: r.deviceId,

@@ -271,3 +271,5 @@ process.on('message', (message: { id: number; request: AgentRequest }) => {
   );
 });
 process.once('SIGTERM', () => process.exit(0));
+// The benchmark that forked this agent is gone (even SIGKILLed): so is the agent.
+process.once('disconnect', () => process.exit(0));

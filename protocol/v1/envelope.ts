@@ -26,7 +26,7 @@ export type Precedence = z.infer<typeof Precedence>;
 export const SenderRef = z.strictObject({ deviceId: DeviceId, keyId: KeyId });
 
 /** The envelope header's protocol version (PROTOCOL.md §1). */
-export const ENVELOPE_VERSION = 3;
+export const ENVELOPE_VERSION = 4;
 
 /** Largest envelope counter: counters are JSON numbers, exact up to 2^53 − 1. */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
@@ -73,10 +73,15 @@ export const EnvelopeHeader = z
   });
 export type EnvelopeHeader = z.infer<typeof EnvelopeHeader>;
 
-/** The content key sealed (crypto_box_seal) to one recipient device key. */
+/**
+ * The content key sealed (crypto_box_seal) to one recipient device: to the signed prekey
+ * `prekeyId` of its certified key `keyId` (PROTOCOL.md §5.6, forward secrecy), or, only when that
+ * device has published no prekey valid at `createdAt`, to the certified key itself.
+ */
 export const WrappedKey = z.strictObject({
   deviceId: DeviceId,
   keyId: KeyId,
+  prekeyId: KeyId.optional().describe('the signed prekey sealed to; absent: the certified key'),
   wrappedKey: base64UrlOf(80),
 });
 export type WrappedKey = z.infer<typeof WrappedKey>;

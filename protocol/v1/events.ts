@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Signed } from './certificate.js';
 import { Envelope } from './envelope.js';
-import { DeviceId, OfficeId, Timestamp, Uuid, WireError } from './primitives.js';
+import { DeviceId, KeyId, OfficeId, Timestamp, Uuid, WireError } from './primitives.js';
 
 /** Position in one device's inbox: increases by one per stored envelope, never reused. */
 export const Offset = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -106,6 +106,34 @@ export const EscalationEvent = z.strictObject({
   escalatedAt: Timestamp,
 });
 
+/** Most prekeys one device keeps published: a week ahead, a day behind (PROTOCOL.md §5.6). */
+export const MAX_PREKEYS_PER_DEVICE = 10;
+
+/** `prekeys:publish` — this device's signed prekeys (PROTOCOL.md §5.6); replaces what it had. */
+export const PrekeyPublishRequest = z.strictObject({
+  prekeys: z.array(Signed).min(1).max(MAX_PREKEYS_PER_DEVICE),
+});
+export const PrekeyPublishAck = ackOf({ stored: z.int().min(0) });
+
+/**
+ * `prekeys:get` — the published prekeys of devices (a sender's recipients, the hub) valid now or
+ * later; with `prekeyIds`, also those of them that have ended (a reader rebuilding a wrap).
+ */
+export const PrekeyGetRequest = z.strictObject({
+  deviceIds: z.array(DeviceId).min(1).max(64),
+  prekeyIds: z.array(KeyId).max(64).optional(),
+});
+export const PrekeyGetAck = ackOf({
+  prekeys: z
+    .array(
+      z.strictObject({
+        deviceId: DeviceId,
+        prekeys: z.array(Signed).max(MAX_PREKEYS_PER_DEVICE),
+      }),
+    )
+    .max(64),
+});
+
 /** Event names and their schemas, in one table. */
 export const CLIENT_EVENTS = {
   'envelope:send': { request: SendRequest, ack: SendAck },
@@ -113,6 +141,8 @@ export const CLIENT_EVENTS = {
   'inbox:ack': { request: InboxAckRequest, ack: InboxAckAck },
   'token:refresh': { request: RefreshRequest, ack: RefreshAck },
   'record:checkpoint': { request: CheckpointRequest, ack: CheckpointAck },
+  'prekeys:publish': { request: PrekeyPublishRequest, ack: PrekeyPublishAck },
+  'prekeys:get': { request: PrekeyGetRequest, ack: PrekeyGetAck },
 } as const;
 
 export const SERVER_EVENTS = {

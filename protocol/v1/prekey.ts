@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeviceId, KeyId, Timestamp, X25519PublicKey } from './primitives.js';
+import { base64UrlOf, DeviceId, KeyId, Timestamp, X25519PublicKey } from './primitives.js';
 
 /** How long one prekey is valid (PROTOCOL.md §5.6): `notAfter = notBefore + PREKEY_LIFETIME_MS`. */
 export const PREKEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -26,3 +26,33 @@ export const PrekeyPayload = z.strictObject({
   issuedAt: Timestamp,
 });
 export type PrekeyPayload = z.infer<typeof PrekeyPayload>;
+
+/**
+ * A device's prekey chains as it keeps them between runs (PROTOCOL.md §5.6, "Prekey state"),
+ * sealed at rest: per identity key, the day number of the oldest prekey still held and that
+ * day's chain key.
+ */
+export const PrekeyState = z.strictObject({
+  v: z.literal(1),
+  chains: z
+    .array(
+      z.strictObject({
+        keyId: KeyId,
+        day: z.int().min(0),
+        chainKey: base64UrlOf(32),
+      }),
+    )
+    .max(16),
+});
+export type PrekeyState = z.infer<typeof PrekeyState>;
+
+/**
+ * CARICC's archive public key (PROTOCOL.md §5.6, "The hub"): the hub seals each retired prekey's
+ * private half to it. The secret half stays on CARICC's offline archive workstation.
+ */
+export const ArchiveKeyFile = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('liaison.archive-key'),
+  publicKey: X25519PublicKey,
+});
+export type ArchiveKeyFile = z.infer<typeof ArchiveKeyFile>;

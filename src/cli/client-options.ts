@@ -39,9 +39,8 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
   const authority = await readPinnedAuthority(flags.authority).catch((error: unknown) => {
     throw fileProblem('--authority', flags.authority, error, "the authority's public key file");
   });
-  const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint } = await loadClientState(
-    flags.key,
-  );
+  const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint, prekeyState } =
+    await loadClientState(flags.key);
   const client = new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,
@@ -55,6 +54,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     ...(sequences ? { sequences } : {}),
     ...(heldOffset !== undefined ? { heldOffset } : {}),
     ...(knownCheckpoint ? { knownCheckpoint } : {}),
+    ...(prekeyState ? { prekeyState } : {}),
   });
   keepClientState(client, flags.key);
   return client;

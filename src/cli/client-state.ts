@@ -8,7 +8,7 @@ import { RECENT_IDS } from '../envelope/sequence.js';
 // its user has been told about (so one added while the CLI was off is still announced) and the
 // newest directory head it accepted (so a gateway cannot roll the directory back), the envelope
 // counters it used and saw (so a replay is refused and a gap reported after a restart), and the
-// first inbox offset it keeps on the gateway because it lacks the key.
+// first inbox offset it keeps on the gateway because it lacks the key, and its prekey chains.
 
 const ClientState = z.object({
   knownDevices: z.record(z.string(), z.string()).optional(),
@@ -35,6 +35,8 @@ const ClientState = z.object({
     .optional(),
   heldOffset: z.int().min(1).optional(),
   knownCheckpoint: Signed.optional(),
+  /** The prekey chains, sealed for this device (PROTOCOL.md §5.6): useless without its key. */
+  prekeyState: z.string().max(8192).optional(),
 });
 type ClientState = z.infer<typeof ClientState>;
 
@@ -63,6 +65,7 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
         sequences: client.sequenceState,
         heldOffset: client.heldOffset,
         knownCheckpoint: client.checkpoint,
+        prekeyState: client.prekeyState,
       })}\n`,
     ).catch(() => undefined);
   const events = [
@@ -76,4 +79,6 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
   for (const event of events) {
     client.on(event, () => void save());
   }
+  // At once: a second command started meanwhile derives the same prekeys from it.
+  void save();
 }

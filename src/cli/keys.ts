@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Role, Signed } from '../../protocol/v1/certificate.js';
+import type { ArchiveKeyFile } from '../../protocol/v1/prekey.js';
 import { DeviceId, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { publishAuthority, verifyCertificate } from '../crypto/certificate.js';
-import { fingerprint } from '../crypto/keys.js';
-import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
+import { fingerprint, generateDeviceKeys } from '../crypto/keys.js';
+import { fromBase64Url, fromUtf8, ready, toBase64Url } from '../crypto/sodium.js';
 import { verifyStatement } from '../crypto/statement.js';
 import { generateDevKeySet, keySetPaths } from '../keystore/devset.js';
 import {
@@ -33,6 +34,9 @@ import {
 } from './key-protection.js';
 import { type Print, UsageError } from './usage.js';
 
+/** The id an archive key file carries: it is a key pair of CARICC's, never enrolled. */
+const ARCHIVE_KEY_ID = 'CARICC/archive';
+
 /** `keys office|link|revoke|head` predate `liaison admin`; they run the same code. */
 const ADMIN_ALIASES = new Set(['office', 'link', 'revoke', 'head']);
 
@@ -46,6 +50,9 @@ export const KEYS_USAGE = `liaison keys <command>
   rotate    --authority KEY --directory FILE --key KEYFILE --out NEWKEYFILE [--days N]
             shortcuts where the authority makes the device's keys itself (it then holds them):
             development and testing; production devices use request + admin approve
+  archive   --out KEYFILE --public-out ARCHIVE.pub.json
+            CARICC's archive key: the hub seals its retired prekeys to the public file
+            (HUB_ARCHIVE_PUBLIC_KEY_FILE); keep KEYFILE on the offline archive workstation
   office | link | revoke | head ...      the same as liaison admin office | link | revoke | head
   inspect   FILE                         show a certificate, statement, key file or directory (no secrets)
   verify    FILE --root AUTHORITY.pub.json   verify a certificate or statement against the pinned root
@@ -64,6 +71,7 @@ const options = {
   days: { type: 'string' },
   out: { type: 'string' },
   'request-out': { type: 'string' },
+  'public-out': { type: 'string' },
   key: { type: 'string' },
   directory: { type: 'string' },
   root: { type: 'string' },
@@ -133,6 +141,23 @@ export async function keysCommand(argv: string[], print: Print): Promise<void> {
       print(
         `safety number (read it to CARICC out of band): ${fingerprint(keys.signingPublicKey, keys.encryptionPublicKey)}`,
       );
+      dropKeys(keys);
+      return;
+    }
+    case 'archive': {
+      const out = required(values.out, 'out');
+      const publicOut = required(values['public-out'], 'public-out');
+      const seeds = { signing: await newSeed(), encryption: await newSeed() };
+      const keys = await generateDeviceKeys(ARCHIVE_KEY_ID, seeds);
+      const published: ArchiveKeyFile = {
+        v: 1,
+        type: 'liaison.archive-key',
+        publicKey: toBase64Url(keys.encryptionPublicKey),
+      };
+      await writeDeviceKey(out, keys, seeds, undefined, protectionFrom(values));
+      await writePublicFile(publicOut, `${JSON.stringify(published, null, 2)}\n`);
+      print(`archive key sealed in ${out} (0600): keep it offline, never on the hub host`);
+      print(`give the hub its public half: HUB_ARCHIVE_PUBLIC_KEY_FILE=${publicOut}`);
       dropKeys(keys);
       return;
     }

@@ -8,15 +8,18 @@ import {
   EscalationEvent,
   FetchAck,
   InboxAckAck,
+  PrekeyPublishAck,
   PresenceEvent,
   RefreshAck,
   SendAck,
   StatusEvent,
 } from '../../protocol/v1/events.js';
 import type { AlertBody, Body } from '../../protocol/v1/payload.js';
-import { officeOfDevice } from '../../protocol/v1/primitives.js';
+import { PREKEY_LIFETIME_MS } from '../../protocol/v1/prekey.js';
+import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
+import { PrekeyStore } from '../crypto/prekey-store.js';
 import { createClientToken } from '../crypto/token.js';
 import { verifyCheckpoint } from '../directory/checkpoint.js';
 import { Directory } from '../directory/directory.js';
@@ -27,6 +30,7 @@ import { type MissingRange, type SequenceState, Sequences } from '../envelope/se
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
+import { PeerPrekeys } from './prekeys.js';
 import { type ClosingCode, followSession } from './session.js';
 import { checkedEvents, openSocket, request, untilConnected } from './socket.js';
 
@@ -79,6 +83,18 @@ export interface ClientOptions {
    * receive it as a `message` with `copy: true`. Default off; the CLI and the Console turn it on.
    */
   readonly copyToOwnOffice?: boolean;
+  /**
+   * This device's prekey state, as saved from `prekeyState` last time (sealed for this device:
+   * PROTOCOL.md §5.6). Without it a new chain starts, and what was sealed to the prekeys of an
+   * earlier state no longer opens (OWN_KEY_MISSING, kept on the gateway).
+   */
+  readonly prekeyState?: string;
+  /**
+   * Refuse to send (PREKEY_MISSING) rather than seal to the certified key of a device that has
+   * published no prekey. Default off: such a send has no forward secrecy for that device and is
+   * reported as `withoutForwardSecrecy`.
+   */
+  readonly requireForwardSecrecy?: boolean;
 }
 
 /** The gateway's default retention: nothing older is ever legitimately delivered. */
@@ -122,7 +138,15 @@ export type ClientEvents = {
    * still come (they are then delivered as usual) or have been dropped on the way.
    */
   missing: { sender: string; from: string; to: string[]; counters: MissingRange };
-  /** What the client keeps across restarts changed (sequenceState, heldOffset, head, roster). */
+  /**
+   * Sent without forward secrecy for these devices: they had published no prekey (a device never
+   * connected, or offline for over a week), so their key was sealed to their certified key.
+   */
+  withoutForwardSecrecy: { id: string; deviceIds: string[] };
+  /**
+   * What the client keeps across restarts changed (sequenceState, heldOffset, head, roster,
+   * prekeyState).
+   */
   stateChanged: undefined;
   /** A newer checkpoint of CARICC's record was verified and kept: save `checkpoint`. */
   checkpoint: { seq: number; hash: string; at: number };
@@ -168,6 +192,12 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private catchingUp: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  private readonly prekeys: PrekeyStore;
+  private readonly peerPrekeys = new PeerPrekeys();
+  /** The end of the last complete catch-up: when it was asked for, and the offset it reached. */
+  private drained: { at: number; offset: number } | undefined;
+  /** The day number (UTC) prekeys were last published for, so a long session publishes daily. */
+  private publishedDay = -1;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -179,6 +209,14 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.sequences = new Sequences(options.sequences);
     this.held = options.heldOffset;
     this.kept = options.knownCheckpoint;
+    this.prekeys = PrekeyStore.open(options.keys, options.prekeyState);
+    // Start the chain now, so that the state saved from here on derives the prekeys published.
+    this.prekeys.schedule(Date.now());
+  }
+
+  /** This device's prekey chains, sealed for it alone: save it for `prekeyState`. */
+  get prekeyState(): string {
+    return this.prekeys.seal();
   }
 
   /** The newest hub checkpoint verified and kept: save it for `knownCheckpoint`. */
@@ -256,6 +294,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     socket.on('connect', () => {
       this.emit('connected', undefined);
       this.scheduleRefresh();
+      this.publishedDay = -1;
+      this.queue(() => this.publishPrekeys());
       this.queue(() => this.catchUp());
       this.queue(() => this.refreshCheckpoint());
     });
@@ -263,11 +303,38 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     await this.catchingUp;
   }
 
-  /** Closes the connection (no reconnect). */
+  /** Closes the connection (no reconnect) and zeroes the prekeys held in memory. */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.refreshTimer);
     this.socket?.close();
+  }
+
+  /**
+   * Publishes this device's prekeys from today to a week ahead (PROTOCOL.md §5.6), on every
+   * connection (the gateway may have lost them) and once a day while connected.
+   */
+  private async publishPrekeys(): Promise<void> {
+    const now = Date.now();
+    const day = Math.floor(now / PREKEY_LIFETIME_MS);
+    if (!this.socket?.connected || day === this.publishedDay) return;
+    const before = this.prekeys.held().length;
+    const prekeys = this.prekeys.published(now);
+    await request(this.socket, 'prekeys:publish', { prekeys }, PrekeyPublishAck);
+    this.publishedDay = day;
+    if (this.prekeys.held().length !== before || before === 0) this.emit('stateChanged', undefined);
+  }
+
+  /**
+   * Deletes the prekeys no envelope can still need once the inbox was drained (PROTOCOL.md §5.6,
+   * the retirement rule): everything accepted before `drainedAt` was fetched and is acknowledged.
+   */
+  private retirePrekeys(drainedAt: number): void {
+    if (this.held !== undefined) return;
+    const maxAge = this.options.maxEnvelopeAgeMs ?? DEFAULT_MAX_ENVELOPE_AGE_MS;
+    if (this.prekeys.retire(Date.now(), drainedAt, maxAge).length > 0) {
+      this.emit('stateChanged', undefined);
+    }
   }
 
   /**
@@ -339,17 +406,29 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     const counter = this.sequences.next(keys, [officeId]);
     this.emit('stateChanged', undefined);
     for (let attempt = 0; ; attempt++) {
+      const createdAt = Date.now();
+      const { targets, withoutPrekey } = await this.peerPrekeys.targets(
+        socket,
+        this.directory,
+        this.recipientsFor(officeId, body),
+        createdAt,
+        this.options.requireForwardSecrecy === true,
+      );
       const envelope = await sealEnvelope({
         sender: keys,
         to: [officeId],
         body,
-        recipients: this.recipientsFor(officeId, body),
+        recipients: targets,
         ...(id ? { id } : {}),
         counter,
+        createdAt,
         directory: this.directory.head,
       });
       try {
         await request(socket, 'envelope:send', envelope, SendAck);
+        if (withoutPrekey.length > 0) {
+          this.emit('withoutForwardSecrecy', { id: envelope.header.id, deviceIds: withoutPrekey });
+        }
         this.emit('status', { id: envelope.header.id, status: 'accepted' });
         return envelope.header.id;
       } catch (error) {
@@ -395,6 +474,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     if (!socket) return;
     for (;;) {
       let page: Extract<z.infer<typeof Page>, { ok: true }>;
+      const asked = Date.now();
       try {
         page = await request(socket, 'inbox:fetch', { after: this.lastOffset, limit: 500 }, Page);
       } catch (error) {
@@ -419,7 +499,12 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         await this.acknowledgeUpTo(this.lastOffset);
       }
       if (!judged) return;
-      if (!page.more) return;
+      if (!page.more) {
+        // Everything accepted before `asked` was in these pages: once acknowledged, drained.
+        this.drained = { at: asked, offset: this.lastOffset };
+        if (this.options.acknowledge !== false) this.retirePrekeys(asked);
+        return;
+      }
     }
   }
 
@@ -470,15 +555,26 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   async acknowledgeUpTo(offset: number): Promise<void> {
     const upTo = this.held === undefined ? offset : Math.min(offset, this.held - 1);
     if (!this.socket || upTo < 1) return;
-    await request(this.socket, 'inbox:ack', { upTo }, InboxAckAck).catch(() => undefined);
+    const acked = await request(this.socket, 'inbox:ack', { upTo }, InboxAckAck).then(
+      () => true,
+      () => false,
+    );
+    // An app that acknowledges itself (acknowledge: false) drains when it catches up to a catch-up.
+    if (acked && this.drained && upTo >= this.drained.offset) this.retirePrekeys(this.drained.at);
   }
 
   private async deliver({ envelope, offset, acceptedAt }: z.infer<typeof Pushed>): Promise<void> {
     const ring = [this.options.keys, ...(this.options.pastKeys ?? [])];
     const arrival = plausibleArrival(envelope, acceptedAt);
+    await this.knowHubPrekeys(envelope);
+    const prekeys = {
+      own: this.prekeys,
+      publicKey: (deviceId: string, keyId: string, prekeyId: string) =>
+        this.peerPrekeys.publicKey(deviceId, keyId, prekeyId),
+    };
     let opened: Awaited<ReturnType<typeof openEnvelope>>;
     try {
-      opened = await openEnvelope(envelope, ring, this.directory, Date.now(), arrival);
+      opened = await openEnvelope(envelope, ring, this.directory, Date.now(), arrival, prekeys);
     } catch (error) {
       // A key we do not know yet may be new: refresh once, then judge.
       if (
@@ -490,7 +586,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
             `kept on the gateway until the directory can be checked: ${cause.message}`,
           );
         });
-        opened = await openEnvelope(envelope, ring, this.directory, Date.now(), arrival);
+        opened = await openEnvelope(envelope, ring, this.directory, Date.now(), arrival, prekeys);
       } else {
         throw error;
       }
@@ -505,7 +601,10 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     // Fetched again where it was delivered before: not news (§7.6 rule 1). A reader that only
     // looks (it never acknowledges: a listing) still has it waiting, and lists it again.
     if (seen.kind === 'duplicate' && this.options.acknowledge !== false) return;
-    if (seen.kind === 'next' && seen.missing) {
+    // A sibling desk's copies skip its read receipts, which are never copied (§9.4): a gap in
+    // them is no loss.
+    const copy = officeOfDevice(header.sender.deviceId) === this.officeId;
+    if (seen.kind === 'next' && seen.missing && !copy) {
       this.emit('missing', {
         sender: header.sender.deviceId,
         from: officeOfDevice(header.sender.deviceId),
@@ -526,9 +625,27 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       sender: header.sender.deviceId,
       header,
       body,
-      copy: from === this.officeId,
+      copy,
       again: seen.kind === 'duplicate',
     });
+  }
+
+  /**
+   * Fetches the hub prekeys an envelope names that this client has not verified yet: every
+   * reader rebuilds the hub's wrap (PROTOCOL.md §7). A gateway that withholds them makes the
+   * envelope refused with PREKEY_MISSING, never opened unchecked.
+   */
+  private async knowHubPrekeys(envelope: unknown): Promise<void> {
+    const recipients = (envelope as Partial<Envelope> | null)?.recipients;
+    if (!Array.isArray(recipients) || !this.socket?.connected) return;
+    const wanted = recipients.flatMap((r) =>
+      typeof r?.prekeyId === 'string' &&
+      typeof r.deviceId === 'string' &&
+      officeOfDevice(r.deviceId) === HUB_OFFICE_ID
+        ? [{ deviceId: r.deviceId, prekeyId: r.prekeyId }]
+        : [],
+    );
+    await this.peerPrekeys.ensure(this.socket, this.directory, wanted).catch(() => undefined);
   }
 
   /**
@@ -575,6 +692,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       const token = await createClientToken(this.options.keys, { audience: this.options.audience });
       if (this.socket)
         await request(this.socket, 'token:refresh', { token }, RefreshAck).catch(() => undefined);
+      this.queue(() => this.publishPrekeys());
       this.scheduleRefresh();
     }, 45_000);
   }

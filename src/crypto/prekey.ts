@@ -1,7 +1,7 @@
 // Signed prekeys (PROTOCOL.md §5.6): short-lived X25519 keys a device signs with its identity key,
 // so that a key stolen today opens nothing sealed before its forward-secrecy window.
 import type { Signed } from '../../protocol/v1/certificate.js';
-import { PREKEY_AHEAD_MS, PREKEY_LIFETIME_MS, PrekeyPayload } from '../../protocol/v1/prekey.js';
+import { PREKEY_LIFETIME_MS, PrekeyPayload } from '../../protocol/v1/prekey.js';
 import { LiaisonError } from '../errors.js';
 import type { Certificate } from './certificate.js';
 import { backend } from './current.js';
@@ -33,8 +33,8 @@ export function prekeyId(publicKey: Uint8Array): string {
 }
 
 /**
- * A fresh X25519 pair valid from `notBefore` for 24 h (libsodium must be ready). `seed` only for
- * test vectors.
+ * An X25519 pair valid from `notBefore` for 24 h (libsodium must be ready): from `seed` (the
+ * store's chain, test vectors), else fresh.
  */
 export function makePrekey(
   identity: DeviceKeys,
@@ -42,7 +42,7 @@ export function makePrekey(
   issuedAt: number,
   seed?: Uint8Array,
 ): PrekeyPair {
-  const pair = seed ? sodium.crypto_box_seed_keypair(seed) : sodium.crypto_box_keypair();
+  const pair = seed ? backend().boxSeedKeypair(seed) : sodium.crypto_box_keypair();
   return {
     payload: {
       v: 1,
@@ -100,14 +100,25 @@ export function pickPrekey(
   recipient: PrekeyOwner,
   createdAt: number,
 ): VerifiedPrekey {
-  let best: VerifiedPrekey | undefined;
-  for (const signed of prekeys) {
-    let prekey: VerifiedPrekey;
+  const verified = prekeys.flatMap((signed) => {
     try {
-      prekey = verifyPrekey(signed, recipient);
+      return [verifyPrekey(signed, recipient)];
     } catch {
-      continue;
+      return [];
     }
+  });
+  return pickVerified(verified, recipient, createdAt);
+}
+
+/** The pick of `pickPrekey` among prekeys already verified under `recipient`'s certificate. */
+export function pickVerified(
+  prekeys: readonly VerifiedPrekey[],
+  recipient: Pick<PrekeyOwner, 'deviceId' | 'keyId'>,
+  createdAt: number,
+): VerifiedPrekey {
+  let best: VerifiedPrekey | undefined;
+  for (const prekey of prekeys) {
+    if (prekey.deviceId !== recipient.deviceId || prekey.keyId !== recipient.keyId) continue;
     if (!(prekey.notBefore <= createdAt && createdAt < prekey.notAfter)) continue;
     if (!best || prekey.notBefore > best.notBefore) best = prekey;
     else if (prekey.notBefore === best.notBefore && precedes(prekey, best)) best = prekey;
@@ -129,78 +140,4 @@ function precedes(a: PrekeyPayload, b: PrekeyPayload): boolean {
     if (x[i] !== y[i]) return (x[i] as number) < (y[i] as number);
   }
   return false;
-}
-
-/**
- * The private halves of a device's prekeys (§5.6). Time is always passed in, never read, so
- * tests run the schedule on a fake clock.
- */
-export class PrekeyStore {
-  readonly #identity: DeviceKeys;
-  readonly #held = new Map<string, PrekeyPair>();
-  #until = 0;
-
-  constructor(identity: DeviceKeys) {
-    this.#identity = identity;
-  }
-
-  /**
-   * Makes prekeys back to back (each starting where the last ends, the first at `now`) until one
-   * covers `now + 7 days`, and returns the new ones signed, to publish.
-   */
-  schedule(now: number): Signed[] {
-    const made: Signed[] = [];
-    let start = Math.max(this.#until, now);
-    while (start <= now + PREKEY_AHEAD_MS) {
-      const pair = makePrekey(this.#identity, start, now);
-      this.#held.set(pair.payload.prekeyId, pair);
-      made.push(signPrekey(pair.payload, this.#identity));
-      start = pair.payload.notAfter;
-    }
-    this.#until = start;
-    return made;
-  }
-
-  /**
-   * Deletes (and zeroes) every private half no envelope can still need: past `notAfter + 5 min`
-   * and the inbox drained after that, or past `notAfter + retentionMs` regardless. `drainedAt`
-   * is the last time this device had fetched and acknowledged or held everything queued for it.
-   * Returns the prekey ids deleted.
-   */
-  retire(now: number, drainedAt: number | undefined, retentionMs: number): string[] {
-    const deleted: string[] = [];
-    for (const [id, { payload, secretKey }] of this.#held) {
-      const lastAccepted = payload.notAfter + CLOCK_SKEW_MS;
-      const drained = drainedAt !== undefined && drainedAt > lastAccepted && now > lastAccepted;
-      if (drained || now > payload.notAfter + retentionMs) {
-        backend().wipe(secretKey);
-        this.#held.delete(id);
-        deleted.push(id);
-      }
-    }
-    return deleted;
-  }
-
-  /** The private half of `prekeyId`; OWN_KEY_MISSING once it was retired (or never made here). */
-  open(prekeyId: string): Uint8Array {
-    const held = this.#held.get(prekeyId);
-    if (!held) throw new LiaisonError('OWN_KEY_MISSING', undefined, { keyIds: [prekeyId] });
-    return held.secretKey;
-  }
-
-  /** Opens a crypto_box_seal box sealed to `prekeyId`'s public key. */
-  openSealed(prekeyId: string, sealed: Uint8Array): Uint8Array {
-    const secretKey = this.open(prekeyId);
-    const publicKey = fromBase64Url((this.#held.get(prekeyId) as PrekeyPair).payload.publicKey);
-    try {
-      return backend().sealOpen(sealed, publicKey, secretKey);
-    } catch {
-      throw new LiaisonError('DECRYPT_FAILED');
-    }
-  }
-
-  /** The prekey ids whose private halves are held. */
-  held(): string[] {
-    return [...this.#held.keys()];
-  }
 }

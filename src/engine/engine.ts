@@ -2,14 +2,15 @@ import type { CheckpointBoard } from './checkpoint-board.js';
 import type { Counters } from './counters.js';
 import type { DirectoryLog } from './directory-log.js';
 import type { Inboxes } from './inboxes.js';
+import type { PrekeyBoard } from './prekey-board.js';
 import type { Presence } from './presence.js';
 import type { PubSub } from './pubsub.js';
 import type { ReplayGuard } from './replay-guard.js';
 
 /**
  * Everything a gateway shares with its siblings, as narrow parts: durable inboxes with idempotent
- * acceptance, the directory log, the token replay guard, rate counters, presence, pub/sub and the
- * board of the hub's record checkpoints.
+ * acceptance, the directory log, the token replay guard, rate counters, presence, pub/sub, the
+ * board of the hub's record checkpoints and the board of signed prekeys.
  * Each part has an in-memory and a Redis implementation with one contract (the same tests run
  * against both); a server takes only the parts it uses (the hub: directory log, replay guard,
  * pub/sub). `MemoryEngine` is one process (the quick start), `RedisEngine` several instances.
@@ -23,6 +24,7 @@ export interface Engine {
   readonly presence: Presence;
   readonly pubsub: PubSub;
   readonly checkpoints: CheckpointBoard;
+  readonly prekeys: PrekeyBoard;
   /** Throws when the engine cannot serve (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -43,6 +43,8 @@ export function keyspace(prefix: string) {
     /** The latest directory head the authority signed. */
     directoryHead: `${prefix}directory:head`,
     presence: (office: string) => `${prefix}presence:${office}`,
+    /** The signed prekeys a device (or the hub) published. */
+    prekeys: (deviceId: string) => `${prefix}prekeys:${deviceId}`,
     /** Written by readiness checks: refused when Redis refuses writes. */
     readinessProbe: `${prefix}ready`,
     /** What the gateway accepted, for the hub to record (a stream with a consumer group). */
@@ -55,6 +57,8 @@ export function keyspace(prefix: string) {
     recordIds: `${prefix}record:ids`,
     /** Checkpoints the hub signed (Redis can drop them, not forge them). */
     recordCheckpoints: `${prefix}record:checkpoints`,
+    /** The hub's retired prekeys, sealed to CARICC's archive key (never on the hub host). */
+    hubPrekeyArchive: `${prefix}hub:prekey-archive`,
     escalationDue: `${prefix}escalation:due`,
     /** The last escalations made, by time, for analysts who catch up after a gap. */
     escalationLog: `${prefix}escalation:log`,

@@ -3,6 +3,7 @@ import { MemoryCounters } from './counters.js';
 import { MemoryDirectoryLog } from './directory-log.js';
 import type { Engine } from './engine.js';
 import { MemoryInboxes } from './memory-inboxes.js';
+import { MemoryPrekeyBoard } from './prekey-board.js';
 import { MemoryPresence } from './presence.js';
 import { MemoryPubSub } from './pubsub.js';
 import { MemoryReplayGuard } from './replay-guard.js';
@@ -28,6 +29,7 @@ export class MemoryEngine implements Engine {
   readonly presence: MemoryPresence;
   readonly pubsub = new MemoryPubSub();
   readonly checkpoints = new MemoryCheckpointBoard();
+  readonly prekeys = new MemoryPrekeyBoard();
 
   constructor(options: MemoryEngineOptions) {
     const clock = options.clock ?? Date.now;

@@ -4,6 +4,7 @@ import { RedisConnection } from './redis/connection.js';
 import { RedisCounters } from './redis/counters.js';
 import { RedisDirectoryLog } from './redis/directory-log.js';
 import { RedisInboxes } from './redis/inboxes.js';
+import { RedisPrekeyBoard } from './redis/prekey-board.js';
 import { RedisPresence } from './redis/presence.js';
 import { RedisPubSub } from './redis/pubsub.js';
 import { RedisReplayGuard } from './redis/replay-guard.js';
@@ -32,6 +33,7 @@ export class RedisEngine implements Engine {
   readonly presence: RedisPresence;
   readonly pubsub: RedisPubSub;
   readonly checkpoints: RedisCheckpointBoard;
+  readonly prekeys: RedisPrekeyBoard;
   private readonly connection: RedisConnection;
 
   constructor(options: RedisEngineOptions) {
@@ -47,6 +49,7 @@ export class RedisEngine implements Engine {
     this.presence = new RedisPresence(connection);
     this.pubsub = new RedisPubSub(connection);
     this.checkpoints = new RedisCheckpointBoard(connection);
+    this.prekeys = new RedisPrekeyBoard(connection);
   }
 
   async ping(): Promise<void> {

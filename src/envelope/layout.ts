@@ -8,7 +8,7 @@ import { fromBase64Url } from '../crypto/sodium.js';
  */
 export function headerBytes(header: EnvelopeHeader): Uint8Array {
   return encode([
-    'liaison/v3/header',
+    'liaison/v4/header',
     header.v,
     header.id,
     header.kind,
@@ -24,7 +24,10 @@ export function headerBytes(header: EnvelopeHeader): Uint8Array {
   ]);
 }
 
-/** The bytes the sender signs: header, nonce, ciphertext and every wrapped key, in order. */
+/**
+ * The bytes the sender signs: header, nonce, ciphertext and every wrapped key, in order, each
+ * with the prekey it was sealed to (the empty string for the certified key).
+ */
 export function signatureInput(
   header: Uint8Array,
   nonce: Uint8Array,
@@ -32,10 +35,10 @@ export function signatureInput(
   recipients: readonly WrappedKey[],
 ): Uint8Array {
   return encode([
-    'liaison/v3/envelope',
+    'liaison/v4/envelope',
     header,
     nonce,
     ciphertext,
-    recipients.map((r) => [r.deviceId, r.keyId, fromBase64Url(r.wrappedKey)]),
+    recipients.map((r) => [r.deviceId, r.keyId, r.prekeyId ?? '', fromBase64Url(r.wrappedKey)]),
   ]);
 }

@@ -55,6 +55,21 @@ export function plausibleArrival(input: unknown, acceptedAt: number, now = Date.
   return fits ? { acceptedAt } : {};
 }
 
+/** What a reader needs for the prekeys an envelope was sealed to (PROTOCOL.md §5.6). */
+export interface PrekeyAccess {
+  /** Opens a box sealed to one of this device's own prekeys (its `PrekeyStore`). */
+  readonly own?: { openSealed(prekeyId: string, sealed: Uint8Array): Uint8Array };
+  /**
+   * The public key of another device's prekey, verified under its certificate: the hub's, whose
+   * wrap every reader rebuilds. Undefined when it is not known.
+   */
+  readonly publicKey?: (
+    deviceId: string,
+    keyId: string,
+    prekeyId: string,
+  ) => Uint8Array | undefined;
+}
+
 export interface OpenedEnvelope {
   readonly header: EnvelopeHeader;
   readonly sender: Certificate;
@@ -162,14 +177,20 @@ export async function openEnvelope(
   directory: Directory,
   now: number = Date.now(),
   arrival: Arrival = {},
+  prekeys: PrekeyAccess = {},
 ): Promise<OpenedEnvelope> {
-  return openVerifiedEnvelope(await verifyEnvelope(input, directory, now, arrival), recipient);
+  return openVerifiedEnvelope(
+    await verifyEnvelope(input, directory, now, arrival),
+    recipient,
+    prekeys,
+  );
 }
 
 /** The recipient's part of openEnvelope (steps 9–13), for an envelope verifyEnvelope passed. */
 export async function openVerifiedEnvelope(
   verified: VerifiedEnvelope,
   recipient: DeviceKeys | readonly DeviceKeys[],
+  prekeys: PrekeyAccess = {},
 ): Promise<OpenedEnvelope> {
   const { envelope, sender } = verified;
   const { header } = envelope;
@@ -194,16 +215,7 @@ export async function openVerifiedEnvelope(
   }
   const { keys: own, entry } = match;
 
-  let contentKey: Uint8Array;
-  try {
-    contentKey = backend().sealOpen(
-      fromBase64Url(entry.wrappedKey),
-      own.encryptionPublicKey,
-      own.encryptionSecretKey,
-    );
-  } catch {
-    throw new LiaisonError('DECRYPT_FAILED');
-  }
+  const contentKey = unwrap(entry, own, prekeys);
   let plaintextBytes: Uint8Array;
   try {
     if (!matchesCommitment(header.id, contentKey, fromBase64Url(header.keyCommitment))) {
@@ -212,7 +224,11 @@ export async function openVerifiedEnvelope(
     // Only what CARICC can read may be read: a recipient rebuilds the hub's wrap from its own key.
     if (ownOffice !== HUB_OFFICE_ID) {
       for (const { entry: hubEntry, certificate } of verified.hubKeys) {
-        const expected = wrapContentKey(contentKey, header.id, certificate);
+        const expected = wrapContentKey(
+          contentKey,
+          header.id,
+          hubTarget(hubEntry, certificate, prekeys),
+        );
         if (!backend().equal(expected, fromBase64Url(hubEntry.wrappedKey))) {
           throw new LiaisonError('HUB_KEY_MISMATCH', undefined, { deviceId: hubEntry.deviceId });
         }
@@ -262,6 +278,37 @@ export async function provenSender(
   return backend().verify(signature, signed, certificate.signingPublicKey)
     ? certificate
     : undefined;
+}
+
+/** The content key from this device's wrap: sealed to one of its prekeys, or to its own key. */
+function unwrap(entry: WrappedKey, own: DeviceKeys, prekeys: PrekeyAccess): Uint8Array {
+  const sealed = fromBase64Url(entry.wrappedKey);
+  if (entry.prekeyId !== undefined) {
+    if (!prekeys.own) {
+      throw new LiaisonError('OWN_KEY_MISSING', 'sealed to a prekey and no prekeys are held', {
+        keyIds: [entry.prekeyId],
+      });
+    }
+    return prekeys.own.openSealed(entry.prekeyId, sealed);
+  }
+  try {
+    return backend().sealOpen(sealed, own.encryptionPublicKey, own.encryptionSecretKey);
+  } catch {
+    throw new LiaisonError('DECRYPT_FAILED');
+  }
+}
+
+/** What the hub's wrap was sealed to, to rebuild it: its prekey's public key, or its own key. */
+function hubTarget(entry: WrappedKey, certificate: Certificate, prekeys: PrekeyAccess) {
+  if (entry.prekeyId === undefined) return certificate;
+  const publicKey = prekeys.publicKey?.(entry.deviceId, entry.keyId, entry.prekeyId);
+  if (!publicKey) {
+    throw new LiaisonError('PREKEY_MISSING', 'the hub prekey this envelope names is not known', {
+      deviceId: entry.deviceId,
+      prekeyId: entry.prekeyId,
+    });
+  }
+  return { ...entry, encryptionPublicKey: publicKey };
 }
 
 function decrypt(envelope: Envelope, ad: Uint8Array, contentKey: Uint8Array): Uint8Array {

@@ -90,9 +90,10 @@ function isHeader(header: unknown): boolean {
 function isWrappedKey(entry: unknown): boolean {
   return (
     isRecord(entry) &&
-    hasKeys(entry, ['deviceId', 'keyId', 'wrappedKey']) &&
+    hasKeys(entry, ['deviceId', 'keyId', 'wrappedKey'], ['prekeyId']) &&
     deviceId(entry.deviceId) &&
     base64Of(entry.keyId, chars(16)) &&
+    (entry.prekeyId === undefined || base64Of(entry.prekeyId, chars(16))) &&
     base64Of(entry.wrappedKey, chars(80))
   );
 }

@@ -3,10 +3,9 @@ import { ENVELOPE_VERSION, Envelope, MAX_ENVELOPE_BYTES } from '../../protocol/v
 import { type Body, Plaintext } from '../../protocol/v1/payload.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { ready, sodium, toBase64Url, utf8 } from '../crypto/sodium.js';
-import type { RecipientKey } from '../directory/directory.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
-import { keyCommitment, wrapContentKey } from './wrap.js';
+import { keyCommitment, type WrapTarget, wrapContentKey } from './wrap.js';
 
 /**
  * Where the random bytes come from (the content key, then the nonce). Only test vectors replace it;
@@ -20,8 +19,11 @@ export interface SealRequest {
   readonly sender: DeviceKeys;
   readonly to: readonly string[];
   readonly body: Body;
-  /** Every device key of the recipient offices plus the hub's (Directory.recipientKeys). */
-  readonly recipients: readonly RecipientKey[];
+  /**
+   * Every device key of the recipient offices plus the hub's (Directory.recipientKeys), each with
+   * its prekey picked for `createdAt` (`pickPrekey`, PROTOCOL.md §5.6) where it has one.
+   */
+  readonly recipients: readonly WrapTarget[];
   /** This sender key's next counter for these offices (`Sequences.next`; §7.6). */
   readonly counter: number;
   /** The directory head the sender sealed against (`Directory.head`). */
@@ -42,6 +44,7 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
   await ready;
   const random = (n: number) => (entropy ? entropy.randomBytes(n) : sodium.randombytes_buf(n));
   const id = request.id ?? crypto.randomUUID();
+  const createdAt = request.createdAt ?? Date.now();
   const plaintext: Plaintext = {
     v: 1,
     envelopeId: id,
@@ -62,7 +65,7 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
     ...(request.body.type === 'alert' ? { precedence: request.body.precedence } : {}),
     sender: { deviceId: request.sender.deviceId, keyId: request.sender.keyId },
     to: [...request.to],
-    createdAt: request.createdAt ?? Date.now(),
+    createdAt,
     counter: request.counter,
     directory: { version: request.directory.version, hash: request.directory.hash },
     keyCommitment: toBase64Url(keyCommitment(id, contentKey)),
@@ -78,6 +81,7 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
   const recipients: WrappedKey[] = request.recipients.map((r) => ({
     deviceId: r.deviceId,
     keyId: r.keyId,
+    ...(r.prekeyId === undefined ? {} : { prekeyId: r.prekeyId }),
     wrappedKey: toBase64Url(wrapContentKey(contentKey, id, r)),
   }));
   sodium.memzero(contentKey);

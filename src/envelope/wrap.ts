@@ -30,21 +30,37 @@ export function matchesCommitment(
   return backend().equal(keyCommitment(envelopeId, contentKey), commitment);
 }
 
+/** Where a content key is sealed: a device's prekey (`prekeyId`) or else its certified key. */
+export interface WrapTarget {
+  readonly deviceId: string;
+  readonly keyId: string;
+  readonly prekeyId?: string;
+  /** The prekey's public key when `prekeyId` is given, else the certified encryption key. */
+  readonly encryptionPublicKey: Uint8Array;
+}
+
 /**
  * crypto_box_seal of the content key to one recipient key, with the ephemeral key pair made from
- * `BLAKE2b-256(encode(["liaison/v2/wrap", envelopeId, deviceId, keyId]), key = contentKey)`:
- * `epk || crypto_box(contentKey, BLAKE2b-192(epk || pk), pk, esk)`. crypto_box_seal_open opens it.
+ * `BLAKE2b-256(encode(["liaison/v4/wrap", envelopeId, deviceId, keyId, prekeyId or ""]), key =
+ * contentKey)`: `epk || crypto_box(contentKey, BLAKE2b-192(epk || pk), pk, esk)`.
+ * crypto_box_seal_open opens it.
  */
 export function wrapContentKey(
   contentKey: Uint8Array,
   envelopeId: string,
-  recipient: { deviceId: string; keyId: string; encryptionPublicKey: Uint8Array },
+  recipient: WrapTarget,
 ): Uint8Array {
   // On the crypto backend: a reader rebuilds the hub's wrap for every envelope it opens.
   const crypto = backend();
   const seed = crypto.hash(
     BOX_SEED_BYTES,
-    encode(['liaison/v2/wrap', envelopeId, recipient.deviceId, recipient.keyId]),
+    encode([
+      'liaison/v4/wrap',
+      envelopeId,
+      recipient.deviceId,
+      recipient.keyId,
+      recipient.prekeyId ?? '',
+    ]),
     contentKey,
   );
   const ephemeral = crypto.boxSeedKeypair(seed);

@@ -8,6 +8,8 @@ import {
   type ClosingEvent,
   FetchRequest,
   InboxAckRequest,
+  PrekeyGetRequest,
+  PrekeyPublishRequest,
   RefreshRequest,
 } from '../../protocol/v1/events.js';
 import { officeOfDevice } from '../../protocol/v1/primitives.js';
@@ -19,6 +21,7 @@ import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, checkDepth, parse } from '../runtime/wire.js';
 import type { Metrics } from './metrics.js';
 import { cutSlowConsumer, outboundBytes } from './outbound.js';
+import { publishPrekeys, servePrekeys } from './prekeys.js';
 import { relayEnvelope } from './relay.js';
 
 /** How long a connection counts as present without a heartbeat (survives a killed instance). */
@@ -312,6 +315,13 @@ export async function attachConnection(socket: Socket, session: Session, context
     const signed = Signed.safeParse(stored);
     return { checkpoint: signed.success ? signed.data : null };
   });
+
+  handle('prekeys:publish', PrekeyPublishRequest, (request) =>
+    publishPrekeys(context.engine.prekeys, sync.directory, session, request, Date.now()),
+  );
+  handle('prekeys:get', PrekeyGetRequest, (request) =>
+    servePrekeys(context.engine.prekeys, request, Date.now()),
+  );
 
   socket.onAny((event: string, ...args: unknown[]) => {
     const ack = args[args.length - 1];

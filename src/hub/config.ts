@@ -14,6 +14,11 @@ const HubEnv = z.object({
     .string()
     .default('')
     .transform((list) => list.split(',').filter((path) => path.trim() !== '')),
+  // The hub's prekey chain, sealed for the hub key (PROTOCOL.md §5.6); default beside the key file.
+  HUB_PREKEY_STATE_FILE: z.string().min(1).optional(),
+  // CARICC's archive public key: retired hub prekeys are sealed to it (its secret key is offline).
+  HUB_ARCHIVE_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  HUB_PREKEY_WINDOW_DAYS: z.coerce.number().positive().max(365).default(7),
   HUB_AUDIENCE: z.string().min(1).max(200).default('liaison-hub'),
   ESCALATE_FLASH_MINUTES: z.coerce
     .number()
@@ -39,6 +44,9 @@ export interface HubConfig {
   readonly authorityFile: string;
   readonly hubKeyFile: string;
   readonly hubPastKeyFiles: readonly string[];
+  readonly prekeyStateFile: string;
+  readonly archivePublicKeyFile: string | undefined;
+  readonly prekeyWindowMs: number;
   readonly audience: string;
   readonly deadlines: { FLASH: number; IMMEDIATE: number };
   readonly consumer: string;
@@ -59,6 +67,9 @@ export function loadHubConfig(env: Record<string, string | undefined>): HubConfi
     authorityFile: e.AUTHORITY_FILE,
     hubKeyFile: e.HUB_KEY_FILE,
     hubPastKeyFiles: e.HUB_PAST_KEY_FILES,
+    prekeyStateFile: e.HUB_PREKEY_STATE_FILE ?? `${e.HUB_KEY_FILE}.prekeys`,
+    archivePublicKeyFile: e.HUB_ARCHIVE_PUBLIC_KEY_FILE,
+    prekeyWindowMs: Math.round(e.HUB_PREKEY_WINDOW_DAYS * 24 * 3_600_000),
     audience: e.HUB_AUDIENCE,
     deadlines: {
       FLASH: Math.round(e.ESCALATE_FLASH_MINUTES * MINUTE_MS),

@@ -1,7 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { ArchiveKeyFile } from '../../protocol/v1/prekey.js';
 import { pinAuthority } from '../crypto/certificate.js';
+import { fromBase64Url } from '../crypto/sodium.js';
 import { RedisConnection } from '../engine/redis/connection.js';
 import { RedisDirectoryLog } from '../engine/redis/directory-log.js';
+import { RedisPrekeyBoard } from '../engine/redis/prekey-board.js';
 import { RedisPubSub } from '../engine/redis/pubsub.js';
 import { RedisReplayGuard } from '../engine/redis/replay-guard.js';
 import { readDeviceKey } from '../keystore/keyfile.js';
@@ -23,7 +26,8 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
   await requireRedis(config.redisUrl);
   const onError = (error: Error) => logger.warn({ err: error }, 'redis connection trouble');
   const store = new HubStore(config.redisUrl, config.redisPrefix, onError, config.retentionMs);
-  // Of the engine, the hub takes the directory log, the replay guard and pub/sub; it accepts nothing.
+  // Of the engine, the hub takes the directory log, the replay guard, pub/sub and the prekey board;
+  // it accepts nothing.
   const connection = new RedisConnection({
     url: config.redisUrl,
     prefix: config.redisPrefix,
@@ -33,6 +37,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
     directoryLog: new RedisDirectoryLog(connection),
     replayGuard: new RedisReplayGuard(connection),
     pubsub: new RedisPubSub(connection),
+    prekeys: new RedisPrekeyBoard(connection),
     ping: () => connection.ping(),
   };
   const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));
@@ -40,6 +45,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
   for (const file of [config.hubKeyFile, ...config.hubPastKeyFiles]) {
     hubKeys.push((await readDeviceKey(file, HUB_KEY_PASSPHRASE)).keys);
   }
+  const prekeys = await hubPrekeyFiles(config);
   let hub: Hub;
   try {
     hub = await startHub(
@@ -52,7 +58,7 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
         retentionMs: config.retentionMs,
         consoleOrigins: config.consoleOrigins,
       },
-      { engine, store, hubKeys, authority, logger, owned: [store, connection] },
+      { engine, store, hubKeys, authority, logger, prekeys, owned: [store, connection] },
     );
   } catch (error) {
     await Promise.allSettled([store.close(), connection.close()]);
@@ -64,4 +70,36 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
     });
   }
   return { hub, stop: () => hub.close() };
+}
+
+/**
+ * The hub's saved prekey state (written back, readable by the hub's user only) and the archive
+ * public key, from their files. A missing state file starts a new chain.
+ */
+async function hubPrekeyFiles(config: HubConfig) {
+  const state = await readFile(config.prekeyStateFile, 'utf8').then(
+    (text) => text.trim(),
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    },
+  );
+  let archivePublicKey: Uint8Array | undefined;
+  if (config.archivePublicKeyFile) {
+    const file = ArchiveKeyFile.safeParse(
+      JSON.parse(await readFile(config.archivePublicKeyFile, 'utf8')),
+    );
+    if (!file.success) {
+      throw new Error(
+        `HUB_ARCHIVE_PUBLIC_KEY_FILE ${config.archivePublicKeyFile} is not an archive public key file (PROTOCOL.md §5.6)`,
+      );
+    }
+    archivePublicKey = fromBase64Url(file.data.publicKey);
+  }
+  return {
+    ...(state ? { state } : {}),
+    ...(archivePublicKey ? { archivePublicKey } : {}),
+    windowMs: config.prekeyWindowMs,
+    save: (sealed: string) => writeFile(config.prekeyStateFile, `${sealed}\n`, { mode: 0o600 }),
+  };
 }

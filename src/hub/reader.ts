@@ -2,7 +2,7 @@ import type { RecordEntry } from '../../protocol/v1/analyst.js';
 import type { RecordBody } from '../../protocol/v1/record.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
-import { openEnvelope } from '../envelope/open.js';
+import { openEnvelope, type PrekeyAccess } from '../envelope/open.js';
 import { matches, type RecordFilter } from './filter.js';
 import { parseEntry } from './record.js';
 import type { RecordLog } from './record-log.js';
@@ -15,6 +15,8 @@ export class RecordReader {
     private readonly record: RecordLog,
     private readonly hubKeys: DeviceKeys | readonly DeviceKeys[],
     private readonly directory: () => Directory,
+    /** The hub's prekeys within its window (older entries open only with the archive key). */
+    private readonly prekeys?: PrekeyAccess['own'],
   ) {}
 
   /** Opens an entry for an analyst (content is decrypted in the hub process, never stored). */
@@ -30,10 +32,12 @@ export class RecordReader {
         this.directory(),
         entry.acceptedAt,
         { acceptedAt: entry.acceptedAt },
+        this.prekeys ? { own: this.prekeys } : {},
       );
       return { ...rest, hash, body: opened.body };
     } catch {
-      // Compliant when recorded, unreadable now (e.g. the sender was revoked since): metadata only.
+      // Compliant when recorded, unreadable now (the sender revoked since, or sealed to a hub prekey
+      // retired to the archive): metadata only.
       return { ...rest, hash };
     }
   }

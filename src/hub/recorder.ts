@@ -7,6 +7,7 @@ import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
 import {
   openVerifiedEnvelope,
+  type PrekeyAccess,
   plausibleArrival,
   provenSender,
   verifyEnvelope,
@@ -26,6 +27,8 @@ export interface RecorderOptions {
   readonly directory: () => Directory;
   /** The hub's current key and the past ones it keeps (a backlog across a rotation opens). */
   readonly hubKeys: DeviceKeys | readonly DeviceKeys[];
+  /** The hub's prekeys (what most envelopes are sealed to; PROTOCOL.md §5.6). */
+  readonly prekeys?: PrekeyAccess['own'];
   readonly deadlines: Deadlines;
   /** Called with each new entry as stored (the analysts' live feed). */
   readonly onRecorded?: (stored: string, entry: RecordBody) => void;
@@ -140,8 +143,8 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
     const code = isLiaisonError(error) ? error.code : 'ENVELOPE_INVALID';
     const office = signedBy ?? (await provenSender(input, directory))?.officeId;
     // A fork is between the directories the sender's side and the hub were served: the signed
-    // envelope is authentic, and no office could have caused it.
-    const blamed = code !== 'DIRECTORY_FORK';
+    // envelope is authentic, and no office could have caused it. Nor the hub's loss of its key.
+    const blamed = code !== 'DIRECTORY_FORK' && code !== 'OWN_KEY_MISSING';
     return {
       described,
       verdict: {
@@ -168,7 +171,8 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
   const described = describe(verified.envelope);
   let body: Body;
   try {
-    body = (await openVerifiedEnvelope(verified, options.hubKeys)).body;
+    const own = options.prekeys ? { own: options.prekeys } : {};
+    body = (await openVerifiedEnvelope(verified, options.hubKeys, own)).body;
   } catch (error) {
     return refused(error, described, verified.sender.officeId);
   }

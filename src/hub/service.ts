@@ -15,6 +15,7 @@ import { allowConsole } from './cors.js';
 import { Escalator } from './escalator.js';
 import { liveFeed } from './feed.js';
 import { createHubMetrics, metricsRoute } from './metrics.js';
+import { type HubPrekeyOptions, HubPrekeys } from './prekeys.js';
 import { RecordReader } from './reader.js';
 import { type Deadlines, Recorder } from './recorder.js';
 import { trimRecord } from './retention.js';
@@ -35,8 +36,14 @@ export interface HubOptions {
   readonly consoleOrigins?: readonly string[];
 }
 
-/** What the hub shares with the gateways: it reads the directory log, guards token replay, talks. */
-export type HubEngine = Pick<Engine, 'directoryLog' | 'replayGuard' | 'pubsub' | 'ping'>;
+/**
+ * What the hub shares with the gateways: it reads the directory log, guards token replay, talks,
+ * and publishes its prekeys.
+ */
+export type HubEngine = Pick<
+  Engine,
+  'directoryLog' | 'replayGuard' | 'pubsub' | 'prekeys' | 'ping'
+>;
 
 export interface Hub {
   readonly url: string;
@@ -46,6 +53,10 @@ export interface Hub {
 }
 
 const GROUP = 'hub';
+/** The hub republishes its prekeys and retires old ones this often (they change once a day). */
+const PREKEY_UPKEEP_EVERY_MS = 10 * 60_000;
+/** With an archive key, how long after its end the hub host keeps a prekey (PROTOCOL.md §5.6). */
+export const DEFAULT_HUB_PREKEY_WINDOW_MS = 7 * 24 * 3_600_000;
 const RETENTION_EVERY_MS = 10_000;
 
 /**
@@ -63,6 +74,8 @@ export async function startHub(
     hubKeys: DeviceKeys | readonly DeviceKeys[];
     authority: PinnedAuthority;
     logger: Logger;
+    /** Where the hub's prekey state is kept and its archive key (default: in memory, no archive). */
+    prekeys?: Omit<HubPrekeyOptions, 'windowMs'> & { windowMs?: number };
     /** Connections the hub owns: quit in `onClose`, after everything that uses them stopped. */
     owned?: readonly { close(): Promise<void> }[];
   },
@@ -75,13 +88,30 @@ export async function startHub(
   await sync.start();
   await store.stream.ensureGroup(GROUP);
   const directory = () => sync.directory;
-  const reader = new RecordReader(store.record, hubKeys, directory);
+  const signingKeys = Array.isArray(hubKeys) ? (hubKeys[0] as DeviceKeys) : (hubKeys as DeviceKeys);
+  const prekeys = new HubPrekeys(
+    signingKeys,
+    { windowMs: DEFAULT_HUB_PREKEY_WINDOW_MS, ...deps.prekeys },
+    options.retentionMs,
+  );
+  if (!deps.prekeys?.archivePublicKey) {
+    logger.warn(
+      'no archive key (HUB_ARCHIVE_PUBLIC_KEY_FILE): the hub keeps its prekeys for the whole record retention, so a stolen hub host opens the whole record',
+    );
+  }
+  const prekeyUpkeep = async () => {
+    await prekeys.publish(engine.prekeys, Date.now());
+    await prekeys.retire(store.prekeyArchive, Date.now());
+  };
+  await prekeyUpkeep();
+  const reader = new RecordReader(store.record, hubKeys, directory, prekeys.store);
   const metrics = createHubMetrics();
 
   const recorder = new Recorder({
     store,
     directory,
     hubKeys,
+    prekeys: prekeys.store,
     deadlines: options.deadlines,
     group: GROUP,
     consumer: options.consumer,
@@ -120,7 +150,6 @@ export async function startHub(
   await allowConsole(app, options.consoleOrigins ?? []);
   answerErrorsOnTheWire(app);
   // Checkpoints: the record's head signed with the hub's own key, which Redis never holds.
-  const signingKeys = Array.isArray(hubKeys) ? (hubKeys[0] as DeviceKeys) : (hubKeys as DeviceKeys);
   const checkpointNow = async () => {
     const checkpoint = await signCheckpoint(signingKeys, await store.record.head());
     await store.checkpoints.add(checkpoint);
@@ -144,12 +173,17 @@ export async function startHub(
     ]).catch((error) => logger.error({ err: error }, 'trimming failed'));
   }, RETENTION_EVERY_MS);
   retention.unref();
+  const prekeyTimer = setInterval(() => {
+    prekeyUpkeep().catch((error) => logger.error({ err: error }, 'prekey upkeep failed'));
+  }, PREKEY_UPKEEP_EVERY_MS);
+  prekeyTimer.unref();
   // onClose hooks run last-registered first: this one, registered before the plugins, runs after
   // theirs (the feed leaves its channels), then stops the background work and quits Redis.
   app.addHook('onClose', async () => {
     escalator.stop();
     clearInterval(retention);
     clearInterval(checkpoints);
+    clearInterval(prekeyTimer);
     await recorder.stop();
     await sync.stop();
     await Promise.all((deps.owned ?? []).map((connection) => connection.close()));

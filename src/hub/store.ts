@@ -1,13 +1,14 @@
 import { RedisConnection } from '../engine/redis/connection.js';
 import { AlertBook } from './alert-book.js';
 import { CheckpointLog } from './checkpoints.js';
+import { RedisPrekeyArchive } from './prekey-archive.js';
 import { RecordLog } from './record-log.js';
 import { StreamConsumer } from './stream-consumer.js';
 
 /**
  * The hub's state in Redis, beside the gateway's (same prefix), by job: the record log and the
- * checkpoints signed over it, the consumer of the gateway's accepted-envelope stream, and the
- * alert book. One command connection
+ * checkpoints signed over it, the consumer of the gateway's accepted-envelope stream, the
+ * alert book and the archive of retired prekeys. One command connection
  * for all three, and one of its own for the stream's blocking reads.
  */
 export class HubStore {
@@ -15,6 +16,7 @@ export class HubStore {
   readonly stream: StreamConsumer;
   readonly alerts: AlertBook;
   readonly checkpoints: CheckpointLog;
+  readonly prekeyArchive: RedisPrekeyArchive;
   private readonly connection: RedisConnection;
   private readonly blocking;
 
@@ -31,6 +33,7 @@ export class HubStore {
     this.stream = new StreamConsumer(this.connection, this.blocking);
     this.alerts = new AlertBook(this.connection, alertTtlMs);
     this.checkpoints = new CheckpointLog(this.connection);
+    this.prekeyArchive = new RedisPrekeyArchive(this.connection);
   }
 
   async close(): Promise<void> {

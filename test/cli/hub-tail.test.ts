@@ -16,6 +16,7 @@ import { loadDirectory } from '../../src/keystore/directory-file.js';
 import { readDeviceKey } from '../../src/keystore/keyfile.js';
 import { cliArgs } from '../fixtures/cli.js';
 import { REDIS_URL } from '../fixtures/engines.js';
+import { keptHubPrekeys } from '../fixtures/hub.js';
 
 const FLASH_DEADLINE_MS = 5_000;
 const TOKEN_SECONDS = 2;
@@ -39,6 +40,8 @@ describe('liaison hub tail, left running', () => {
   let out = '';
   let sender: LiaisonClient;
 
+  // One hub host: a restarted hub keeps its prekey state, as `liaison hub run` does on disk.
+  const hubPrekeys = keptHubPrekeys();
   const hub = async (consumer: string, on = 0) => {
     const engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 600_000 });
     const store = new HubStore(REDIS_URL, prefix);
@@ -59,6 +62,7 @@ describe('liaison hub tail, left running', () => {
         hubKeys: (await readDeviceKey(paths.deviceKey('CARICC/hub'))).keys,
         authority,
         logger: pino({ level: 'silent' }),
+        prekeys: hubPrekeys,
       },
     );
   };

@@ -119,17 +119,26 @@ describe('the Console in the officers’ languages', () => {
     await form.getByRole('button', { name: 'Добавить транспорт' }).click();
     await form.getByRole('button', { name: 'Добавить лицо' }).click();
     await form.getByRole('button', { name: 'Добавить документ' }).click();
+    // The handling, evaluation and case fields, every one shown (H3 asks for its restriction).
+    await form.locator('select[name=handling]').selectOption('H3');
+    await form.locator('select[name=case]').selectOption('new');
     const ruPhrases = englishPhrases(ru as unknown as Tree);
     const leftovers = (text: string) => ruPhrases.filter((p) => text.includes(p));
     expect(leftovers(await shownText(kordai))).toEqual([]);
     await shot(kordai, 'operator-alert-form-ru');
     await form.locator('input[name=title]').fill('Подозрительный груз');
     await form.locator('select[name=precedence]').selectOption('IMMEDIATE');
+    await form.locator('input[name=handling-restriction]').fill('не передавать таможне');
+    await form.locator('input[name=caseTitle]').fill('Маршрут через Кордай');
     await form.getByRole('button', { name: 'Убрать' }).first().click();
     await form.getByRole('button', { name: 'Убрать' }).first().click();
     await form.getByRole('button', { name: 'Убрать' }).first().click();
     await form.getByRole('button', { name: 'Отправить оповещение' }).click();
     await kordai.getByTestId('alert-card').getByText('Срочно').waitFor(WAIT);
+    // Its marks in Russian: the handling code's meaning, the evaluation, the case's status.
+    const marks = kordai.getByTestId('message').filter({ hasText: 'Подозрительный груз' });
+    await marks.getByText('Иные ограничения: не передавать таможне').waitFor(WAIT);
+    await marks.getByText('Дело: Маршрут через Кордай · открыто').waitFor(WAIT);
 
     const text = await shownText(kordai);
     expect(leftovers(text)).toEqual([]);
@@ -153,5 +162,17 @@ describe('the Console in the officers’ languages', () => {
     await kordai.getByTestId('language').selectOption('kk');
     await kordai.getByRole('button', { name: 'Құлпын ашу' }).waitFor(WAIT);
     await shot(kordai, 'signin-unlock-kk');
+    // Unlocked in Kazakh: the items' marks and the office settings too, no English left.
+    await kordai.locator('input[name=passphrase]').fill(PASSPHRASE);
+    await kordai.getByRole('button', { name: 'Құлпын ашу' }).click();
+    const alert = kordai.getByTestId('message').filter({ hasText: 'Подозрительный груз' });
+    await alert.getByText('Басқа шектеулер: не передавать таможне').waitFor(WAIT);
+    await alert.getByText('Іс: Маршрут через Кордай · ашық').waitFor(WAIT);
+    await kordai.getByTestId('office-settings').getByText('Бөлімше баптаулары').waitFor(WAIT);
+    const kkPhrases = englishPhrases(kk as unknown as Tree);
+    const kkText = await shownText(kordai);
+    expect(kkPhrases.filter((p) => kkText.includes(p))).toEqual([]);
+    expect(latinWords(kkText)).toEqual([]);
+    await shot(kordai, 'operator-marks-kk');
   }, 120_000);
 });

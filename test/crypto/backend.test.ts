@@ -14,6 +14,7 @@ import { wasmBackend } from '../../src/crypto/wasm-backend.js';
 import { Directory } from '../../src/directory/directory.js';
 import { openEnvelope } from '../../src/envelope/open.js';
 import { entryHash, GENESIS } from '../../src/hub/record.js';
+import { vectorPrekeys } from '../fixtures/vector-prekeys.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'protocol', 'vectors');
 // biome-ignore lint/suspicious/noExplicitAny: vectors are read as plain JSON, as an integrator would
@@ -68,7 +69,14 @@ describe.each(backends)('the protocol vectors hold on $name', (candidate) => {
           signing: fromBase64Url(d.signingSeed),
           encryption: fromBase64Url(d.encryptionSeed),
         });
-        const opened = await openEnvelope(vector.envelope, identity, directory, vector.openAt);
+        const opened = await openEnvelope(
+          vector.envelope,
+          identity,
+          directory,
+          vector.openAt,
+          {},
+          vectorPrekeys(vector.prekeys, deviceId, directory),
+        );
         expect(opened.body).toEqual(vector.body);
       }
     }

@@ -13,16 +13,17 @@ import { type DeviceKeys, generateDeviceKeys } from '../../src/crypto/keys.js';
 import {
   makePrekey,
   type PrekeyOwner,
-  PrekeyStore,
   pickPrekey,
   signPrekey,
   verifyPrekey,
 } from '../../src/crypto/prekey.js';
+import { PrekeyStore } from '../../src/crypto/prekey-store.js';
 import { signObject } from '../../src/crypto/signed.js';
 import { fromBase64Url, fromUtf8, ready, sodium, toBase64Url } from '../../src/crypto/sodium.js';
 
 const DAY = PREKEY_LIFETIME_MS;
-const DAY0 = Date.UTC(2026, 0, 15, 8, 0, 0);
+// Prekeys cover whole UTC days (the store's chain has one key per day).
+const DAY0 = Date.UTC(2026, 0, 15);
 const RETENTION = 30 * DAY;
 const dir = join(import.meta.dirname, '..', '..', 'protocol', 'vectors');
 // biome-ignore lint/suspicious/noExplicitAny: vectors are read as plain JSON, as an integrator would

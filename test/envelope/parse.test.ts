@@ -179,6 +179,13 @@ const recipientLike = (r: Envelope['recipients'][number]) =>
   object({
     deviceId: field(r.deviceId, deviceNear),
     keyId: field(r.keyId, base64Near(22)),
+    // Optional: sealed to a prekey, or (absent) to the certified key.
+    prekeyId: field(
+      r.prekeyId ?? r.keyId,
+      base64Near(22),
+      fc.constant(undefined),
+      fc.constant(DROP),
+    ),
     wrappedKey: field(r.wrappedKey, base64Near(107)),
   });
 

@@ -224,10 +224,10 @@ describe('malformed input is refused, never a crash', () => {
   });
 
   it('an envelope of another protocol version is refused as unsupported', async () => {
-    const v2 = { ...chat, header: { ...chat.header, v: 2 } };
-    expect(await refusal(v2)).toBe('UNSUPPORTED_VERSION');
-    const v4 = { ...chat, header: { ...chat.header, v: 4 } };
-    expect(await refusal(v4)).toBe('UNSUPPORTED_VERSION');
+    const v3 = { ...chat, header: { ...chat.header, v: 3 } };
+    expect(await refusal(v3)).toBe('UNSUPPORTED_VERSION');
+    const v5 = { ...chat, header: { ...chat.header, v: 5 } };
+    expect(await refusal(v5)).toBe('UNSUPPORTED_VERSION');
   });
 
   it('an envelope with two wrapped keys for one device is refused', async () => {

@@ -202,7 +202,7 @@ describe.each(ENGINES)('relay on the $name engine', ({ make }) => {
     expect(await code('envelope:send', { ...envelope, ciphertext: 'A'.repeat(90_000) })).toBe(
       'PAYLOAD_TOO_LARGE',
     );
-    expect(await code('envelope:send', { ...envelope, header: { ...envelope.header, v: 4 } })).toBe(
+    expect(await code('envelope:send', { ...envelope, header: { ...envelope.header, v: 5 } })).toBe(
       'UNSUPPORTED_VERSION',
     );
     expect(await code('inbox:fetch', { after: -1 })).toBe('VALIDATION_FAILED');

@@ -12,6 +12,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { headerBytes } from '../../src/envelope/layout.js';
 import { openEnvelope } from '../../src/envelope/open.js';
 import { expectGeneratedFiles } from '../fixtures/generated.js';
+import { vectorPrekeys } from '../fixtures/vector-prekeys.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'protocol', 'vectors');
 // biome-ignore lint/suspicious/noExplicitAny: vectors are read as plain JSON, as an integrator would
@@ -130,7 +131,19 @@ describe('protocol test vectors', () => {
         const device = keys.devices.find(
           (d: { deviceId: string }) => d.deviceId === recipient.deviceId,
         );
-        const pair = sodium.crypto_box_seed_keypair(fromBase64Url(device.encryptionSeed));
+        // Sealed to the prekey the entry names (its seed is in the vector), else the certified key.
+        const prekey = vector.prekeys.find(
+          (p: { deviceId: string }) => p.deviceId === recipient.deviceId,
+        );
+        expect(recipient.prekeyId !== undefined).toBe(prekey !== undefined);
+        const pair = sodium.crypto_box_seed_keypair(
+          fromBase64Url(prekey ? prekey.seed : device.encryptionSeed),
+        );
+        if (prekey) {
+          const payload = JSON.parse(fromUtf8(fromBase64Url(prekey.signed.payload)));
+          expect(payload.prekeyId).toBe(recipient.prekeyId);
+          expect(payload.publicKey).toBe(sodium.to_base64(pair.publicKey, 7));
+        }
         const wrapped = fromBase64Url(recipient.wrappedKey);
         const contentKey = sodium.crypto_box_seal_open(wrapped, pair.publicKey, pair.privateKey);
         expect(sodium.to_base64(contentKey, 7)).toBe(vector.contentKey);
@@ -185,11 +198,14 @@ describe('protocol test vectors', () => {
     for (const name of ['envelope-chat', 'envelope-alert']) {
       const vector = await load(name);
       for (const deviceId of ['KG-AKZHOL/desk-1', 'KG-AKZHOL/duty-1', 'CARICC/hub']) {
+        const keys = await identity(deviceId);
         const opened = await openEnvelope(
           vector.envelope,
-          await identity(deviceId),
+          keys,
           directory,
           vector.openAt,
+          {},
+          vectorPrekeys(vector.prekeys, deviceId, directory),
         );
         expect(opened.body).toEqual(vector.body);
       }

@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -51,4 +52,41 @@ describe('npm start builds only what changed', () => {
       stderr: expect.stringContaining('the build failed'),
     });
   });
+
+  it('a start stopped during the build leaves no compiler running', async () => {
+    const later = new Date(Date.now() + 15_000);
+    await utimes(join(root, 'package.json'), later, later);
+    // A build that never ends by itself and says which process it is.
+    const endless = `node -e "require('fs').writeFileSync('dist/build.pid',String(process.pid));setInterval(()=>{},1000)"`;
+    await rm(join(root, 'dist', 'build.pid'), { force: true });
+    const starting = spawn(process.execPath, [SCRIPT, '--root', root, '--build', endless]);
+    let stderr = '';
+    starting.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => starting.once('exit', done));
+    let pid = 0;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      for (let i = 0; i < 1200 && !pid; i++) {
+        pid = Number(await readFile(join(root, 'dist', 'build.pid'), 'utf8').catch(() => '0'));
+        if (!pid) await sleep(50);
+      }
+      expect(pid).toBeGreaterThan(0);
+      starting.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(stderr).toContain('the build was stopped (SIGTERM)');
+      // The build's group was signalled before the script exited; wait for it to be reaped.
+      for (let i = 0; i < 200 && alive(); i++) await sleep(50);
+      expect(alive()).toBe(false);
+    } finally {
+      starting.kill('SIGKILL');
+      if (pid && alive()) process.kill(pid, 'SIGKILL');
+    }
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import type { Body, KnownHead, SequenceState, Signed } from './sdk.js';
+import type { Body, Handling, KnownHead, SequenceState, Signed } from './sdk.js';
 
 /** What an operator's Console keeps between visits (encrypted in the vault), and its pieces. */
 
@@ -41,13 +41,20 @@ export interface OperatorState {
   heldOffset?: number;
   /** The newest checkpoint of CARICC's record this office verified and keeps. */
   knownCheckpoint?: Signed;
+  /** This device's prekey chains, sealed for its key (PROTOCOL.md §5.6): what was sent to it opens. */
+  prekeyState?: string;
   keyWarnings: KeyWarning[];
   /** The directory's signed statements, so a start without the gateway still knows the offices. */
   directory: Signed[];
+  /** The office's handling code for what this desk sends, unless the operator picks another. */
+  defaultHandling?: Handling;
 }
 
 export type Delivery = 'accepted' | 'delivered' | 'read';
 export type Connection = 'connecting' | 'online' | 'offline';
+
+/** What an office sends with when nobody has chosen: for preventing and combating crime only. */
+export const H0: Handling = { code: 'H0' };
 
 export const emptyState = (): OperatorState => ({
   v: 1,

@@ -2,6 +2,7 @@ import {
   type Connection,
   type Delivery,
   emptyState,
+  H0,
   type Item,
   type KeyWarning,
   type OperatorState,
@@ -9,9 +10,11 @@ import {
 } from './operator-state.js';
 import {
   type AlertBody,
+  type CaseRef,
   type ConsoleKeyFile,
   type DeviceKeys,
   Emitter,
+  type Handling,
   isLiaisonError,
   LiaisonClient,
   type Message,
@@ -94,6 +97,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       ...(this.state.sequences ? { sequences: this.state.sequences } : {}),
       ...(this.state.heldOffset !== undefined ? { heldOffset: this.state.heldOffset } : {}),
       ...(this.state.knownCheckpoint ? { knownCheckpoint: this.state.knownCheckpoint } : {}),
+      ...(this.state.prekeyState ? { prekeyState: this.state.prekeyState } : {}),
     });
     this.client = client;
     try {
@@ -105,7 +109,8 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     this.listOffices();
     client.on('connected', () => {
       this.connection = 'online';
-      this.changed();
+      // Saves the prekey chain before the prekeys it derives are published.
+      this.save();
       void this.flush();
     });
     client.on('disconnected', () => {
@@ -211,8 +216,24 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     void this.flush();
   }
 
-  sendChat(officeId: string, text: string): void {
-    this.send(officeId, { type: 'chat', text });
+  /** A chat line goes out with the office's default handling code, in a case if one is given. */
+  sendChat(officeId: string, text: string, inCase?: CaseRef): void {
+    this.send(officeId, {
+      type: 'chat',
+      text,
+      handling: this.defaultHandling,
+      ...(inCase ? { case: inCase } : {}),
+    });
+  }
+
+  /** The office's default handling code (a Console setting kept in the vault; H0 until set). */
+  get defaultHandling(): Handling {
+    return this.state.defaultHandling ?? H0;
+  }
+
+  setDefaultHandling(handling: Handling): void {
+    this.state.defaultHandling = handling;
+    this.save();
   }
 
   sendAlert(officeId: string, alert: AlertBody): void {
@@ -388,6 +409,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       if (held !== undefined) this.state.heldOffset = held;
       const checkpoint = this.client.checkpoint;
       if (checkpoint) this.state.knownCheckpoint = checkpoint;
+      this.state.prekeyState = this.client.prekeyState;
     }
     if (this.client && this.client.directory.version > this.state.directory.length)
       this.state.directory = [...this.client.directory.statements()];

@@ -4,10 +4,13 @@ import {
   type AlertBody,
   AlertBodySchema,
   AlertCategorySchema,
+  type CaseRef,
   CountrySchema,
+  type Handling,
   PrecedenceSchema,
 } from '../sdk.js';
 import { fromLocalInput, toLocalInput } from '../time.js';
+import { ACCURACIES, draftOf, HandlingFields, handlingOf, RELIABILITIES } from './marks.js';
 
 /** The protocol's own lists: one definition of each (protocol/v1). */
 export const CATEGORIES = AlertCategorySchema.options;
@@ -21,14 +24,45 @@ type Subject = Record<string, string> & { kind: 'vehicle' | 'person' | 'document
 const compact = (subject: Subject) =>
   Object.fromEntries(Object.entries(subject).filter(([, v]) => v.trim() !== ''));
 
+/** Where a path of a refused alert is asked for in the form. */
+const LABELS: Record<string, string> = {
+  handling: 'marks.handling',
+  evaluation: 'marks.reliability',
+  case: 'alert.caseTitle',
+};
+
+/** The case an alert goes in: none, a new one (titled here), or one seen on earlier items. */
+function caseFor(choice: string, title: string, status: string, cases: CaseRef[]) {
+  if (choice === '') return undefined;
+  const known = cases.find((c) => c.id === choice);
+  return {
+    id: known?.id ?? crypto.randomUUID(),
+    title: known ? known.title : title.trim(),
+    status,
+  };
+}
+
 /** The structured alert: every field the protocol's AlertBody has, checked by its schema. */
 export function AlertForm(props: {
   office: string;
   bcp: string;
+  /** The office's default handling code (its Console setting). */
+  handling: Handling;
+  /** Cases seen on items, to file the alert under one of them. */
+  cases: CaseRef[];
+  /** The case the conversation is filtered by, chosen to start with. */
+  inCase?: CaseRef | undefined;
   onSend: (alert: AlertBody) => void;
   onCancel: () => void;
 }) {
   const now = Date.now();
+  const [handling, setHandling] = useState(draftOf(props.handling));
+  const [evaluation, setEvaluation] = useState({ reliability: 'X', accuracy: '4' });
+  const [caseChoice, setCaseChoice] = useState<{ choice: string; title: string; status: string }>({
+    choice: props.inCase?.id ?? '',
+    title: '',
+    status: props.inCase?.status ?? 'open',
+  });
   const [v, setV] = useState({
     category: 'suspicious-vehicle',
     precedence: 'PRIORITY',
@@ -65,12 +99,21 @@ export function AlertForm(props: {
       subjects: subjects.map(compact),
       validFrom: fromLocalInput(v.validFrom),
       validUntil: fromLocalInput(v.validUntil),
+      handling: handlingOf(handling),
+      evaluation: {
+        sourceReliability: evaluation.reliability,
+        informationAccuracy: Number(evaluation.accuracy),
+      },
+      ...(caseChoice.choice
+        ? { case: caseFor(caseChoice.choice, caseChoice.title, caseChoice.status, props.cases) }
+        : {}),
     };
     const parsed = AlertBodySchema.safeParse(candidate);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = String(issue?.path[0] ?? '');
-      const label = field in v ? t(`alert.${field}`) : field;
+      const label =
+        field in v ? t(`alert.${field}`) : field in LABELS ? t(LABELS[field] as string) : field;
       return setError(t('alert.invalid', { problem: label || issue?.message }));
     }
     props.onSend(parsed.data);
@@ -132,6 +175,100 @@ export function AlertForm(props: {
         {field('validFrom', 'datetime-local', true)}
         {field('validUntil', 'datetime-local', true)}
       </div>
+      <fieldset class="marks-fields">
+        <legend>{t('alert.conditions')}</legend>
+        <div class="row">
+          <HandlingFields draft={handling} onChange={setHandling} />
+        </div>
+        <div class="row">
+          <label class="field">
+            <span>{t('marks.reliability')}</span>
+            <select
+              name="reliability"
+              value={evaluation.reliability}
+              onChange={(e) =>
+                setEvaluation({ ...evaluation, reliability: (e.target as HTMLSelectElement).value })
+              }
+            >
+              {RELIABILITIES.map((r) => (
+                <option key={r} value={r}>
+                  {r} · {t(`marks.reliabilityCode.${r}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="field">
+            <span>{t('marks.accuracy')}</span>
+            <select
+              name="accuracy"
+              value={evaluation.accuracy}
+              onChange={(e) =>
+                setEvaluation({ ...evaluation, accuracy: (e.target as HTMLSelectElement).value })
+              }
+            >
+              {ACCURACIES.map((a) => (
+                <option key={a} value={String(a)}>
+                  {a} · {t(`marks.accuracyCode.${a}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <div class="row">
+          <label class="field">
+            <span>{t('marks.case')}</span>
+            <select
+              name="case"
+              value={caseChoice.choice}
+              onChange={(e) => {
+                const choice = (e.target as HTMLSelectElement).value;
+                const known = props.cases.find((c) => c.id === choice);
+                setCaseChoice({ ...caseChoice, choice, status: known?.status ?? 'open' });
+              }}
+            >
+              <option value="">{t('cases.none')}</option>
+              <option value="new">{t('cases.new')}</option>
+              {props.cases.map((c) => (
+                <option key={c.id} value={c.id} class="user-text">
+                  {c.title}
+                </option>
+              ))}
+            </select>
+          </label>
+          {caseChoice.choice === 'new' && (
+            <label class="field">
+              <span>{t('alert.caseTitle')}</span>
+              <input
+                name="caseTitle"
+                value={caseChoice.title}
+                maxLength={200}
+                required
+                onInput={(e) =>
+                  setCaseChoice({ ...caseChoice, title: (e.target as HTMLInputElement).value })
+                }
+              />
+            </label>
+          )}
+          {caseChoice.choice !== '' && (
+            <label class="field">
+              <span>{t('alert.caseStatus')}</span>
+              <select
+                name="caseStatus"
+                value={caseChoice.status}
+                onChange={(e) =>
+                  setCaseChoice({ ...caseChoice, status: (e.target as HTMLSelectElement).value })
+                }
+              >
+                {(['open', 'closed'] as const).map((s) => (
+                  <option key={s} value={s}>
+                    {t(`marks.caseStatus.${s}`)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+        </div>
+      </fieldset>
       <fieldset class="subjects">
         <legend>{t('alert.subjects')}</legend>
         {subjects.map((s, i) => (

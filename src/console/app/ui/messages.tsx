@@ -1,7 +1,9 @@
+import { inCase } from '../cases.js';
 import { t } from '../i18n.js';
 import type { Item, OperatorSession } from '../operator.js';
 import type { AlertBody } from '../sdk.js';
 import { formatShort, formatTime } from '../time.js';
+import { Marks } from './marks.js';
 
 /** Where an outgoing item stands: queued, sent (accepted), delivered, read, or refused. */
 export function deliveryOf(session: OperatorSession, item: Item): string {
@@ -75,11 +77,15 @@ function AlertCard(props: { session: OperatorSession; office: string; item: Item
   );
 }
 
-/** One conversation's items, oldest first, each with its time (local zone) and delivery state. */
-export function Messages(props: { session: OperatorSession; office: string }) {
+/**
+ * One conversation's items (or one case's), oldest first, each with its marks first (handling,
+ * evaluation, case), then its content, its time (local zone) and delivery state.
+ */
+export function Messages(props: { session: OperatorSession; office: string; caseId?: string }) {
   const { session, office } = props;
-  const items = session.state.items[office] ?? [];
-  if (items.length === 0) return <p class="empty">{t('chat.empty')}</p>;
+  const items = inCase(session.state.items[office] ?? [], props.caseId);
+  if (items.length === 0)
+    return <p class="empty">{props.caseId ? t('cases.empty') : t('chat.empty')}</p>;
   return (
     <ol class="messages" aria-label={t('chat.history', { office })}>
       {items.map((item) => {
@@ -92,6 +98,7 @@ export function Messages(props: { session: OperatorSession; office: string }) {
             data-dir={item.dir}
             data-status={delivery}
           >
+            <Marks body={item.body} />
             {item.body.type === 'chat' ? (
               <p class="user-text">{item.body.text}</p>
             ) : (

@@ -1,9 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { casesSeen } from '../cases.js';
 import { t } from '../i18n.js';
 import type { OperatorSession } from '../operator.js';
 import type { AlertBody } from '../sdk.js';
 import { AlertForm } from './alert-form.js';
+import { HandlingMark } from './marks.js';
 import { Messages } from './messages.js';
+import { OfficeSettings } from './settings.js';
 import { useChanges } from './use.js';
 
 /** A short, loud two-tone signal for FLASH and IMMEDIATE alerts (WebAudio: no file to fetch). */
@@ -37,6 +40,7 @@ function Banners(props: { session: OperatorSession; onOpen: (office: string) => 
             data-testid="urgent-banner"
           >
             <div>
+              {alert.handling && <HandlingMark handling={alert.handling} />}{' '}
               <strong>
                 {t('alert.bannerTitle', {
                   precedence: t(`precedence.${alert.precedence}`),
@@ -108,9 +112,15 @@ export function OperatorView(props: { session: OperatorSession }) {
   const [active, setActive] = useState<string | undefined>();
   const [composing, setComposing] = useState(false);
   const [text, setText] = useState('');
+  const [filter, setFilter] = useState<{ office: string; caseId: string } | undefined>();
   const list = useRef<HTMLDivElement>(null);
   const office = active ?? session.offices[0]?.officeId;
   const items = office ? (session.state.items[office]?.length ?? 0) : 0;
+  // Cases seen in this conversation (to filter by) and anywhere (to file an alert under).
+  const conversationCases = casesSeen(office ? (session.state.items[office] ?? []) : []);
+  const allCases = casesSeen(Object.values(session.state.items).flat());
+  const caseId = filter?.office === office ? filter?.caseId : undefined;
+  const currentCase = conversationCases.find((c) => c.id === caseId);
 
   useEffect(() => session.on('alarm', () => beep()), [session]);
   // Shown on screen = read: the other office gets a read receipt.
@@ -125,12 +135,12 @@ export function OperatorView(props: { session: OperatorSession }) {
   });
   useEffect(() => {
     list.current?.scrollTo({ top: list.current.scrollHeight });
-  }, [office, items]);
+  }, [office, items, caseId]);
 
   const send = (event: Event) => {
     event.preventDefault();
     if (!office || !text.trim()) return;
-    session.sendChat(office, text);
+    session.sendChat(office, text, currentCase);
     setText('');
   };
   const awaiting = session.awaiting();
@@ -181,6 +191,7 @@ export function OperatorView(props: { session: OperatorSession }) {
                 return (
                   <li key={item.id}>
                     <button type="button" class="link" onClick={() => setActive(officeId)}>
+                      {alert.handling && <HandlingMark handling={alert.handling} compact />}{' '}
                       <span class={`badge prec-${alert.precedence}`}>
                         {t(`precedence.${alert.precedence}`)}
                       </span>{' '}
@@ -191,6 +202,7 @@ export function OperatorView(props: { session: OperatorSession }) {
               })}
             </ul>
           )}
+          <OfficeSettings session={session} />
         </aside>
         {office && (
           <section class="conversation" aria-label={t('chat.history', { office })}>
@@ -203,14 +215,37 @@ export function OperatorView(props: { session: OperatorSession }) {
                 <span class="dot" aria-hidden="true" />
                 {session.presence[office] ? t('offices.online') : t('offices.offline')}
               </span>
+              {conversationCases.length > 0 && (
+                <label class="field case-filter">
+                  <span>{t('cases.filter')}</span>
+                  <select
+                    name="case-filter"
+                    value={caseId ?? ''}
+                    onChange={(e) => {
+                      const chosen = (e.target as HTMLSelectElement).value;
+                      setFilter(chosen ? { office, caseId: chosen } : undefined);
+                    }}
+                  >
+                    <option value="">{t('cases.all')}</option>
+                    {conversationCases.map((c) => (
+                      <option key={c.id} value={c.id} class="user-text">
+                        {c.title} · {t(`marks.caseStatus.${c.status}`)}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
             </header>
             <div class="scroll" ref={list}>
-              <Messages session={session} office={office} />
+              <Messages session={session} office={office} {...(caseId ? { caseId } : {})} />
             </div>
             {composing ? (
               <AlertForm
                 office={office}
                 bcp={session.me?.bcp ?? ''}
+                handling={session.defaultHandling}
+                cases={allCases}
+                inCase={currentCase}
                 onCancel={() => setComposing(false)}
                 onSend={(alert) => {
                   session.sendAlert(office, alert);
@@ -219,6 +254,14 @@ export function OperatorView(props: { session: OperatorSession }) {
               />
             ) : (
               <form class="composer" onSubmit={send}>
+                <p class="composer-marks" data-testid="composer-marks">
+                  <HandlingMark handling={session.defaultHandling} />
+                  {currentCase && (
+                    <span class="case-mark">
+                      {t('cases.sendingIn')} <span class="user-text">{currentCase.title}</span>
+                    </span>
+                  )}
+                </p>
                 <textarea
                   name="message"
                   rows={2}

@@ -3,6 +3,7 @@ import { t } from '../i18n.js';
 import type { Office, RecordEntry, RecordFilter } from '../sdk.js';
 import { formatShort, formatTime, fromLocalInput } from '../time.js';
 import { PRECEDENCES } from './alert-form.js';
+import { Marks } from './marks.js';
 
 /** The record as analysts read it: the filter form, the table of entries, one entry opened. */
 
@@ -148,8 +149,9 @@ export function Entries(props: { entries: RecordEntry[]; onOpen: (entry: RecordE
                 </>
               )}
             </td>
-            <td class="user-text">
-              <button type="button" class="link" onClick={() => props.onOpen(e)}>
+            <td>
+              {(e.body?.type === 'chat' || e.body?.type === 'alert') && <Marks body={e.body} />}
+              <button type="button" class="link user-text" onClick={() => props.onOpen(e)}>
                 {summary(e)}
               </button>
             </td>
