@@ -149,6 +149,15 @@ export const ERRORS = {
     message: 'A recipient device has too many envelopes waiting; retry once it has caught up',
   },
   HISTORY_EXPIRED: { status: 410, message: 'Messages expired before this device fetched them' },
+  ENVELOPE_LOST: {
+    status: 410,
+    message: "The gateway's store no longer holds this envelope's body (deleted or overwritten)",
+  },
+  FORWARD_NOT_PERMITTED: {
+    status: 403,
+    message:
+      'The item is marked H2: its provider office has not permitted forwarding it to that office',
+  },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
   FORBIDDEN: { status: 403, message: 'This identity may not do that' },
   NOT_FOUND: { status: 404, message: 'Not found' },

@@ -1,6 +1,7 @@
 // Scenario 1 (relay throughput) and 5 (hub lag): N linked pairs send as fast as acks allow, each
 // sender keeping WINDOW envelopes in flight; one receiving device per pair is online. On Liaison
-// everything is persisted (two inboxes and the hub stream per envelope) and a hub replica records
+// everything is persisted (per envelope: its body once, a reference in each of two inboxes, and
+// the hub stream) and a hub replica records
 // the channel as it runs; the record's recordedAt − acceptedAt is the hub lag.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEntry } from '../../src/hub/record.js';

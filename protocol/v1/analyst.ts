@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EnvelopeKind, Precedence } from './envelope.js';
 import { ackOf, ClosingEvent, EscalationEvent, RefreshAck, RefreshRequest } from './events.js';
 import { Body } from './payload.js';
-import { OfficeId } from './primitives.js';
+import { OfficeId, Uuid } from './primitives.js';
 import { RecordBody } from './record.js';
 
 // The hub's `/analyst` Socket.IO namespace (PROTOCOL.md §10a). The handshake is the gateway's
@@ -25,6 +25,7 @@ export const RecordFilter = z.strictObject({
   precedence: Precedence.optional(),
   since: z.coerce.number().int().min(0).optional().describe('accepted at or after (ms)'),
   until: z.coerce.number().int().min(0).optional().describe('accepted before (ms)'),
+  case: Uuid.optional().describe('items of this case (read from the opened content, §8.1)'),
 });
 export type RecordFilter = z.infer<typeof RecordFilter>;
 

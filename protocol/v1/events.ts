@@ -46,6 +46,12 @@ export const FetchAck = ackOf({
     .strictObject({ from: Offset, to: Offset, reason: z.enum(['expired', 'trimmed']) })
     .nullable()
     .describe('offsets from..to (inclusive) can no longer be delivered; never silent'),
+  lost: z
+    .array(z.strictObject({ offset: Offset, id: Uuid, code: z.literal('ENVELOPE_LOST') }))
+    .optional()
+    .describe(
+      "entries of this page (ascending offsets) whose envelope the gateway's store no longer holds; absent when none",
+    ),
 });
 
 /** `inbox:ack` — everything up to and including `upTo` was processed and may be removed. */

@@ -36,6 +36,16 @@ export const ForwardedFrom = z.strictObject({
   handling: Handling,
 });
 
+/**
+ * The provider office's permission, recorded in the conversation, to forward one of its items
+ * (by envelope id) to other offices: what an H2 item needs before it is forwarded (§8.1).
+ */
+export const ForwardPermission = z.strictObject({
+  envelopeId: Uuid,
+  to: z.array(OfficeId).min(1).max(8),
+});
+export type ForwardPermission = z.infer<typeof ForwardPermission>;
+
 /** A chat line between the offices. */
 export const ChatBody = z.strictObject({
   type: z.literal('chat'),
@@ -44,7 +54,9 @@ export const ChatBody = z.strictObject({
   handling: Handling.optional(),
   case: CaseRef.optional(),
   forwardedFrom: ForwardedFrom.optional(),
+  permitsForward: ForwardPermission.optional(),
 });
+export type ChatBody = z.infer<typeof ChatBody>;
 
 export const AlertCategory = z.enum([
   'drug-seizure',

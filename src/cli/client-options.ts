@@ -39,8 +39,8 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
   const authority = await readPinnedAuthority(flags.authority).catch((error: unknown) => {
     throw fileProblem('--authority', flags.authority, error, "the authority's public key file");
   });
-  const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint, prekeyState } =
-    await loadClientState(flags.key);
+  const state = await loadClientState(flags.key);
+  const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint, prekeyState } = state;
   const client = new LiaisonClient({
     url: flags.gateway,
     audience: flags.audience,
@@ -55,6 +55,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     ...(heldOffset !== undefined ? { heldOffset } : {}),
     ...(knownCheckpoint ? { knownCheckpoint } : {}),
     ...(prekeyState ? { prekeyState } : {}),
+    ...(state.forwardPermissions ? { forwardPermissions: state.forwardPermissions } : {}),
   });
   keepClientState(client, flags.key);
   return client;

@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
-import { RECENT_IDS } from '../envelope/sequence.js';
+import { PENDING_IDS, RECENT_IDS } from '../envelope/sequence.js';
 
 // What a CLI device remembers between runs, beside its key file: the devices of linked offices
 // its user has been told about (so one added while the CLI was off is still announced) and the
@@ -31,12 +32,20 @@ const ClientState = z.object({
         .array(z.tuple([z.string(), z.int()]))
         .max(RECENT_IDS)
         .optional(),
+      pending: z
+        .array(z.tuple([z.string(), z.int().min(1)]))
+        .max(PENDING_IDS)
+        .optional(),
     })
     .optional(),
   heldOffset: z.int().min(1).optional(),
   knownCheckpoint: Signed.optional(),
   /** The prekey chains, sealed for this device (PROTOCOL.md §5.6): useless without its key. */
   prekeyState: z.string().max(8192).optional(),
+  /** Forwarding permissions received from provider offices (envelope id → who, to whom). */
+  forwardPermissions: z
+    .record(z.string(), z.strictObject({ from: z.string(), to: z.array(z.string()) }))
+    .optional(),
 });
 type ClientState = z.infer<typeof ClientState>;
 
@@ -50,14 +59,22 @@ export async function loadClientState(keyFile: string): Promise<ClientState> {
   } catch {
     return {};
   }
-  const parsed = ClientState.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const parsed = ClientState.safeParse(json);
   return parsed.success ? parsed.data : {};
 }
 
 /** Saves what the client knows whenever it may have changed. */
 export function keepClientState(client: LiaisonClient, keyFile: string): void {
+  // Written whole, then renamed over the old file: a command starting meanwhile (a chat beside a
+  // one-shot inbox) reads the old state or the new, never half a file.
   const save = () =>
-    writeFile(
+    writeAtomically(
       pathFor(keyFile),
       `${JSON.stringify({
         knownDevices: client.roster,
@@ -66,6 +83,7 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
         heldOffset: client.heldOffset,
         knownCheckpoint: client.checkpoint,
         prekeyState: client.prekeyState,
+        forwardPermissions: client.forwardPermissions,
       })}\n`,
     ).catch(() => undefined);
   const events = [
@@ -81,4 +99,10 @@ export function keepClientState(client: LiaisonClient, keyFile: string): void {
   }
   // At once: a second command started meanwhile derives the same prekeys from it.
   void save();
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${randomUUID()}.tmp`;
+  await writeFile(temporary, text, { mode: 0o600 });
+  await rename(temporary, path);
 }

@@ -95,6 +95,7 @@ escalations. Runs until interrupted (Ctrl-C); refreshes its token and reconnects
 The record's entries that match, a page at a time (as an analyst, with a fresh token).
 
   --office O --link A,B --border KZ-KG --kind K --precedence P
+  --case ID               the items of one case (liaison alert --case prints its id)
   --since MS --until MS   accepted in that time range (ms since the epoch)
   --after SEQ             continue after this position (the "more:" line says which)
   --limit N               entries per page, 1..500 (default 50)

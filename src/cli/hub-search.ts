@@ -35,6 +35,7 @@ export async function hubSearchCommand(argv: string[], print: Print): Promise<vo
       border: { type: 'string' },
       kind: { type: 'string' },
       precedence: { type: 'string' },
+      case: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
       after: { type: 'string' },
@@ -49,7 +50,7 @@ export async function hubSearchCommand(argv: string[], print: Print): Promise<vo
   });
   // The hub judges the filter (VALIDATION_FAILED), so the CLI and the hub never disagree.
   const filter = Object.fromEntries(
-    (['office', 'link', 'border', 'kind', 'precedence', 'since', 'until'] as const)
+    (['office', 'link', 'border', 'kind', 'precedence', 'case', 'since', 'until'] as const)
       .filter((k) => values[k] !== undefined)
       .map((k) => [k, values[k]]),
   );

@@ -30,6 +30,12 @@ import { type MissingRange, type SequenceState, Sequences } from '../envelope/se
 import { isLiaisonError, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
+import {
+  type Forwardable,
+  ForwardPermissions,
+  forwardedBody,
+  type PermissionState,
+} from './forwarding.js';
 import { PeerPrekeys } from './prekeys.js';
 import { type ClosingCode, followSession } from './session.js';
 import { checkedEvents, openSocket, request, untilConnected } from './socket.js';
@@ -95,6 +101,8 @@ export interface ClientOptions {
    * reported as `withoutForwardSecrecy`.
    */
   readonly requireForwardSecrecy?: boolean;
+  /** The forwarding permissions received, as saved from `forwardPermissions` last time. */
+  readonly forwardPermissions?: PermissionState;
 }
 
 /** The gateway's default retention: nothing older is ever legitimately delivered. */
@@ -167,6 +175,15 @@ const Pushed = Delivery.extend({ envelope: z.unknown() });
 const [fetched, refused] = FetchAck.options;
 const Page = z.discriminatedUnion('ok', [fetched.extend({ items: z.array(Pushed) }), refused]);
 
+/** A page's deliveries and lost entries, merged by offset (each list is ascending). */
+function inOffsetOrder<A extends { offset: number }, B extends { offset: number }>(
+  items: A[],
+  lost: B[],
+): (A | B)[] {
+  if (lost.length === 0) return items;
+  return [...items, ...lost].sort((a, b) => a.offset - b.offset);
+}
+
 /**
  * A BLO device's view of Liaison: verifies the directory against the pinned authority, connects
  * with fresh signed tokens (and refreshes them), seals and sends, receives, verifies, decrypts,
@@ -194,6 +211,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private stopped = false;
   private readonly prekeys: PrekeyStore;
   private readonly peerPrekeys = new PeerPrekeys();
+  private readonly permissions: ForwardPermissions;
   /** The end of the last complete catch-up: when it was asked for, and the offset it reached. */
   private drained: { at: number; offset: number } | undefined;
   /** The day number (UTC) prekeys were last published for, so a long session publishes daily. */
@@ -210,8 +228,14 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     this.held = options.heldOffset;
     this.kept = options.knownCheckpoint;
     this.prekeys = PrekeyStore.open(options.keys, options.prekeyState);
+    this.permissions = new ForwardPermissions(options.forwardPermissions);
     // Start the chain now, so that the state saved from here on derives the prekeys published.
     this.prekeys.schedule(Date.now());
+  }
+
+  /** The forwarding permissions provider offices gave this office: save it. */
+  get forwardPermissions(): PermissionState {
+    return this.permissions.snapshot();
   }
 
   /** This device's prekey chains, sealed for it alone: save it for `prekeyState`. */
@@ -390,6 +414,28 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     );
   }
 
+  /**
+   * Forwards a received chat line or alert to another linked office, marked with where it came
+   * from and keeping its provider's handling. An item marked H2 needs its provider office's
+   * permission for that office, received in the conversation (`permitForward`), else
+   * FORWARD_NOT_PERMITTED and nothing is sent.
+   */
+  async forward(item: Forwardable, officeId: string): Promise<string> {
+    return this.send(officeId, forwardedBody(item, officeId, this.permissions));
+  }
+
+  /**
+   * Permits the office that holds one of this office's items (`holder`) to forward it to `to`:
+   * a chat line in their conversation, recorded by the hub like any other.
+   */
+  permitForward(holder: string, envelopeId: string, to: string[], text?: string): Promise<string> {
+    return this.send(holder, {
+      type: 'chat',
+      text: text ?? `Permission to forward ${envelopeId} to ${to.join(', ')}`,
+      permitsForward: { envelopeId, to },
+    });
+  }
+
   /** End-to-end read receipts for messages shown to the operator. */
   markRead(officeId: string, envelopeIds: string[]): Promise<string> {
     return this.send(officeId, { type: 'receipt', status: 'read', envelopeIds });
@@ -402,8 +448,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   async send(officeId: string, body: Body, id?: string): Promise<string> {
     const socket = this.connected();
     const { keys } = this.options;
-    // Taken once: a copy refused and sealed again keeps it, so readers see no gap.
-    const counter = this.sequences.next(keys, [officeId]);
+    // Taken once: a copy refused and sealed again keeps it, and so does a resend of the same id
+    // (its answer was lost, or the app restarted), so readers see no gap.
+    const counter = this.sequences.next(keys, [officeId], id);
     this.emit('stateChanged', undefined);
     for (let attempt = 0; ; attempt++) {
       const createdAt = Date.now();
@@ -426,6 +473,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       });
       try {
         await request(socket, 'envelope:send', envelope, SendAck);
+        if (id) this.sequences.settled(keys, [officeId], id);
         if (withoutPrekey.length > 0) {
           this.emit('withoutForwardSecrecy', { id: envelope.header.id, deviceIds: withoutPrekey });
         }
@@ -491,11 +539,24 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       // envelope made catching up on thousands take tens of seconds. An item that cannot be
       // judged yet stops the page: it stays on the gateway and the next catch-up retries it.
       let judged = true;
-      for (const item of page.items) {
-        judged = await this.receive(item, false, false);
+      for (const entry of inOffsetOrder(page.items, page.lost ?? [])) {
+        if ('code' in entry) {
+          // Gone from the gateway's store: nothing more will come of it, so it is passed.
+          if (entry.offset <= this.lastOffset) continue;
+          this.emit('problem', {
+            code: entry.code,
+            message: `envelope at offset ${entry.offset} was lost by the gateway's store`,
+            id: entry.id,
+          });
+          this.lastOffset = entry.offset;
+          this.emit('stateChanged', undefined);
+          continue;
+        }
+        judged = await this.receive(entry, false, false);
         if (!judged) break;
       }
-      if (page.items.length > 0 && this.options.acknowledge !== false) {
+      const entries = page.items.length + (page.lost?.length ?? 0);
+      if (entries > 0 && this.options.acknowledge !== false) {
         await this.acknowledgeUpTo(this.lastOffset);
       }
       if (!judged) return;
@@ -614,6 +675,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     }
     // The sender knows directory statements we have not seen (a new device, a revocation).
     if (opened.senderAhead) await this.refreshDirectory().catch(() => undefined);
+    if (body.type === 'chat' && body.permitsForward && !copy) {
+      this.permissions.note(officeOfDevice(header.sender.deviceId), body.permitsForward);
+    }
     if (body.type === 'receipt') {
       for (const id of body.envelopeIds)
         this.emit('status', { id, status: 'read', by: header.sender.deviceId });

@@ -54,8 +54,16 @@ export const MAX_PAGE_BYTES = 1024 * 1024;
  */
 export const MAX_INBOX_ITEMS = 10_000;
 
+/** An inbox entry whose body the store no longer holds (deleted or overwritten in Redis). */
+export interface LostItem {
+  readonly offset: number;
+  readonly id: string;
+}
+
 export interface FetchResult {
   readonly items: StoredItem[];
+  /** Entries of the page whose body is gone, in offset order; reported, never skipped in silence. */
+  readonly lost: LostItem[];
   readonly more: boolean;
   /** Offsets that were stored but can no longer be delivered; never silent. */
   readonly gap: { from: number; to: number; reason: 'expired' | 'trimmed' } | null;
@@ -64,6 +72,8 @@ export interface FetchResult {
 /**
  * Durable per-device inboxes and idempotent acceptance: the relay's hot path. `accept` stores,
  * counts the rate, pushes to each device's channel and appends to the hub stream in one step.
+ * An envelope's body is stored once however many inboxes hold it; inbox entries refer to it, and
+ * it is deleted when the last of them is acknowledged, expires or is dropped.
  */
 export interface Inboxes {
   /**
@@ -75,7 +85,8 @@ export interface Inboxes {
   acceptedBefore(id: string): Promise<{ sender: string; seq: number; acceptedAt: number } | null>;
   /**
    * Items after `after`, in order: at most `limit`, and no more envelope bytes than `maxBytes`
-   * (default MAX_PAGE_BYTES) beyond the first item; expired items are dropped and reported.
+   * (default MAX_PAGE_BYTES) beyond the first item; expired items are dropped and reported, and
+   * entries whose body is gone are reported in `lost` (they count towards `limit`).
    */
   fetch(device: string, after: number, limit: number, maxBytes?: number): Promise<FetchResult>;
   /** Removes everything up to `upTo`; returns what was removed (for delivered receipts). */

@@ -34,6 +34,12 @@ export function keyspace(prefix: string) {
     accepted: (id: string) => `${prefix}acc:${id}`,
     /** A sender's last sequence number. */
     sequence: (sender: string) => `${prefix}seq:${sender}`,
+    /**
+     * One accepted envelope's body, stored once however many inboxes hold it: a hash of `body`
+     * (the JSON text) and `refs` (inbox entries that still point at it), expiring with retention.
+     */
+    envelope: (id: string) => `${prefix}env:${id}`,
+    /** A device's inbox: references `offset|id|sender|acceptedAt`, scored by offset. */
     inbox: (device: string) => `${prefix}inbox:${device}`,
     /** An inbox's offsets: next, acked, expired. */
     inboxMeta: (device: string) => `${prefix}inboxmeta:${device}`,

@@ -7,6 +7,7 @@ import {
   type FetchResult,
   type Inboxes,
   idTaken,
+  type LostItem,
   MAX_INBOX_ITEMS,
   MAX_PAGE_BYTES,
   type StoredItem,
@@ -17,8 +18,11 @@ import type { MemoryPubSub } from './pubsub.js';
 /** Envelopes the in-memory hub feed keeps. */
 const MAX_HUB_FEED = 10_000;
 
+/** An inbox entry: a reference to the envelope's body, kept once in `bodies`. */
+type Reference = Omit<StoredItem, 'envelope'>;
+
 interface Inbox {
-  items: StoredItem[];
+  items: Reference[];
   next: number;
   acked: number;
   touchedAt: number;
@@ -45,6 +49,8 @@ export class MemoryInboxes implements Inboxes {
     { sender: string; result: AcceptResult; until: number }
   >();
   private readonly sequences = new Map<string, number>();
+  /** Each accepted envelope's text, once, with how many inbox entries refer to it. */
+  readonly bodies = new Map<string, { envelope: string; refs: number }>();
   /** What the hub stream would hold: every accepted envelope's metadata and text. */
   readonly hubStream: { meta: string; envelope: string }[] = [];
 
@@ -61,9 +67,9 @@ export class MemoryInboxes implements Inboxes {
     const maxItems = this.options.maxInboxItems ?? MAX_INBOX_ITEMS;
     for (const device of request.devices) {
       const inbox = this.inboxes.get(device);
-      if (!inbox) continue;
-      this.expire(inbox);
-      if (inbox.items.length >= maxItems) {
+      // As in Redis: expired items are dropped here only from an inbox that is full.
+      if (inbox && inbox.items.length >= maxItems) this.expire(inbox);
+      if (inbox && inbox.items.length >= maxItems) {
         return {
           duplicate: false,
           rateLimited: false,
@@ -82,9 +88,15 @@ export class MemoryInboxes implements Inboxes {
     const seq = (this.sequences.get(request.sender) ?? 0) + 1;
     this.sequences.set(request.sender, seq);
     const offsets: Record<string, number> = {};
+    if (request.devices.length > 0) {
+      const refs = this.bodies.get(request.id)?.refs ?? 0;
+      this.bodies.set(request.id, {
+        envelope: request.envelope,
+        refs: refs + request.devices.length,
+      });
+    }
     for (const device of request.devices) {
       const inbox = this.inbox(device);
-      this.expire(inbox);
       inbox.next += 1;
       inbox.touchedAt = now;
       inbox.items.push({
@@ -92,7 +104,6 @@ export class MemoryInboxes implements Inboxes {
         acceptedAt: now,
         id: request.id,
         sender: request.sender,
-        envelope: request.envelope,
       });
       offsets[device] = inbox.next;
     }
@@ -128,22 +139,27 @@ export class MemoryInboxes implements Inboxes {
     maxBytes = MAX_PAGE_BYTES,
   ): Promise<FetchResult> {
     const inbox = this.inboxes.get(device);
-    if (!inbox) return { items: [], more: false, gap: null };
+    if (!inbox) return { items: [], lost: [], more: false, gap: null };
     const expired = this.expire(inbox);
     const from = Math.max(after, inbox.acked);
     const pending = inbox.items.filter((item) => item.offset > from);
     const items: StoredItem[] = [];
+    const lost: LostItem[] = [];
     let bytes = 0;
     for (const item of pending) {
-      const size = Buffer.byteLength(item.envelope);
-      if (items.length === limit || (items.length > 0 && bytes + size > maxBytes)) break;
-      items.push(item);
+      const envelope = this.bodies.get(item.id)?.envelope;
+      const size = envelope === undefined ? 0 : Buffer.byteLength(envelope);
+      const count = items.length + lost.length;
+      if (count === limit || (count > 0 && bytes + size > maxBytes)) break;
+      if (envelope === undefined) lost.push({ offset: item.offset, id: item.id });
+      else items.push({ ...item, envelope });
       bytes += size;
     }
     const firstKept = pending[0]?.offset ?? inbox.next + 1;
     return {
       items,
-      more: pending.length > items.length,
+      lost,
+      more: pending.length > items.length + lost.length,
       gap: expiredGap(expired, from, firstKept),
     };
   }
@@ -153,6 +169,7 @@ export class MemoryInboxes implements Inboxes {
     if (!inbox) return [];
     const removed = inbox.items.filter((item) => item.offset <= upTo);
     inbox.items = inbox.items.filter((item) => item.offset > upTo);
+    for (const item of removed) this.release(item.id);
     inbox.acked = Math.max(inbox.acked, Math.min(upTo, inbox.next));
     return removed.map(({ id, sender }) => ({ id, sender }));
   }
@@ -162,7 +179,14 @@ export class MemoryInboxes implements Inboxes {
   }
 
   async dropInbox(device: string): Promise<void> {
+    for (const item of this.inboxes.get(device)?.items ?? []) this.release(item.id);
     this.inboxes.delete(device);
+  }
+
+  /** One inbox entry less refers to the body: deleted at zero. */
+  private release(id: string): void {
+    const body = this.bodies.get(id);
+    if (body && --body.refs <= 0) this.bodies.delete(id);
   }
 
   private inbox(device: string): Inbox {
@@ -178,7 +202,9 @@ export class MemoryInboxes implements Inboxes {
   private expire(inbox: Inbox): number {
     const cutoff = this.options.clock() - this.options.retentionMs;
     while (inbox.items[0] && inbox.items[0].acceptedAt <= cutoff) {
-      inbox.expiredUpTo = (inbox.items.shift() as StoredItem).offset;
+      const item = inbox.items.shift() as Reference;
+      this.release(item.id);
+      inbox.expiredUpTo = item.offset;
     }
     return inbox.expiredUpTo ?? 0;
   }

@@ -1,4 +1,5 @@
 import type { Engine } from './engine.js';
+import type { Keyspace } from './keyspace.js';
 import { RedisCheckpointBoard } from './redis/checkpoint-board.js';
 import { RedisConnection } from './redis/connection.js';
 import { RedisCounters } from './redis/counters.js';
@@ -34,6 +35,8 @@ export class RedisEngine implements Engine {
   readonly pubsub: RedisPubSub;
   readonly checkpoints: RedisCheckpointBoard;
   readonly prekeys: RedisPrekeyBoard;
+  /** The names of every key this engine uses (keyspace.ts under its prefix). */
+  readonly keys: Keyspace;
   private readonly connection: RedisConnection;
 
   constructor(options: RedisEngineOptions) {
@@ -42,6 +45,7 @@ export class RedisEngine implements Engine {
     }
     const connection = new RedisConnection(options);
     this.connection = connection;
+    this.keys = connection.keys;
     this.inboxes = new RedisInboxes(connection, options.retentionMs, options.maxInboxItems);
     this.directoryLog = new RedisDirectoryLog(connection);
     this.replayGuard = new RedisReplayGuard(connection);

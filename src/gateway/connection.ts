@@ -19,6 +19,7 @@ import { LiaisonError } from '../errors.js';
 import { authenticate, type Session } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, checkDepth, parse } from '../runtime/wire.js';
+import { wirePage } from './inbox-page.js';
 import type { Metrics } from './metrics.js';
 import { cutSlowConsumer, outboundBytes } from './outbound.js';
 import { publishPrekeys, servePrekeys } from './prekeys.js';
@@ -254,12 +255,9 @@ export async function attachConnection(socket: Socket, session: Session, context
     try {
       const page = await inboxes.fetch(session.deviceId, after, limit);
       metrics.fetchedItems.observe(page.items.length);
-      const items = page.items.map((item) => ({
-        offset: item.offset,
-        acceptedAt: item.acceptedAt,
-        envelope: JSON.parse(item.envelope),
-      }));
-      return { items, more: page.more, gap: page.gap };
+      const wire = wirePage(page, log);
+      if (wire.lost) metrics.lostItems.inc(wire.lost.length);
+      return wire;
     } finally {
       fetching = false;
     }

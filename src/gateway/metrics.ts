@@ -42,6 +42,10 @@ export function createMetrics() {
       'liaison_outbound_buffered_bytes_peak',
       'Most bytes seen waiting to be written to one socket since start',
     ),
+    lostItems: m.counter(
+      'liaison_inbox_lost_total',
+      'Inbox entries fetched whose envelope the store no longer held (ENVELOPE_LOST): Redis lost or was given data',
+    ),
     fetchedItems: m.histogram(
       'liaison_inbox_fetch_items',
       'Items returned per inbox:fetch (backlog a device catches up on)',

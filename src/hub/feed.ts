@@ -10,7 +10,7 @@ import { handshakeToken, type Session, socketAuthentication } from '../runtime/a
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, connectRefusal, parse } from '../runtime/wire.js';
 import type { AlertBook } from './alert-book.js';
-import { matches } from './filter.js';
+import { matches, matchesContent } from './filter.js';
 import type { RecordReader } from './reader.js';
 import { parseEntry } from './record.js';
 
@@ -102,7 +102,9 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
     if (audience.length === 0) return;
     reader.view(stored).then(
       (view) => {
-        for (const socket of audience) socket.emit('record', view);
+        for (const socket of audience) {
+          if (matchesContent(view, socket.data.filter)) socket.emit('record', view);
+        }
       },
       () => undefined,
     );

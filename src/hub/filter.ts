@@ -1,4 +1,6 @@
 // One definition of the filter, the protocol's (PROTOCOL.md §10a, protocol/v1/analyst.ts).
+
+import type { RecordEntry } from '../../protocol/v1/analyst.js';
 import { RecordFilter } from '../../protocol/v1/analyst.js';
 import type { RecordBody } from '../../protocol/v1/record.js';
 
@@ -29,4 +31,14 @@ export function matches(entry: RecordBody, filter: RecordFilter): boolean {
   if (filter.since !== undefined && entry.acceptedAt < filter.since) return false;
   if (filter.until !== undefined && entry.acceptedAt >= filter.until) return false;
   return true;
+}
+
+/**
+ * The part of the filter only the opened content can answer (the case, §8.1): checked after the
+ * hub opened an entry that `matches`. An entry the hub cannot open matches no case.
+ */
+export function matchesContent(view: RecordEntry, filter: RecordFilter): boolean {
+  if (filter.case === undefined) return true;
+  const body = view.body as { case?: { id: string } } | undefined;
+  return body?.case?.id === filter.case;
 }

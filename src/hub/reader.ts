@@ -3,7 +3,7 @@ import type { RecordBody } from '../../protocol/v1/record.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
 import { openEnvelope, type PrekeyAccess } from '../envelope/open.js';
-import { matches, type RecordFilter } from './filter.js';
+import { matches, matchesContent, type RecordFilter } from './filter.js';
 import { parseEntry } from './record.js';
 import type { RecordLog } from './record-log.js';
 
@@ -53,7 +53,10 @@ export class RecordReader {
       for (const stored of chunk) {
         const entry = parseEntry(stored).body;
         position = entry.seq;
-        if (matches(entry, filter)) found.push(await this.view(stored));
+        if (matches(entry, filter)) {
+          const view = await this.view(stored);
+          if (matchesContent(view, filter)) found.push(view);
+        }
         if (found.length === limit) break;
       }
     }

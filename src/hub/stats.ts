@@ -15,6 +15,19 @@ export interface Statistics {
   readonly possiblyMissing: PossiblyMissing[];
   /** Envelopes the record holds more than once: accepted again. */
   readonly replayed: Replayed[];
+  /**
+   * Per case (§8.1, read from the opened content): its latest title and status, how many items
+   * and alerts, the offices involved, and when the last item was accepted.
+   */
+  readonly perCase: {
+    caseId: string;
+    title: string;
+    status: 'open' | 'closed';
+    items: number;
+    alerts: number;
+    offices: string[];
+    lastAt: number;
+  }[];
 }
 
 const median = (values: number[]) => {
@@ -37,6 +50,7 @@ export async function computeStatistics(
   const ackTimes = new Map<string, number[]>();
   const lastSent = new Map<string, number>();
   const audit = new SequenceAudit();
+  const cases = new Map<string, Statistics['perCase'][number]>();
   for await (const { stored, entry } of reader.range(range.since, range.until)) {
     audit.add(entry);
     const day = new Date(entry.acceptedAt).toISOString().slice(0, 10);
@@ -49,8 +63,25 @@ export async function computeStatistics(
       if (entry.kind === 'alert') counts.alerts++;
       perLink.set(key, counts);
     }
-    if (entry.kind === 'alert' && entry.status === 'compliant') {
-      const view = await reader.view(stored);
+    const readable = entry.status === 'compliant' && entry.kind !== 'receipt';
+    const view = readable ? await reader.view(stored) : undefined;
+    const ref = (view?.body as { case?: { id: string; title: string; status: 'open' | 'closed' } })
+      ?.case;
+    if (ref) {
+      const kept = cases.get(ref.id);
+      const offices = new Set([...(kept?.offices ?? []), entry.from, ...entry.to]);
+      cases.set(ref.id, {
+        caseId: ref.id,
+        // The newest item says what the case is called now and whether it is still open.
+        title: ref.title,
+        status: ref.status,
+        items: (kept?.items ?? 0) + 1,
+        alerts: (kept?.alerts ?? 0) + (entry.kind === 'alert' ? 1 : 0),
+        offices: [...offices].sort(),
+        lastAt: entry.acceptedAt,
+      });
+    }
+    if (entry.kind === 'alert' && view) {
       if (view.body?.type === 'alert')
         categories[view.body.category] = (categories[view.body.category] ?? 0) + 1;
       const alert = await alerts.alert(entry.id);
@@ -78,5 +109,6 @@ export async function computeStatistics(
     ),
     silentOffices,
     ...audit.report(),
+    perCase: [...cases.values()],
   };
 }

@@ -2,8 +2,11 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArchiveKeyFile } from '../../protocol/v1/prekey.js';
 import { keysCommand } from '../../src/cli/keys.js';
+import { toBase64Url } from '../../src/crypto/sodium.js';
 import { generateDevKeySet } from '../../src/keystore/devset.js';
+import { readDeviceKey } from '../../src/keystore/keyfile.js';
 import { liaison as run } from '../fixtures/cli.js';
 
 /** Runs the CLI from source as a separate process, as a user would run `liaison`. */
@@ -98,6 +101,28 @@ describe('liaison keys', () => {
     const directory = JSON.parse(await readFile(join(dir, 'ca', 'directory.json'), 'utf8'));
     expect(directory.statements).toHaveLength(6);
     expect((await stat(join(dir, 'ca', 'panj-2.key'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('keys archive makes CARICC’s archive key: the secret half sealed, the public half for the hub', async () => {
+    const { stdout, code } = await liaison(
+      'keys',
+      'archive',
+      '--out',
+      'ca/archive.key',
+      '--public-out',
+      'ca/archive.pub.json',
+      ...DEVICE_SEAL,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('keep it offline');
+    const published = ArchiveKeyFile.parse(
+      JSON.parse(await readFile(join(dir, 'ca', 'archive.pub.json'), 'utf8')),
+    );
+    expect((await stat(join(dir, 'ca', 'archive.key'))).mode & 0o777).toBe(0o600);
+    const { keys } = await readDeviceKey(join(dir, 'ca', 'archive.key'), {
+      env: 'DEVICE_PASSPHRASE',
+    });
+    expect(toBase64Url(keys.encryptionPublicKey)).toBe(published.publicKey);
   });
 
   it('inspect shows a sealed key file without its sealed part', async () => {

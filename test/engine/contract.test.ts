@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { type AcceptRequest, deliveryMessage } from '../../src/engine/inboxes.js';
 import { channels } from '../../src/engine/keyspace.js';
-import { disposeEngine, ENGINES } from '../fixtures/engines.js';
+import { RedisEngine } from '../../src/engine/redis.js';
+import {
+  disposeEngine,
+  ENGINES,
+  memoryUsage,
+  overwriteBody,
+  REDIS_URL,
+  storedBodies,
+} from '../fixtures/engines.js';
 
 const NO_LIMIT = { keys: [], windowMs: 60_000, max: 1 };
 
@@ -46,6 +55,7 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       expect(page.items[0]?.sender).toBe('KZ-KORDAI/desk-1');
       expect(page.more).toBe(false);
       expect(page.gap).toBeNull();
+      expect(page.lost).toEqual([]);
     });
 
     it('a page holds no more envelope bytes than the budget (but always one item), and pages cover all in order', async () => {
@@ -215,6 +225,115 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
     });
   });
 
+  describe('envelope bodies: stored once, referenced by inboxes', () => {
+    const DESKS = ['desk-1', 'desk-2', 'duty-1', 'duty-2', 'chief-1'].map((d) => `KG-AKZHOL/${d}`);
+    const bigEnvelope = (id: string) => `{"id":"${id}","x":"${'c'.repeat(20_000)}"}`;
+
+    it('an envelope to five devices is stored once; each inbox holds a reference', async () => {
+      engine = make();
+      const id = randomUUID();
+      await engine.inboxes.accept({
+        id,
+        sender: 'KZ-KORDAI/desk-1',
+        envelope: bigEnvelope(id),
+        devices: DESKS,
+        meta: '{}',
+        rate: NO_LIMIT,
+      });
+      const bodies = await storedBodies(engine);
+      expect([...bodies.keys()]).toEqual([id]);
+      expect(bodies.get(id)).toEqual({ envelope: bigEnvelope(id), refs: 5 });
+      if (engine instanceof RedisEngine) {
+        // One 20 KB body in Redis; each inbox (a sorted set of one reference) about 1 KB.
+        expect(await memoryUsage(engine.keys.envelope(id))).toBeGreaterThan(20_000);
+        for (const desk of DESKS) {
+          expect(await memoryUsage(engine.keys.inbox(desk))).toBeLessThan(2_000);
+        }
+      }
+      for (const desk of DESKS) {
+        const page = await engine.inboxes.fetch(desk, 0, 10);
+        expect(page.items.map((item) => [item.offset, item.id, item.envelope])).toEqual([
+          [1, id, bigEnvelope(id)],
+        ]);
+        expect(page.lost).toEqual([]);
+      }
+    });
+
+    it('the body is gone once every inbox that held it acknowledged it, expired it or was dropped', async () => {
+      engine = make();
+      const shared = randomUUID();
+      await send(engine, DESKS.slice(0, 3), undefined, shared);
+      const other = await send(engine, [DESKS[0] as string]);
+      await engine.inboxes.ack(DESKS[0] as string, 1);
+      expect((await storedBodies(engine)).get(shared)?.refs).toBe(2);
+      await engine.inboxes.dropInbox(DESKS[1] as string);
+      expect((await storedBodies(engine)).get(shared)?.refs).toBe(1);
+      await engine.inboxes.ack(DESKS[2] as string, 1);
+      const left = await storedBodies(engine);
+      expect(left.has(shared)).toBe(false);
+      expect(left.size).toBe(1);
+      await engine.inboxes.ack(DESKS[0] as string, other.offsets[DESKS[0] as string] as number);
+      expect((await storedBodies(engine)).size).toBe(0);
+    });
+
+    it('a dropped inbox of more than one step releases every body it held', async () => {
+      engine = make();
+      for (let i = 0; i < 1_100; i++) await send(engine, DESKS.slice(0, 2));
+      await engine.inboxes.dropInbox(DESKS[0] as string);
+      const bodies = await storedBodies(engine);
+      expect(bodies.size).toBe(1_100);
+      expect(new Set([...bodies.values()].map((b) => b.refs))).toEqual(new Set([1]));
+      await engine.inboxes.dropInbox(DESKS[1] as string);
+      expect((await storedBodies(engine)).size).toBe(0);
+      expect(await engine.inboxes.pending(DESKS[1] as string)).toBe(0);
+    });
+
+    it('expired entries release their bodies when a fetch drops them', async () => {
+      engine = make(150);
+      await send(engine, DESKS.slice(0, 2));
+      await sleep(250);
+      for (const desk of DESKS.slice(0, 2)) {
+        expect((await engine.inboxes.fetch(desk, 0, 10)).gap).toEqual({
+          from: 1,
+          to: 1,
+          reason: 'expired',
+        });
+      }
+      expect((await storedBodies(engine)).size).toBe(0);
+    });
+
+    it('a full inbox of expired entries takes new envelopes again', async () => {
+      engine = make(150, { maxInboxItems: 3 });
+      for (let i = 0; i < 3; i++) await send(engine, [DESKS[0] as string]);
+      await sleep(250);
+      const taken = await send(engine, [DESKS[0] as string]);
+      expect(taken.fullInbox).toBeUndefined();
+      expect(taken.offsets).toEqual({ [DESKS[0] as string]: 4 });
+      expect((await storedBodies(engine)).size).toBe(1);
+    });
+
+    it('a body deleted from the store is reported lost at its offset, counted in the page, and acknowledged like any', async () => {
+      engine = make();
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      for (const id of ids) await send(engine, [DESKS[0] as string], undefined, id);
+      await overwriteBody(engine, ids[1] as string, null);
+      const page = await engine.inboxes.fetch(DESKS[0] as string, 0, 10);
+      expect(page.items.map((item) => item.offset)).toEqual([1, 3]);
+      expect(page.lost).toEqual([{ offset: 2, id: ids[1] }]);
+      expect(page.gap).toBeNull();
+      const two = await engine.inboxes.fetch(DESKS[0] as string, 0, 2);
+      expect([two.items.map((item) => item.offset), two.lost, two.more]).toEqual([
+        [1],
+        [{ offset: 2, id: ids[1] }],
+        true,
+      ]);
+      const removed = await engine.inboxes.ack(DESKS[0] as string, 3);
+      expect(removed.map((r) => r.id)).toEqual(ids);
+      // Releasing a body that was gone leaves nothing behind.
+      expect((await storedBodies(engine)).size).toBe(0);
+    });
+  });
+
   describe('replay guard and counters', () => {
     it('claims a token id once until it expires, and counts hits per window', async () => {
       engine = make();
@@ -279,5 +398,40 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       await sleep(50);
       expect(got).toEqual(['one']);
     });
+  });
+});
+
+describe('Redis inboxes written before bodies were stored apart', () => {
+  let engine: RedisEngine;
+  afterEach(async () => {
+    await disposeEngine(engine);
+  });
+
+  it('an entry holding its envelope inline is still delivered and acknowledged', async () => {
+    engine = ENGINES.find((e) => e.name === 'redis')?.make() as RedisEngine;
+    const id = randomUUID();
+    const envelope = `{"id":"${id}","x":"a|b"}`;
+    const redis = new Redis(REDIS_URL);
+    try {
+      // What the accept script wrote before: `offset|id|sender|acceptedAt|envelope`.
+      await redis.zadd(
+        engine.keys.inbox('KG-AKZHOL/desk-1'),
+        1,
+        `1|${id}|KZ-KORDAI/desk-1|${Date.now()}|${envelope}`,
+      );
+      await redis.hset(engine.keys.inboxMeta('KG-AKZHOL/desk-1'), 'next', 1);
+    } finally {
+      redis.disconnect();
+    }
+    const next = await send(engine, ['KG-AKZHOL/desk-1']);
+    expect(next.offsets).toEqual({ 'KG-AKZHOL/desk-1': 2 });
+    const page = await engine.inboxes.fetch('KG-AKZHOL/desk-1', 0, 10);
+    expect(page.items.map((item) => [item.offset, item.id, item.sender, item.envelope])).toEqual([
+      [1, id, 'KZ-KORDAI/desk-1', envelope],
+      [2, expect.any(String), 'KZ-KORDAI/desk-1', expect.stringContaining('"x":"a|b"')],
+    ]);
+    expect(page.lost).toEqual([]);
+    expect((await engine.inboxes.ack('KG-AKZHOL/desk-1', 2)).map((r) => r.id)[0]).toBe(id);
+    expect((await storedBodies(engine)).size).toBe(0);
   });
 });

@@ -250,6 +250,39 @@ describe('the CARICC hub service', () => {
     );
   });
 
+  it('finds one case’s items, read from the opened content, and counts each case', async () => {
+    const caseRef = { id: randomUUID(), title: 'Kordai heroin route', status: 'open' as const };
+    const recorded = await store.record.length();
+    const inCase = await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', {
+      type: 'chat',
+      text: 'Same Kamaz as last week',
+      case: caseRef,
+    });
+    await send(kordai, 'KZ-KORDAI/desk-1', 'KG-AKZHOL', chat('Not in any case'));
+    await send(akzhol, 'KG-AKZHOL/desk-1', 'KZ-KORDAI', {
+      type: 'chat',
+      text: 'Closing it: driver arrested',
+      case: { ...caseRef, status: 'closed' },
+    });
+    await settled(recorded + 3);
+    const found = await get(`/v1/record?case=${caseRef.id}&limit=500`, analyst());
+    expect(found.body.entries.map((e: { id: string }) => e.id)).toContain(inCase.header.id);
+    expect(
+      found.body.entries.map((e: { body: Body }) => (e.body as { text: string }).text),
+    ).toEqual(['Same Kamaz as last week', 'Closing it: driver arrested']);
+    const stats = (await get('/v1/stats', analyst())).body;
+    expect(stats.perCase.find((c: { caseId: string }) => c.caseId === caseRef.id)).toMatchObject({
+      title: 'Kordai heroin route',
+      status: 'closed',
+      items: 2,
+      alerts: 0,
+      offices: ['KG-AKZHOL', 'KZ-KORDAI'],
+    });
+    expect((await get('/v1/record?case=not-a-uuid', analyst())).body.error.code).toBe(
+      'VALIDATION_FAILED',
+    );
+  });
+
   // CLI processes, one after another: seconds each on a busy machine.
   it('`liaison hub verify` vouches for the record, and names the first entry that was tampered with', {
     timeout: 180_000,

@@ -5,39 +5,30 @@ import {
   type FetchResult,
   type Inboxes,
   idTaken,
+  type LostItem,
   MAX_INBOX_ITEMS,
   MAX_PAGE_BYTES,
   type StoredItem,
 } from '../inboxes.js';
 import { channels } from '../keyspace.js';
 import type { RedisConnection } from './connection.js';
-import { ACCEPT, ACK, FETCH } from './inbox-scripts.js';
+import { ACCEPT, ACK, DROP, FETCH } from './inbox-scripts.js';
 
-/** Parses an inbox member `offset|id|sender|acceptedAt|envelope`. */
-function parseItem(member: string): StoredItem {
-  const fields: string[] = [];
-  let at = 0;
-  for (let i = 0; i < 4; i++) {
-    const bar = member.indexOf('|', at);
-    fields.push(member.slice(at, bar));
-    at = bar + 1;
-  }
-  const [offset, id, sender, acceptedAt] = fields as [string, string, string, string];
-  return {
-    offset: Number(offset),
-    id,
-    sender,
-    acceptedAt: Number(acceptedAt),
-    envelope: member.slice(at),
-  };
+/** Parses an inbox reference `offset|id|sender|acceptedAt`. */
+function parseReference(member: string) {
+  const [offset, id, sender, acceptedAt] = member.split('|') as [string, string, string, string];
+  return { offset: Number(offset), id, sender, acceptedAt: Number(acceptedAt) };
 }
 
 /**
  * The inboxes in Redis, shared by every gateway instance. Each step that must be atomic is a Lua
- * script (inbox-scripts.ts); accepting an envelope is one round trip.
+ * script (inbox-scripts.ts); accepting an envelope is one round trip. Bodies are stored once
+ * (keyspace `envelope`), inbox entries refer to them.
  */
 export class RedisInboxes implements Inboxes {
   private readonly scripts;
+  /** Body keys are this prefix and the envelope id. */
+  private readonly bodies: string;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -48,13 +39,20 @@ export class RedisInboxes implements Inboxes {
       accept: connection.script('accept', ACCEPT),
       fetch: connection.script('fetch', FETCH, 2),
       ack: connection.script('ack', ACK, 2),
+      drop: connection.script('drop', DROP, 2),
     };
+    this.bodies = connection.keys.envelope('');
   }
 
   async accept(request: AcceptRequest): Promise<AcceptResult> {
     const { rate } = request;
     const k = this.connection.keys;
-    const keys = [k.accepted(request.id), k.sequence(request.sender), k.hubStream];
+    const keys = [
+      k.accepted(request.id),
+      k.sequence(request.sender),
+      k.hubStream,
+      k.envelope(request.id),
+    ];
     for (const key of rate.keys) keys.push(k.counter(key));
     for (const device of request.devices) keys.push(...this.inboxKeys(device));
     const reply = (await this.scripts.accept(
@@ -69,6 +67,7 @@ export class RedisInboxes implements Inboxes {
       rate.max,
       rate.keys.length,
       this.maxInboxItems,
+      this.bodies,
       ...request.devices.map((device) => k.channel(channels.device(device))),
     )) as [number, string, ...number[]];
     const [status, record, ...offsetList] = reply;
@@ -114,7 +113,7 @@ export class RedisInboxes implements Inboxes {
     maxBytes = MAX_PAGE_BYTES,
   ): Promise<FetchResult> {
     // Expired items go in bounded steps, each a short script call, before the page is read.
-    let reply: [number, number, number, number, string[], number];
+    let reply: [number, number, number, number, (string | null)[], number];
     do {
       reply = (await this.scripts.fetch(
         ...this.inboxKeys(device),
@@ -122,22 +121,31 @@ export class RedisInboxes implements Inboxes {
         limit,
         this.retentionMs,
         maxBytes,
+        this.bodies,
       )) as typeof reply;
     } while (reply[5] === 0);
-    const [expired, from, next, more, members] = reply;
-    const items = members.map(parseItem);
-    const firstKept = items[0]?.offset ?? next + 1;
-    return { items, more: more === 1, gap: expiredGap(expired, from, firstKept) };
+    const [expired, from, next, more, pairs] = reply;
+    const items: StoredItem[] = [];
+    const lost: LostItem[] = [];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const reference = parseReference(pairs[i] as string);
+      const envelope = pairs[i + 1];
+      if (typeof envelope === 'string') items.push({ ...reference, envelope });
+      else lost.push({ offset: reference.offset, id: reference.id });
+    }
+    const firstKept = pairs[0] ? parseReference(pairs[0]).offset : next + 1;
+    return { items, lost, more: more === 1, gap: expiredGap(expired, from, firstKept) };
   }
 
   async ack(device: string, upTo: number) {
     // A large ack goes in bounded steps (STEP_ITEMS each), so no one call blocks Redis for long.
     const removed: { id: string; sender: string }[] = [];
     for (;;) {
-      const [done, ...flat] = (await this.scripts.ack(...this.inboxKeys(device), upTo)) as [
-        number,
-        ...string[],
-      ];
+      const [done, ...flat] = (await this.scripts.ack(
+        ...this.inboxKeys(device),
+        upTo,
+        this.bodies,
+      )) as [number, ...string[]];
       for (let i = 0; i < flat.length; i += 2) {
         removed.push({ id: flat[i] as string, sender: flat[i + 1] as string });
       }
@@ -150,8 +158,8 @@ export class RedisInboxes implements Inboxes {
   }
 
   async dropInbox(device: string): Promise<void> {
-    // UNLINK frees a large inbox off Redis's main thread.
-    await this.connection.redis.unlink(...this.inboxKeys(device));
+    // In bounded steps, each releasing the bodies of the entries it removes.
+    while ((await this.scripts.drop(...this.inboxKeys(device), this.bodies)) !== 1);
   }
 
   private inboxKeys(device: string): [string, string] {
