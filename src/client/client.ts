@@ -231,7 +231,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         if (this.stopped || !this.socket) return stopped();
         this.waiters.push(stopped);
         this.socket.once('connect', () => {
-          this.waiters.splice(this.waiters.indexOf(stopped) >>> 0, 1);
+          const at = this.waiters.indexOf(stopped);
+          if (at >= 0) this.waiters.splice(at, 1);
           resolve();
         });
       }),
