@@ -1,16 +1,20 @@
 import { z } from 'zod';
 import { base64UrlOf, Uuid, WireError } from './primitives.js';
 
-/** Plaintext bytes per secretstream chunk (PROTOCOL.md §8.2); the last chunk may be shorter. */
-export const ATTACHMENT_CHUNK_BYTES = 256 * 1024;
+/**
+ * Plaintext bytes per secretstream chunk (PROTOCOL.md §8.2); the last chunk may be shorter.
+ * 64 bytes under 256 KiB: the encrypted chunk and Redis's string header then fit one 256 KiB
+ * allocation (a full 256 KiB chunk takes a 320 KiB one: 25 % more memory per blob).
+ */
+export const ATTACHMENT_CHUNK_BYTES = 256 * 1024 - 64;
 /** What crypto_secretstream_xchacha20poly1305 adds to each chunk (tag byte and MAC). */
 export const SECRETSTREAM_ABYTES = 17;
 /** The largest stored chunk: a full plaintext chunk, encrypted. */
 export const MAX_BLOB_CHUNK_BYTES = ATTACHMENT_CHUNK_BYTES + SECRETSTREAM_ABYTES;
 /** The largest attachment (plaintext) one blob carries. */
 export const MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024;
-/** Most chunks one blob has (a 32 MiB file in 256 KiB chunks). */
-export const MAX_BLOB_CHUNKS = MAX_ATTACHMENT_BYTES / ATTACHMENT_CHUNK_BYTES;
+/** Most chunks one blob has (a 32 MiB file in chunks of ATTACHMENT_CHUNK_BYTES: 129). */
+export const MAX_BLOB_CHUNKS = Math.ceil(MAX_ATTACHMENT_BYTES / ATTACHMENT_CHUNK_BYTES);
 /** Most attachments one chat line or alert carries. */
 export const MAX_ATTACHMENTS = 8;
 

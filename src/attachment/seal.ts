@@ -18,7 +18,7 @@ export interface SealedAttachment {
   readonly hash: Uint8Array;
 }
 
-/** The source as 256 KiB pieces (the last shorter, an empty file one empty piece), one held at a time. */
+/** The source in pieces of ATTACHMENT_CHUNK_BYTES (the last shorter; an empty file is one empty piece), one held at a time. */
 async function* pieces(source: ByteSource): AsyncGenerator<Uint8Array> {
   const input: AsyncIterable<Uint8Array> | Iterable<Uint8Array> =
     source instanceof Uint8Array ? [source] : source;

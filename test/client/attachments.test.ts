@@ -110,7 +110,7 @@ describe('encrypted attachments end to end (real gateway, Redis, hub, crypto)', 
     await kordai.start();
     await akzhol.start();
     const size = 25 * MiB;
-    const chunks = size / ATTACHMENT_CHUNK_BYTES;
+    const chunks = Math.ceil(size / ATTACHMENT_CHUNK_BYTES);
     let cuts = 0;
     kordai.on('disconnected', () => cuts++);
     const thumbnail = new Uint8Array(2_000);
@@ -260,7 +260,7 @@ describe('encrypted attachments end to end (real gateway, Redis, hub, crypto)', 
         error: { code: 'VALIDATION_FAILED' },
       });
       expect(
-        await request(socket, 'blob:put', { blobId, index: 128, chunk: Buffer.alloc(100) }),
+        await request(socket, 'blob:put', { blobId, index: 129, chunk: Buffer.alloc(100) }),
       ).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
       // Base64 text is not a chunk: chunks travel as binary frames.
       expect(await request(socket, 'blob:put', { blobId, index: 0, chunk: 'AAAA' })).toMatchObject({
