@@ -20,6 +20,7 @@ import { signCheckpoint } from '../src/directory/checkpoint.js';
 import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
+import { attachmentVector } from './attachment-vectors.js';
 import { enrolmentVector, keyFileVector } from './key-vectors.js';
 import { prekeyVector } from './prekey-vectors.js';
 
@@ -265,6 +266,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     'key-file': await keyFileVector(fixed),
     enrolment: await enrolmentVector(fixed, VECTOR_TIME),
     prekey: await prekeyVector(fixed, VECTOR_TIME),
+    attachment: await attachmentVector(fixed),
   };
 }
 
