@@ -28,6 +28,8 @@ export interface BlobPut {
   readonly maxBytes: number;
   /** Most bytes the owner's live blobs may hold together. */
   readonly quotaBytes: number;
+  /** Most live blobs the owner may have (each costs keys whatever its size). */
+  readonly maxBlobs: number;
 }
 
 export interface BlobState {
@@ -54,6 +56,10 @@ export const blobRefusal = {
     }),
   quota: (quotaBytes: number, used: number) =>
     new LiaisonError('QUOTA_EXCEEDED', undefined, { quotaBytes, usedBytes: used }),
+  count: (maxBlobs: number) =>
+    new LiaisonError('QUOTA_EXCEEDED', 'the office has as many blobs stored as it may', {
+      maxBlobs,
+    }),
   incomplete: (received: number) =>
     new LiaisonError('BLOB_INVALID', 'not every chunk is stored', { received }),
 };
@@ -82,6 +88,9 @@ export class MemoryBlobStore implements BlobStore {
     if (blob && blob.owner !== owner) throw blobRefusal.notOwner();
     if (!blob) {
       if (index !== 0) throw blobRefusal.noStart();
+      let live = 0;
+      for (const b of this.blobs.values()) if (b.owner === owner) live++;
+      if (live >= request.maxBlobs) throw blobRefusal.count(request.maxBlobs);
       blob = {
         owner,
         chunks: [],
@@ -129,12 +138,6 @@ export class MemoryBlobStore implements BlobStore {
     let used = 0;
     for (const blob of this.blobs.values()) if (blob.owner === office) used += blob.bytes;
     return used;
-  }
-
-  /** Writes over a stored chunk, as someone with access to the store could (tests). */
-  tamper(blobId: string, index: number, chunk: Uint8Array): void {
-    const blob = this.blobs.get(blobId);
-    if (blob) blob.chunks[index] = chunk;
   }
 
   private reclaim(): void {

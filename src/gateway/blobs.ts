@@ -17,6 +17,8 @@ import type { Session } from '../runtime/auth.js';
 
 /** Default bytes of blobs one office may have stored at a time (ATTACHMENT_QUOTA_MB). */
 export const DEFAULT_ATTACHMENT_QUOTA_BYTES = 1024 * 1024 * 1024;
+/** Most live blobs one office may have (files and thumbnails), whatever their size. */
+export const MAX_BLOBS_PER_OFFICE = 10_000;
 /** Most ciphertext one blob holds: the largest attachment and each chunk's overhead. */
 export const MAX_BLOB_BYTES = MAX_ATTACHMENT_BYTES + MAX_BLOB_CHUNKS * SECRETSTREAM_ABYTES;
 
@@ -54,18 +56,35 @@ function mayRead(state: BlobState | undefined, office: string, directory: Direct
 export function serveBlobs(handle: Handle, context: BlobContext): void {
   const { blobs, session } = context;
   const office = session.officeId;
+  // One put, one seal and one get at a time per socket (the SDK awaits each ack): what one socket
+  // can make this process hold is a chunk each way, not as many as it can send.
+  const busy = new Set<string>();
+  const oneAtATime = <T>(event: string, run: () => Promise<T>): Promise<T> => {
+    if (busy.has(event)) {
+      return Promise.reject(
+        new LiaisonError('RATE_LIMITED', `one ${event} at a time: wait for its answer`, {
+          inFlight: 1,
+        }),
+      );
+    }
+    busy.add(event);
+    return run().finally(() => busy.delete(event));
+  };
 
-  handle('blob:put', BlobPutRequest, async ({ blobId, index, chunk }) => {
-    const received = await blobs.put({
-      blobId,
-      owner: office,
-      index,
-      chunk,
-      maxBytes: MAX_BLOB_BYTES,
-      quotaBytes: context.quotaBytes,
-    });
-    return { received };
-  });
+  handle('blob:put', BlobPutRequest, ({ blobId, index, chunk }) =>
+    oneAtATime('blob:put', async () => {
+      const received = await blobs.put({
+        blobId,
+        owner: office,
+        index,
+        chunk,
+        maxBytes: MAX_BLOB_BYTES,
+        quotaBytes: context.quotaBytes,
+        maxBlobs: MAX_BLOBS_PER_OFFICE,
+      });
+      return { received };
+    }),
+  );
 
   handle('blob:status', BlobStatusRequest, async ({ blobId }) => {
     const state = await blobs.status(blobId);
@@ -76,7 +95,8 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
     return { received: state.received, sealed: state.sealed, expiresAt: state.expiresAt };
   });
 
-  handle('blob:seal', BlobSealRequest, async ({ blobId, chunks, size, hash }) => {
+  handle('blob:seal', BlobSealRequest, (request) => oneAtATime('blob:seal', () => seal(request)));
+  const seal = async ({ blobId, chunks, size, hash }: z.infer<typeof BlobSealRequest>) => {
     const state = await blobs.status(blobId);
     if (!state || state.owner !== office) throw new LiaisonError('BLOB_NOT_FOUND');
     if (state.received !== chunks || state.bytes !== size) {
@@ -99,9 +119,10 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
     }
     const sealed = await blobs.seal(blobId, office, chunks);
     return { sealed: true, expiresAt: sealed.expiresAt };
-  });
+  };
 
-  handle('blob:get', BlobGetRequest, async ({ blobId, index }) => {
+  handle('blob:get', BlobGetRequest, (request) => oneAtATime('blob:get', () => get(request)));
+  const get = async ({ blobId, index }: z.infer<typeof BlobGetRequest>) => {
     const state = await blobs.status(blobId);
     if (!state?.sealed || !mayRead(state, office, context.directory())) {
       throw new LiaisonError('BLOB_NOT_FOUND');
@@ -110,5 +131,5 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
     if (!chunk)
       throw new LiaisonError('BLOB_NOT_FOUND', 'no such chunk', { chunks: state.received });
     return { chunk };
-  });
+  };
 }

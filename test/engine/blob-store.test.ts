@@ -13,6 +13,7 @@ const put = (engine: Engine, request: Partial<BlobPut> & { blobId: string; index
     chunk: bytes(100),
     maxBytes: 1_000,
     quotaBytes: 10_000,
+    maxBlobs: 100,
     ...request,
   });
 const codeOf = (promise: Promise<unknown>) =>
@@ -77,6 +78,10 @@ describe.each(ENGINES)('$name engine: attachment blobs', ({ make }) => {
     await expect(
       put(engine, { blobId: randomUUID(), index: 0, chunk: bytes(200), quotaBytes: 1_000 }),
     ).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED', details: { usedBytes: 900 } });
+    // A count of blobs too: each costs keys, however small.
+    await expect(
+      put(engine, { blobId: randomUUID(), index: 0, chunk: bytes(20), maxBlobs: 2 }),
+    ).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED', details: { maxBlobs: 2 } });
     // Another office has a quota of its own.
     expect(
       await put(engine, { blobId: randomUUID(), index: 0, owner: KG, quotaBytes: 1_000 }),

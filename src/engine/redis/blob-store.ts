@@ -14,7 +14,7 @@ end`;
 
 /**
  * KEYS: blob meta, blob chunks, the owner's blobs by expiry, the owner's usage.
- * ARGV: blob id, owner, index, chunk, retention ms, max bytes, quota bytes.
+ * ARGV: blob id, owner, index, chunk, retention ms, max bytes, quota bytes, max blobs.
  * Returns {'ok', received} or {'err', reason, number}.
  */
 const PUT = `${NOW}
@@ -24,6 +24,7 @@ local meta = redis.call('HMGET', KEYS[1], 'owner', 'received', 'bytes', 'sealed'
 local expiresAt
 if not meta[1] then
   if index ~= 0 then return {'err', 'nostart', 0} end
+  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[8]) then return {'err', 'count', 0} end
   expiresAt = now + tonumber(ARGV[5])
   meta = {owner, '0', '0', '0', tostring(expiresAt)}
 elseif meta[1] ~= owner then
@@ -101,6 +102,7 @@ export class RedisBlobStore implements BlobStore {
       this.retentionMs,
       request.maxBytes,
       request.quotaBytes,
+      request.maxBlobs,
     )) as Reply;
     if (status === 'ok') return Number(reason);
     if (reason === 'nostart') throw blobRefusal.noStart();
@@ -108,6 +110,7 @@ export class RedisBlobStore implements BlobStore {
     if (reason === 'sealed') throw blobRefusal.sealed();
     if (reason === 'order') throw blobRefusal.order(Number(value));
     if (reason === 'large') throw blobRefusal.tooLarge(request.maxBytes);
+    if (reason === 'count') throw blobRefusal.count(request.maxBlobs);
     throw blobRefusal.quota(request.quotaBytes, Number(value));
   }
 
