@@ -503,8 +503,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   async send(officeId: string, body: Body, id?: string): Promise<string> {
     const socket = this.connected();
     const { keys } = this.options;
-    // Taken once: a copy refused and sealed again keeps it, so readers see no gap.
-    const counter = this.sequences.next(keys, [officeId]);
+    // Taken once: a copy refused and sealed again keeps it, and so does a resend of the same id
+    // (its answer was lost, or the app restarted), so readers see no gap.
+    const counter = this.sequences.next(keys, [officeId], id);
     this.emit('stateChanged', undefined);
     for (let attempt = 0; ; attempt++) {
       const createdAt = Date.now();
@@ -527,6 +528,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       });
       try {
         await request(socket, 'envelope:send', envelope, SendAck);
+        if (id) this.sequences.settled(keys, [officeId], id);
         if (withoutPrekey.length > 0) {
           this.emit('withoutForwardSecrecy', { id: envelope.header.id, deviceIds: withoutPrekey });
         }
