@@ -10,6 +10,7 @@ import {
 } from './operator-state.js';
 import {
   type AlertBody,
+  type AttachmentRef,
   type CaseRef,
   type ConsoleKeyFile,
   type DeviceKeys,
@@ -17,6 +18,7 @@ import {
   type Handling,
   isLiaisonError,
   LiaisonClient,
+  LiaisonError,
   type Message,
   type Office,
   officeOfDevice,
@@ -249,6 +251,22 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     });
     this.save();
     void this.flush();
+  }
+
+  /**
+   * Fetches, verifies and decrypts an attachment, as a file the browser can save: its type is the
+   * one sniffed from the content (never the sender's word), so the browser never renders it as
+   * something it is not.
+   */
+  async openAttachment(
+    ref: AttachmentRef,
+  ): Promise<{ file: Blob; type: string; declared?: string }> {
+    if (!this.client) throw new LiaisonError('UNAVAILABLE', 'not connected');
+    const opened = await this.client.openAttachment(ref);
+    const file = new Blob([opened.bytes as Uint8Array<ArrayBuffer>], { type: opened.type });
+    return opened.typeMismatch && ref.declaredType
+      ? { file, type: opened.type, declared: ref.declaredType }
+      : { file, type: opened.type };
   }
 
   /** The operator sees the conversation: clear its unread count and send read receipts. */

@@ -127,6 +127,14 @@ export const en = {
     caseStatus: { open: 'open', closed: 'closed' },
     forwarded: 'Forwarded from {{office}} (provider’s handling {{code}})',
   },
+  attachments: {
+    label: 'Attachments',
+    save: 'Save',
+    saving: 'Fetching and checking…',
+    saved: 'Saved: {{type}}, integrity checked',
+    refused: 'Refused: {{reason}}',
+    mismatch: 'The sender called it {{declared}}; it is {{type}}',
+  },
   cases: {
     none: 'No case',
     new: 'New case…',

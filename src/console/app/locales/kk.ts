@@ -126,6 +126,14 @@ export const kk: Resources = {
     caseStatus: { open: 'ашық', closed: 'жабық' },
     forwarded: '{{office}} жіберген (берген тараптың коды {{code}})',
   },
+  attachments: {
+    label: 'Тіркемелер',
+    save: 'Сақтау',
+    saving: 'Жүктеу және тексеру…',
+    saved: 'Сақталды: {{type}}, тұтастығы тексерілді',
+    refused: 'Қабылданбады: {{reason}}',
+    mismatch: 'Жіберуші {{declared}} деп көрсетті; шын мәнінде {{type}}',
+  },
   cases: {
     none: 'Іссіз',
     new: 'Жаңа іс…',
