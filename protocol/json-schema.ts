@@ -25,6 +25,7 @@ export const PUBLISHED_SCHEMAS = {
   EnrolmentApproval: v1.EnrolmentApproval,
   PrekeyPayload: v1.PrekeyPayload,
   PrekeyState: v1.PrekeyState,
+  ArchivedPrekey: v1.ArchivedPrekey,
   ArchiveKeyFile: v1.ArchiveKeyFile,
   TokenHeader: v1.TokenHeader,
   TokenClaims: v1.TokenClaims,

@@ -103,6 +103,10 @@ The record's entries that match, a page at a time (as an analyst, with a fresh t
   --since MS --until MS   accepted in that time range (ms since the epoch)
   --after SEQ             continue after this position (the "more:" line says which)
   --limit N               entries per page, 1..500 (default 50)
+  --archive-key FILE      CARICC's archive key (liaison keys archive): opens entries past the
+                          hub's window here, on the archive workstation; its passphrase from
+                          --archive-passphrase-env NAME or --archive-passphrase-fd N
+  --gateway URL           where the directory is read to verify them (default http://127.0.0.1:8080)
   --key FILE --hub URL --authority FILE --audience AUD   as for hub tail
   --json                  the page as one JSON object`,
   'hub token': `liaison hub token [--lifetime S] [options]

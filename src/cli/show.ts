@@ -81,8 +81,9 @@ export const describeRefusal = (p: { code: string; message: string; id?: string 
   p.id ? `REFUSED envelope ${p.id}: ${p.message} (${p.code})` : `problem: ${p.message} (${p.code})`;
 
 /** What an entry says, in a few words. */
-function summary({ body, status, code }: RecordEntry): string {
+function summary({ body, status, code, archived }: RecordEntry): string {
   if (status !== 'compliant') return `NON-COMPLIANT ${code}`;
+  if (!body && archived) return '(archived: opens with the archive key, hub search --archive-key)';
   if (body?.type === 'alert-ack') return `acknowledges ${body.alertId}`;
   if (body?.type === 'receipt') return `read ${body.envelopeIds.length} message(s)`;
   if (body?.type === 'chat') return `${marks(body)}${body.text}${fileCount(body)}`;

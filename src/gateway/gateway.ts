@@ -15,6 +15,7 @@ import {
 } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { startOnNativeCrypto } from '../runtime/native-crypto.js';
+import { PLUGIN_TIMEOUT_MS } from '../runtime/plugin-timeout.js';
 import { DEFAULT_ATTACHMENT_QUOTA_BYTES } from './blobs.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
 import { type ConsoleOptions, serveConsole } from './console.js';
@@ -91,6 +92,9 @@ export async function startGateway(
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: MAX_SOCKET_MESSAGE_BYTES,
+    // Plugins start in well under a second; a machine busy with other work may need far longer,
+    // and a start that merely takes long must not fail.
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
   let closing = false;

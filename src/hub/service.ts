@@ -11,6 +11,7 @@ import { authenticate } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
 import { startOnNativeCrypto } from '../runtime/native-crypto.js';
+import { PLUGIN_TIMEOUT_MS } from '../runtime/plugin-timeout.js';
 import { allowConsole } from './cors.js';
 import { Escalator } from './escalator.js';
 import { liveFeed } from './feed.js';
@@ -146,6 +147,9 @@ export async function startHub(
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    // Plugins start in well under a second; a machine busy with other work may need far longer,
+    // and a start that merely takes long must not fail.
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
   }) as unknown as FastifyInstance;
   await allowConsole(app, options.consoleOrigins ?? []);
   answerErrorsOnTheWire(app);
@@ -199,6 +203,7 @@ export async function startHub(
     reader,
     sync,
     analyst,
+    archive: store.prekeyArchive,
   });
   await app.register(metricsRoute, {
     metrics,
