@@ -56,30 +56,43 @@ function ask<S extends z.ZodType>(socket: Socket, event: string, payload: unknow
   });
 }
 
-/** A pause before trying again: longer when told to slow down. */
-const pause = (error: unknown) =>
-  new Promise((r) => setTimeout(r, isLiaisonError(error, 'RATE_LIMITED') ? 1_000 : 200));
+/**
+ * A pause before trying again: 0.2 s doubling to 5 s while the gateway keeps failing (Redis
+ * away), and what the gateway says (`retryAfterMs`) when it says it.
+ */
+function pause(error: unknown, failures: number): Promise<void> {
+  const told = isLiaisonError(error) ? Number(error.details?.retryAfterMs) : Number.NaN;
+  const ms = Number.isFinite(told)
+    ? Math.min(told, 30_000)
+    : isLiaisonError(error, 'RATE_LIMITED')
+      ? 1_000
+      : Math.min(5_000, 200 * 2 ** failures);
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 /**
  * Runs `attempt` until it succeeds or is refused for good, waiting out cut connections (a
- * timeout, a cut, a gateway shutting down, Redis briefly away are all tried again). `attempt`
- * learns whether an earlier try may have done its work with the answer lost.
+ * timeout, a cut, a gateway shutting down, Redis briefly away are all tried again; stopping the
+ * client ends the wait with UNAVAILABLE). `attempt` learns whether an earlier try may have done
+ * its work with the answer lost.
  */
 async function persistent<T>(
   link: BlobLink,
   attempt: (socket: Socket, retry: boolean) => Promise<T>,
 ): Promise<T> {
+  let failures = 0;
   for (let retry = false; ; retry = true) {
     const socket = link.socket();
     if (!socket?.connected) {
       await link.connected();
+      failures = 0;
       continue;
     }
     try {
       return await attempt(socket, retry);
     } catch (error) {
       if (isLiaisonError(error) && FINAL.has(error.code)) throw error;
-      await pause(error);
+      await pause(error, failures++);
     }
   }
 }
