@@ -13,7 +13,7 @@ describe('the Console: attachments (issue 17)', () => {
   let sender: LiaisonClient | undefined;
 
   beforeAll(async () => {
-    stack = await startStack(['KG-AKZHOL/desk-1']);
+    stack = await startStack(['KZ-KORDAI/desk-1', 'KG-AKZHOL/desk-1']);
   }, 120_000);
   afterAll(async () => {
     sender?.stop();
@@ -62,5 +62,37 @@ describe('the Console: attachments (issue 17)', () => {
       'The sender called it image/jpeg; it is application/pdf',
     );
     await shot(akzhol, 'operator-attachment');
+  }, 180_000);
+
+  it('an alert sent from the form carries a chosen photo, encrypted in the browser; the other office saves it', async () => {
+    const context = await newContext(stack);
+    contexts.push(context);
+    const kordai = await signIn(stack, context, 'KZ-KORDAI/desk-1');
+    await kordai.getByTestId('connection').getByText('Online').waitFor(WAIT);
+    const akzhol = contexts[0]?.pages()[0];
+    if (!akzhol) throw new Error('the first test signs Ak-Zhol in');
+
+    const photo = Buffer.alloc(600_000, 3);
+    photo.set([0xff, 0xd8, 0xff, 0xe0]);
+    await kordai.getByRole('button', { name: 'New alert' }).click();
+    const form = kordai.getByTestId('alert-form');
+    await form.locator('input[name=title]').fill('White van, plate hidden');
+    await form
+      .locator('input[name=attachments]')
+      .setInputFiles({ name: 'van.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await form.getByRole('button', { name: 'Send alert' }).click();
+
+    const card = akzhol.getByTestId('message').filter({ hasText: 'White van, plate hidden' });
+    await card.waitFor(WAIT);
+    const attachment = card.getByTestId('attachment');
+    expect(await attachment.innerText()).toContain('van.jpg (586 KiB)');
+    const download = akzhol.waitForEvent('download', WAIT);
+    await attachment.getByRole('button', { name: 'Save' }).click();
+    const saved = await download;
+    expect(Buffer.from(await readFile(await saved.path())).equals(photo)).toBe(true);
+    await attachment.getByTestId('attachment-note').waitFor(WAIT);
+    expect(await attachment.getByTestId('attachment-note').innerText()).toContain(
+      'Saved: image/jpeg, integrity checked',
+    );
   }, 180_000);
 });

@@ -238,8 +238,25 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     this.save();
   }
 
-  sendAlert(officeId: string, alert: AlertBody): void {
-    this.send(officeId, alert);
+  /**
+   * Queues an alert. With files, each is first encrypted in this browser and uploaded (read in
+   * chunks, never whole; the upload resumes after a cut link), which needs a connection: it
+   * rejects (nothing is queued) if there is none or a file is refused.
+   */
+  async sendAlert(officeId: string, alert: AlertBody, files: readonly File[] = []): Promise<void> {
+    if (files.length === 0) return this.send(officeId, alert);
+    const client = this.client;
+    if (!client?.isConnected) throw new LiaisonError('UNAVAILABLE', 'not connected');
+    const attachments: AttachmentRef[] = [];
+    for (const file of files) {
+      attachments.push(
+        await client.attach(chunksOf(file), {
+          name: file.name || 'file',
+          ...(file.type ? { declaredType: file.type } : {}),
+        }),
+      );
+    }
+    this.send(officeId, { ...alert, attachments });
   }
 
   acknowledge(officeId: string, alertId: string): void {
@@ -446,5 +463,19 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
         }
       })
       .catch(() => undefined);
+  }
+}
+
+/** A file's bytes as the SDK reads them: a chunk at a time from its stream. */
+async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
+  const reader = file.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
   }
 }

@@ -129,6 +129,8 @@ export const en = {
   },
   attachments: {
     label: 'Attachments',
+    uploading: 'Encrypting and uploading…',
+    failed: 'Not sent: the files could not be uploaded ({{reason}})',
     save: 'Save',
     saving: 'Fetching and checking…',
     saved: 'Saved: {{type}}, integrity checked',

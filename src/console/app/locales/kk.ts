@@ -128,6 +128,8 @@ export const kk: Resources = {
   },
   attachments: {
     label: 'Тіркемелер',
+    uploading: 'Шифрлау және жүктеу…',
+    failed: 'Жіберілмеді: файлдарды жүктеу мүмкін болмады ({{reason}})',
     save: 'Сақтау',
     saving: 'Жүктеу және тексеру…',
     saved: 'Сақталды: {{type}}, тұтастығы тексерілді',
