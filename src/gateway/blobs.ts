@@ -33,6 +33,8 @@ export interface BlobContext {
   readonly directory: () => Directory;
   readonly session: Session;
   readonly quotaBytes: number;
+  /** Counts the bytes stored and served (liaison_blob_bytes_total). */
+  readonly counted: (direction: 'in' | 'out', bytes: number) => void;
 }
 
 /**
@@ -82,6 +84,7 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
         quotaBytes: context.quotaBytes,
         maxBlobs: MAX_BLOBS_PER_OFFICE,
       });
+      if (received === index + 1) context.counted('in', chunk.byteLength);
       return { received };
     }),
   );
@@ -130,6 +133,7 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
     const chunk = index < state.received ? await blobs.get(blobId, index) : undefined;
     if (!chunk)
       throw new LiaisonError('BLOB_NOT_FOUND', 'no such chunk', { chunks: state.received });
+    context.counted('out', chunk.byteLength);
     return { chunk };
   };
 }

@@ -329,6 +329,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     directory: () => sync.directory,
     session,
     quotaBytes: context.attachmentQuotaBytes,
+    counted: (direction, bytes) => metrics.blobBytes.inc({ direction }, bytes),
   });
 
   socket.onAny((event: string, ...args: unknown[]) => {

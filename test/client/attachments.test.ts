@@ -227,6 +227,9 @@ describe('encrypted attachments end to end (real gateway, Redis, hub, crypto)', 
       try {
         const get = { blobId: first.blobId, index: 0 };
         expect(await request(akzhol, 'blob:get', get)).toMatchObject({ ok: true });
+        const metrics = await (await fetch(`${tight.url}/metrics`)).text();
+        expect(metrics).toMatch(/liaison_blob_bytes_total\{direction="in"\} [1-9]/);
+        expect(metrics).toMatch(/liaison_blob_bytes_total\{direction="out"\} [1-9]/);
         expect(await request(oybek, 'blob:get', get)).toMatchObject({
           ok: false,
           error: { code: 'BLOB_NOT_FOUND' },
