@@ -43,8 +43,7 @@ export interface BlobContext {
  * names a blob (that is inside the ciphertext); the blob is ciphertext under a key only the
  * envelope's recipients hold. Anyone else is told the blob does not exist.
  */
-function mayRead(state: BlobState | undefined, office: string, directory: Directory) {
-  if (!state) return false;
+function mayRead(state: BlobState, office: string, directory: Directory) {
   return (
     state.owner === office || office === HUB_OFFICE_ID || directory.isLinked(state.owner, office)
   );
@@ -91,7 +90,8 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
 
   handle('blob:status', BlobStatusRequest, async ({ blobId }) => {
     const state = await blobs.status(blobId);
-    if (!mayRead(state, office, context.directory()) || !state) {
+    // Another office sees a blob only once it is sealed (and only if it may read it).
+    if (!state || !mayRead(state, office, context.directory())) {
       throw new LiaisonError('BLOB_NOT_FOUND');
     }
     if (state.owner !== office && !state.sealed) throw new LiaisonError('BLOB_NOT_FOUND');
