@@ -21,6 +21,7 @@ import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
 import { paddedLength } from '../src/envelope/padding.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
+import { attachmentVector } from './attachment-vectors.js';
 import { enrolmentVector, keyFileVector } from './key-vectors.js';
 import { prekeyVector } from './prekey-vectors.js';
 
@@ -270,6 +271,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     'key-file': await keyFileVector(fixed),
     enrolment: await enrolmentVector(fixed, VECTOR_TIME),
     prekey: await prekeyVector(fixed, VECTOR_TIME),
+    attachment: await attachmentVector(fixed),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BlobGetAck, BlobGetRequest } from './blob.js';
 import { EnvelopeKind, MAX_ENVELOPE_BYTES, Precedence } from './envelope.js';
 import { ackOf, ClosingEvent, EscalationEvent, RefreshAck, RefreshRequest } from './events.js';
 import { Body } from './payload.js';
@@ -108,6 +109,7 @@ export const FeedSubscribeAck = ackOf({
 export const ANALYST_CLIENT_EVENTS = {
   'feed:subscribe': { request: FeedSubscribeRequest, ack: FeedSubscribeAck },
   'token:refresh': { request: RefreshRequest, ack: RefreshAck },
+  'blob:get': { request: BlobGetRequest, ack: BlobGetAck },
 } as const;
 
 export const ANALYST_SERVER_EVENTS = {

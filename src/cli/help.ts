@@ -57,6 +57,8 @@ Sends a structured alert to a linked office; the inbox of this device is left un
   --accuracy N        information accuracy: 1 not in doubt, 2 known personally to the source,
                       3 corroborated, 4 cannot be assessed (with --reliability)
   --case TITLE        open a case for this alert; --case-id UUID adds it to an existing case
+  --attach FILE       a photo or document (up to 32 MiB), encrypted on this device and uploaded
+                      in chunks that resume after a cut link; repeat for more
 ${CLIENT}`,
   inbox: `liaison inbox --key FILE [options]
 
@@ -66,6 +68,8 @@ with its code.
   --ack ALERT_ID      acknowledge an alert (tells the sender and CARICC); repeat for more
   --done              mark everything listed as processed (the gateway then removes it)
   --case ID           list only the items of one case (not with --done)
+  --save-attachments DIR  fetch, verify and decrypt the attachments of what is listed into DIR
+                      (the type shown is sniffed from the content, not the sender's word)
 ${CLIENT}`,
   directory: `liaison directory --key FILE [options]
 

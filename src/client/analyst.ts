@@ -7,9 +7,11 @@ import {
   RecordEntry,
   type RecordFilter,
 } from '../../protocol/v1/analyst.js';
+import { type AttachmentRef, BlobGetAck } from '../../protocol/v1/blob.js';
 import { RefreshAck } from '../../protocol/v1/events.js';
 import type { Body } from '../../protocol/v1/payload.js';
 import { TOKEN_MAX_LIFETIME_SECONDS } from '../../protocol/v1/token.js';
+import { type OpenedAttachment, openAttachment } from '../attachment/open.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { fromBase64Url, sodium } from '../crypto/sodium.js';
@@ -234,6 +236,21 @@ export class AnalystClient extends Emitter<AnalystEvents> {
         issuesOf(parsed.error),
       );
     return parsed.data;
+  }
+
+  /**
+   * Fetches, verifies and decrypts an attachment named in a recorded body (its key and hash are
+   * in the body the hub opened), over the feed's connection; the type is sniffed, never trusted.
+   * ATTACHMENT_INVALID when it does not match the hash the record holds.
+   *
+   * @example const { bytes, type } = await analyst.openAttachment(entry.body.attachments[0]);
+   */
+  openAttachment(ref: AttachmentRef): Promise<OpenedAttachment> {
+    return openAttachment(ref, async (blobId, index) => {
+      if (!this.socket?.connected)
+        throw new LiaisonError('UNAVAILABLE', 'not connected to the hub');
+      return (await request(this.socket, 'blob:get', { blobId, index }, BlobGetAck)).chunk;
+    });
   }
 
   /**

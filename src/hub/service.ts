@@ -39,11 +39,11 @@ export interface HubOptions {
 
 /**
  * What the hub shares with the gateways: it reads the directory log, guards token replay, talks,
- * and publishes its prekeys.
+ * publishes its prekeys and reads attachment blobs for analysts.
  */
 export type HubEngine = Pick<
   Engine,
-  'directoryLog' | 'replayGuard' | 'pubsub' | 'prekeys' | 'ping'
+  'directoryLog' | 'replayGuard' | 'pubsub' | 'prekeys' | 'blobs' | 'ping'
 >;
 
 export interface Hub {
@@ -217,6 +217,7 @@ export async function startHub(
     pubsub: engine.pubsub,
     analyst,
     alerts: store.alerts,
+    blobs: engine.blobs,
   });
 
   await app.listen({ host: options.host, port: options.port });
