@@ -13,7 +13,7 @@ import {
   verifyEnvelope,
 } from '../envelope/open.js';
 import { isLiaisonError } from '../errors.js';
-import { entryHash, formatEntry } from './record.js';
+import { chainEntry } from './record.js';
 import type { HubStore } from './store.js';
 
 /** How long an alert of each precedence may wait for its acknowledgement before escalation. */
@@ -81,7 +81,7 @@ export async function recordBatch(
     if (pending.length === 0) return 0;
     const head = await store.record.head();
     let prev = head.hash;
-    const entries: { id: string; stored: string; entry: RecordBody; body?: Body }[] = [];
+    const entries: { id: string; stored: Buffer; entry: RecordBody; body?: Body }[] = [];
     for (const [streamId, { item, described, body, verdict }] of pending) {
       const entry: RecordBody = {
         seq: head.seq + entries.length + 1,
@@ -93,17 +93,18 @@ export async function recordBatch(
         ...verdict,
         envelope: item.envelope,
       };
-      const bodyText = JSON.stringify(entry);
-      prev = entryHash(entry.prev, bodyText);
+      const chained = chainEntry(entry.prev, JSON.stringify(entry));
+      prev = chained.hash;
       entries.push({
         id: streamId,
-        stored: formatEntry(prev, bodyText),
+        stored: chained.stored,
         entry,
         ...(body ? { body } : {}),
       });
     }
     if ((await store.record.append(head.seq, prev, entries)) === 'conflict') continue;
-    for (const { stored, entry } of entries) options.onRecorded?.(stored, entry);
+    const { onRecorded } = options;
+    if (onRecorded) for (const { stored, entry } of entries) onRecorded(stored.toString(), entry);
     return entries.length;
   }
 }
