@@ -73,6 +73,25 @@ export const ERRORS = {
     message: 'The saved prekey state is not this device’s or was changed',
   },
 
+  // Attachments (PROTOCOL.md §8.2)
+  QUOTA_EXCEEDED: {
+    status: 507,
+    message: "The office's stored attachments would exceed its quota; retry after some expire",
+  },
+  BLOB_NOT_FOUND: {
+    status: 404,
+    message: 'No such attachment blob for this office (never uploaded, expired, or not sealed)',
+  },
+  BLOB_INVALID: {
+    status: 409,
+    message:
+      'The blob upload does not fit: chunk out of order, sealed already, or count/size/hash wrong',
+  },
+  ATTACHMENT_INVALID: {
+    status: 400,
+    message: 'The attachment does not match its hash or a chunk does not decrypt: refused',
+  },
+
   // Envelopes
   ENVELOPE_INVALID: { status: 400, message: 'The envelope is malformed' },
   SIGNATURE_INVALID: { status: 400, message: 'The envelope signature does not verify' },

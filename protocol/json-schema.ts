@@ -25,6 +25,7 @@ export const PUBLISHED_SCHEMAS = {
   EnrolmentApproval: v1.EnrolmentApproval,
   PrekeyPayload: v1.PrekeyPayload,
   PrekeyState: v1.PrekeyState,
+  ArchivedPrekey: v1.ArchivedPrekey,
   ArchiveKeyFile: v1.ArchiveKeyFile,
   TokenHeader: v1.TokenHeader,
   TokenClaims: v1.TokenClaims,
@@ -58,13 +59,39 @@ export const PUBLISHED_SCHEMAS = {
   FeedSubscribeAck: v1.FeedSubscribeAck,
   RecordEntry: v1.RecordEntry,
   FeedEscalation: v1.FeedEscalation,
+  AttachmentRef: v1.AttachmentRef,
+  BlobPutRequest: v1.BlobPutRequest,
+  BlobPutAck: v1.BlobPutAck,
+  BlobStatusRequest: v1.BlobStatusRequest,
+  BlobStatusAck: v1.BlobStatusAck,
+  BlobSealRequest: v1.BlobSealRequest,
+  BlobSealAck: v1.BlobSealAck,
+  BlobGetRequest: v1.BlobGetRequest,
+  BlobGetAck: v1.BlobGetAck,
 } as const;
+
+/** JSON Schema has no bytes: a binary chunk is said to be one (a Socket.IO binary attachment). */
+const BINARY = {
+  type: 'string',
+  contentEncoding: 'binary',
+  description: `Socket.IO binary attachment (never base64 in JSON), ${v1.SECRETSTREAM_ABYTES}..${v1.MAX_BLOB_CHUNK_BYTES} bytes`,
+};
 
 /** The JSON Schema documents, by name, as they are written to disk. */
 export function renderJsonSchemas(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const [name, schema] of Object.entries(PUBLISHED_SCHEMAS)) {
-    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' });
+    const json = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+      override: (ctx) => {
+        if (ctx.zodSchema === v1.BinaryChunk || z.globalRegistry.get(ctx.zodSchema)?.binary) {
+          for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+          Object.assign(ctx.jsonSchema, BINARY);
+        }
+      },
+    });
     const document = {
       $id: `https://liaison.invalid/protocol/v1/${name}.json`,
       title: name,

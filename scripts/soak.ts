@@ -1,28 +1,43 @@
-// Soak: steady load through a gateway and the hub on a Redis of its own (AOF, noeviction), with
-// periodic reconnects, a reader that stops reading and a fetch flood, for SOAK_SECONDS (default
-// 600). Prints RSS of every process at start and end, and sent = delivered = recorded.
+// Soak: steady load through two gateway processes and a hub process (`liaison gateway`, `liaison
+// hub run`) on a Redis process of its own (AOF, noeviction): both desks of the five sample links
+// sending to each other, with periodic reconnects that alternate between the gateways, one heavy
+// direction (32 KiB envelopes) towards a reader that stops reading, and a fetch flood, for
+// SOAK_SECONDS (default 600). Prints the RSS of every process at start and end, and
+// sent = delivered = recorded; exits 1 unless those agree, nothing but the injected faults
+// failed, and no server grew by more than RSS_GROWTH_BOUND_MIB.
 //   npm run soak            SOAK_SECONDS=120 npm run soak
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import type { Socket } from 'socket.io-client';
 import { createClientToken } from '../src/crypto/token.js';
-import { RedisEngine } from '../src/engine/redis.js';
-import { startHub } from '../src/hub/service.js';
-import { HubStore } from '../src/hub/store.js';
-import { AUDIENCE, chat, connect, seal, startTestGateway } from '../test/fixtures/gateway.js';
+import { HUB_AUDIENCE, makeDeployment } from '../test/fixtures/deployment.js';
+import { AUDIENCE, chat, connect, seal } from '../test/fixtures/gateway.js';
+import { metric } from '../test/fixtures/metrics.js';
+import { freePort } from '../test/fixtures/ports.js';
+import {
+  rssOf,
+  type ServerProcess,
+  startGatewayProcess,
+  startHubProcess,
+  stopProcess,
+} from '../test/fixtures/processes.js';
 import { openRawSocket, type RawSocket } from '../test/fixtures/raw-socket.js';
 import { startTestRedis } from '../test/fixtures/redis-server.js';
-import { buildWorld, device } from '../test/fixtures/world.js';
+import { device } from '../test/fixtures/world.js';
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 600);
 const RECONNECT_EVERY_MS = 30_000;
-const SENDS_PER_SECOND = 5; // per sending device
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const SENDS_PER_SECOND = 2; // per sending desk; ten of them
+/**
+ * Kordai's desk sends 32 KiB envelopes to Ak-Zhol, whose duty device stops reading and is cut:
+ * a chat's longest text (8,000 characters) of three-byte ones, sealed and in base64.
+ */
+const HEAVY = { text: '語'.repeat(8000), perSecond: 16 };
+/** A server (gateway, hub) whose RSS grows by more than this over the run fails it. */
+const RSS_GROWTH_BOUND_MIB = 150;
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 // Interrupted (Ctrl-C, a supervisor's SIGTERM): exit, which stops the soak's own redis-server
-// (test/fixtures/redis-server.ts stops it on exit); the gateway and hub run in this process.
+// (test/fixtures/redis-server.ts) and its gateway and hub processes (test/fixtures/processes.ts).
 for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
@@ -30,54 +45,54 @@ for (const [signal, code] of [
 ] as const)
   process.once(signal, () => process.exit(code));
 
-const world = await buildWorld(Date.now());
-const redis = await startTestRedis(['--maxmemory', '512mb', '--maxmemory-policy', 'noeviction']);
-const admin = new Redis(redis.url);
-const prefix = `liaison-soak:${randomUUID()}:`;
-const engine = new RedisEngine({ url: redis.url, prefix, retentionMs: 3_600_000 });
-const hubEngine = new RedisEngine({ url: redis.url, prefix, retentionMs: 3_600_000 });
-const store = new HubStore(redis.url, prefix);
-const gateway = await startTestGateway(engine, world, { rateLimitPerMinute: 100_000 });
-const hub = await startHub(
-  {
-    host: '127.0.0.1',
-    port: 0,
-    audience: 'liaison-soak-hub',
-    consumer: 'soak',
-    deadlines: { FLASH: 300_000, IMMEDIATE: 1_800_000 },
-    retentionMs: 3_600_000,
-  },
-  {
-    engine: hubEngine,
-    store,
-    hubKeys: device(world, 'CARICC/hub'),
-    authority: world.directory.authority,
-    logger: pino({ level: 'silent' }),
-  },
+const redis = await startTestRedis(['--maxmemory', '1gb', '--maxmemory-policy', 'noeviction']);
+const deployment = await makeDeployment(redis.url);
+const ports = new Set<number>();
+while (ports.size < 3) ports.add(await freePort());
+const [firstPort, secondPort, hubPort] = [...ports] as [number, number, number];
+const gateways = await Promise.all(
+  [firstPort, secondPort].map((port) => startGatewayProcess(port, deployment.gatewayEnv)),
 );
-
-const rss = async () => ({
-  node: process.memoryUsage().rss,
-  redis: Number(/used_memory_rss:(\d+)/.exec(await admin.info('memory'))?.[1] ?? 0),
-});
+const hub = await startHubProcess(hubPort, deployment.hubEnv);
+const processes: Record<string, number> = {
+  'gateway-1': gateways[0]?.process.pid as number,
+  'gateway-2': gateways[1]?.process.pid as number,
+  hub: hub.process.pid as number,
+  redis: redis.process.pid as number,
+  driver: process.pid,
+};
+const rss = async () => {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(processes)) out[name] = await rssOf(pid);
+  return out;
+};
 const start = await rss();
 
-const sent = new Set<string>();
+/** Every accepted envelope's id, and the device of the office it was sent to that reads it. */
+const sent = new Map<string, string>();
 const delivered = new Map<string, Set<string>>(); // receiving device → ids
 const errors: string[] = [];
 const injected = { slowCuts: 0, fetchRefused: 0, reconnects: 0 };
 let running = true;
+const gatewayFor = (round: number) => gateways[round % gateways.length] as ServerProcess;
 
 /**
- * A device that sends to its linked office at a steady rate and reads what it is sent (pushes,
- * then a catch-up after each reconnect, acknowledged), reconnecting every RECONNECT_EVERY_MS.
+ * A desk device that sends to its linked office at a steady rate and reads what it is sent
+ * (pushes, then a catch-up after each reconnect, acknowledged), reconnecting every
+ * RECONNECT_EVERY_MS to the other gateway.
  */
-async function officeDevice(deviceId: string, to: string) {
-  const got = new Set<string>();
+async function officeDevice(
+  deviceId: string,
+  to: string,
+  reader: string,
+  round: number,
+  load = { text: 'soak', perSecond: SENDS_PER_SECOND },
+) {
+  const got = delivered.get(deviceId) ?? new Set<string>();
   delivered.set(deviceId, got);
   let last = 0;
-  while (running) {
-    const socket = await connect(gateway, device(world, deviceId));
+  for (; running; round++) {
+    const socket = await connect(gatewayFor(round), device(deployment, deviceId));
     const take = (offset: number, id: string) => {
       got.add(id);
       if (offset > last) last = offset;
@@ -99,34 +114,55 @@ async function officeDevice(deviceId: string, to: string) {
     }
     const until = Date.now() + RECONNECT_EVERY_MS;
     while (running && Date.now() < until) {
-      const envelope = await seal(world, device(world, deviceId), [to], chat(`soak ${sent.size}`));
+      const envelope = await seal(deployment, device(deployment, deviceId), [to], chat(load.text));
       const ack = await socket.timeout(30_000).emitWithAck('envelope:send', envelope);
-      if (ack.ok) sent.add(envelope.header.id);
+      if (ack.ok) sent.set(envelope.header.id, reader);
       else errors.push(`send: ${ack.error.code}`);
-      await sleep(1000 / SENDS_PER_SECOND);
+      await sleep(1000 / load.perSecond);
     }
     socket.close();
     injected.reconnects++;
   }
 }
 
-/** A device that connects, stops reading, and is cut; again after each cut. */
-async function slowReader(deviceId: string) {
-  let raw: RawSocket | undefined;
+/**
+ * A device that connects and stops reading until it is cut (or for 40 s, before the ping
+ * timeout would drop it), then connects as a client does and fetches and acknowledges its inbox;
+ * again and again.
+ */
+async function slowReader(deviceId: string, gateway: ServerProcess) {
   while (running) {
-    raw = await openRawSocket(gateway.url, {
-      token: await createClientToken(device(world, deviceId), { audience: AUDIENCE }),
+    const raw: RawSocket = await openRawSocket(gateway.url, {
+      token: await createClientToken(device(deployment, deviceId), { audience: AUDIENCE }),
     });
     raw.stopReading();
-    await sleep(RECONNECT_EVERY_MS);
+    const until = Date.now() + 40_000;
+    while (
+      running &&
+      Date.now() < until &&
+      !(await Promise.race([raw.closed.then(() => true), sleep(1000, false)]))
+    ) {
+      // reading nothing
+    }
     raw.close();
+    const socket = await connect(gateway, device(deployment, deviceId));
+    for (;;) {
+      const page = await socket
+        .timeout(30_000)
+        .emitWithAck('inbox:fetch', { after: 0, limit: 500 });
+      if (!page.ok) errors.push(`slow reader fetch: ${page.error.code}`);
+      const last = page.ok ? page.items.at(-1)?.offset : undefined;
+      if (last === undefined) break;
+      await socket.timeout(30_000).emitWithAck('inbox:ack', { upTo: last });
+    }
+    socket.close();
   }
 }
 
 /** A device firing fetches without waiting for answers. */
-async function fetchFlood(deviceId: string) {
+async function fetchFlood(deviceId: string, gateway: ServerProcess) {
   while (running) {
-    const socket: Socket = await connect(gateway, device(world, deviceId));
+    const socket: Socket = await connect(gateway, device(deployment, deviceId));
     const until = Date.now() + RECONNECT_EVERY_MS;
     while (running && Date.now() < until) {
       const answers = await Promise.all(
@@ -145,23 +181,33 @@ async function fetchFlood(deviceId: string) {
   }
 }
 
+// Both desks of every link send to each other; the Kordai/Ak-Zhol duty devices misbehave.
+const desks = deployment.pairs.flatMap(([from, office, reader]) => [
+  [from, office, reader] as const,
+  [reader, from.split('/')[0] as string, from] as const,
+]);
 const work = [
-  officeDevice('KZ-KORDAI/desk-1', 'KG-AKZHOL'),
-  officeDevice('KG-AKZHOL/desk-1', 'KZ-KORDAI'),
-  slowReader('KG-AKZHOL/duty-1'),
-  fetchFlood('KZ-KORDAI/duty-1'),
+  ...desks.map(([from, office, reader], i) =>
+    officeDevice(from, office, reader, i, from === 'KZ-KORDAI/desk-1' ? HEAVY : undefined),
+  ),
+  slowReader('KG-AKZHOL/duty-1', gateways[0] as ServerProcess),
+  fetchFlood('KZ-KORDAI/duty-1', gateways[1] as ServerProcess),
 ].map((p) => p.catch((error: Error) => errors.push(`task: ${error.message}`)));
 
-console.log(`soak for ${seconds} s: gateway ${gateway.url}, hub ${hub.url}, redis ${redis.url}`);
+console.log(
+  `soak for ${seconds} s: gateways ${gateways.map((g) => g.url).join(' ')}, hub ${hub.url}, redis ${redis.url}`,
+);
 await sleep(seconds * 1000);
 running = false;
 await Promise.all(work);
-// Let the last pushes and the hub's recording settle, then each device catches up once more.
-await sleep(3_000);
-running = true;
+
+// The hub records the last envelopes, then each desk catches up once more.
+for (let i = 0; i < 600 && (await metric(hub, 'liaison_hub_lag_seconds')) !== 0; i++) {
+  await sleep(500);
+}
 await Promise.all(
-  ['KZ-KORDAI/desk-1', 'KG-AKZHOL/desk-1'].map(async (deviceId) => {
-    const socket = await connect(gateway, device(world, deviceId));
+  desks.map(async ([deviceId], i) => {
+    const socket = await connect(gatewayFor(i), device(deployment, deviceId));
     const got = delivered.get(deviceId) ?? new Set<string>();
     let after = 0;
     for (;;) {
@@ -174,28 +220,38 @@ await Promise.all(
     socket.close();
   }),
 );
-running = false;
 const end = await rss();
-const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-injected.slowCuts = Number(/liaison_slow_consumers_cut_total (\d+)/.exec(metrics)?.[1] ?? 0);
+for (const gateway of gateways) {
+  injected.slowCuts += await metric(gateway, 'liaison_slow_consumers_cut_total');
+}
 
-const deliveredOnce = [...sent].filter((id) =>
-  [...delivered.values()].some((got) => got.has(id)),
-).length;
-// The one envelope each device may have had accepted while its last ack was lost at shutdown
-// would show as recorded > sent: there is none, since every socket closes between sends.
-const recorded = await store.record.length();
+const deliveredCount = [...sent].filter(([id, reader]) => delivered.get(reader)?.has(id)).length;
+const token = await createClientToken(device(deployment, 'CARICC/analyst-1'), {
+  audience: HUB_AUDIENCE,
+});
+const verify = (await (
+  await fetch(`${hub.url}/v1/record/verify`, { headers: { authorization: `Bearer ${token}` } })
+).json()) as { ok: boolean; entries: number };
+const rssTable = Object.fromEntries(
+  Object.keys(processes).map((name) => [
+    name,
+    { startMiB: mib(start[name] ?? 0), endMiB: mib(end[name] ?? 0) },
+  ]),
+);
+const grewTooMuch = ['gateway-1', 'gateway-2', 'hub'].filter(
+  (name) => mib((end[name] ?? 0) - (start[name] ?? 0)) > RSS_GROWTH_BOUND_MIB,
+);
 console.log(
   JSON.stringify(
     {
       seconds,
-      rss: {
-        node: { start: mib(start.node), end: mib(end.node) },
-        redis: { start: mib(start.redis), end: mib(end.redis) },
-      },
+      rss: rssTable,
+      rssGrowthBoundMiB: RSS_GROWTH_BOUND_MIB,
+      grewTooMuch,
       sent: sent.size,
-      delivered: deliveredOnce,
-      recorded,
+      delivered: deliveredCount,
+      recorded: verify.entries,
+      recordVerifies: verify.ok,
       injected,
       errors: errors.length,
       firstErrors: errors.slice(0, 5),
@@ -204,12 +260,14 @@ console.log(
     2,
   ),
 );
-await hub.close();
-await gateway.close();
-await store.close();
-await engine.close();
-await hubEngine.close();
-admin.disconnect();
+await stopProcess(hub.process, 'SIGTERM');
+for (const gateway of gateways) await stopProcess(gateway.process, 'SIGTERM');
+await deployment.destroy();
 await redis.stop();
-const ok = sent.size === deliveredOnce && sent.size === recorded && errors.length === 0;
+const ok =
+  sent.size === deliveredCount &&
+  sent.size === verify.entries &&
+  verify.ok &&
+  errors.length === 0 &&
+  grewTooMuch.length === 0;
 process.exit(ok ? 0 : 1);

@@ -19,7 +19,9 @@ import { createClientToken } from '../src/crypto/token.js';
 import { signCheckpoint } from '../src/directory/checkpoint.js';
 import { Directory } from '../src/directory/directory.js';
 import { headerBytes, signatureInput } from '../src/envelope/layout.js';
+import { paddedLength } from '../src/envelope/padding.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
+import { attachmentVector } from './attachment-vectors.js';
 import { enrolmentVector, keyFileVector } from './key-vectors.js';
 import { prekeyVector } from './prekey-vectors.js';
 
@@ -200,6 +202,10 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
         };
       }),
       plaintextJson: JSON.stringify({ v: 1, envelopeId: id, sender: kordai.deviceId, body }),
+      // The plaintext is that JSON padded with spaces to its Padmé length (§7.2, "Padding").
+      paddedLength: paddedLength(
+        utf8(JSON.stringify({ v: 1, envelopeId: id, sender: kordai.deviceId, body })).length,
+      ),
       body,
     };
   };
@@ -265,6 +271,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     'key-file': await keyFileVector(fixed),
     enrolment: await enrolmentVector(fixed, VECTOR_TIME),
     prekey: await prekeyVector(fixed, VECTOR_TIME),
+    attachment: await attachmentVector(fixed),
   };
 }
 

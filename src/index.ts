@@ -13,6 +13,14 @@
 export { ERROR_CODES, ERRORS, type ErrorCode } from '../protocol/errors.js';
 export * from '../protocol/v1/index.js';
 export {
+  type ChunkReader,
+  type OpenedAttachment,
+  openAttachment,
+  openAttachmentChunks,
+} from './attachment/open.js';
+export { type ByteSource, type SealedAttachment, sealAttachment } from './attachment/seal.js';
+export { sniffType } from './attachment/sniff.js';
+export {
   AnalystClient,
   type AnalystEvents,
   type AnalystOptions,
@@ -20,6 +28,7 @@ export {
   HUB_AUDIENCE,
   type RecordPage,
 } from './client/analyst.js';
+export type { AttachOptions } from './client/attachments.js';
 export {
   type ClientEvents,
   type ClientOptions,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { EnvelopeKind, Precedence } from './envelope.js';
+import { BlobGetAck, BlobGetRequest } from './blob.js';
+import { EnvelopeKind, MAX_ENVELOPE_BYTES, Precedence } from './envelope.js';
 import { ackOf, ClosingEvent, EscalationEvent, RefreshAck, RefreshRequest } from './events.js';
 import { Body } from './payload.js';
-import { OfficeId, Uuid } from './primitives.js';
+import { base64UrlOf, KeyId, OfficeId, Uuid } from './primitives.js';
 import { RecordBody } from './record.js';
 
 // The hub's `/analyst` Socket.IO namespace (PROTOCOL.md §10a). The handshake is the gateway's
@@ -66,8 +67,26 @@ export const RecordEntry = RecordBody.omit({ prev: true, envelope: true }).exten
     .regex(/^[0-9a-f]{64}$/)
     .describe('this entry in the hash chain'),
   body: Body.optional().describe('the opened payload of a compliant entry'),
+  archived: z
+    .strictObject({
+      prekeyId: KeyId,
+      envelope: z.string().max(MAX_ENVELOPE_BYTES),
+    })
+    .optional()
+    .describe(
+      'a compliant entry sealed to a hub prekey retired to the archive (§5.6): its envelope, to open where the archive key is',
+    ),
 });
 export type RecordEntry = z.infer<typeof RecordEntry>;
+
+/** `GET /v1/record/archive/:prekeyId` — a retired hub prekey's private half, sealed to the archive key. */
+export const ArchivedPrekey = z.strictObject({
+  prekeyId: KeyId,
+  sealed: base64UrlOf(80).describe(
+    'crypto_box_seal of the 32-byte X25519 secret key to the archive key',
+  ),
+});
+export type ArchivedPrekey = z.infer<typeof ArchivedPrekey>;
 
 /** `escalation` — the gateway's `alert:escalated`, plus who raised the alert. */
 export const FeedEscalation = EscalationEvent.extend({
@@ -90,6 +109,7 @@ export const FeedSubscribeAck = ackOf({
 export const ANALYST_CLIENT_EVENTS = {
   'feed:subscribe': { request: FeedSubscribeRequest, ack: FeedSubscribeAck },
   'token:refresh': { request: RefreshRequest, ack: RefreshAck },
+  'blob:get': { request: BlobGetRequest, ack: BlobGetAck },
 } as const;
 
 export const ANALYST_SERVER_EVENTS = {

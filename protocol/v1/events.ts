@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import {
+  BlobGetAck,
+  BlobGetRequest,
+  BlobPutAck,
+  BlobPutRequest,
+  BlobSealAck,
+  BlobSealRequest,
+  BlobStatusAck,
+  BlobStatusRequest,
+} from './blob.js';
 import { Signed } from './certificate.js';
 import { Envelope } from './envelope.js';
 import { DeviceId, KeyId, OfficeId, Timestamp, Uuid, WireError } from './primitives.js';
@@ -149,6 +159,10 @@ export const CLIENT_EVENTS = {
   'record:checkpoint': { request: CheckpointRequest, ack: CheckpointAck },
   'prekeys:publish': { request: PrekeyPublishRequest, ack: PrekeyPublishAck },
   'prekeys:get': { request: PrekeyGetRequest, ack: PrekeyGetAck },
+  'blob:put': { request: BlobPutRequest, ack: BlobPutAck },
+  'blob:status': { request: BlobStatusRequest, ack: BlobStatusAck },
+  'blob:seal': { request: BlobSealRequest, ack: BlobSealAck },
+  'blob:get': { request: BlobGetRequest, ack: BlobGetAck },
 } as const;
 
 export const SERVER_EVENTS = {

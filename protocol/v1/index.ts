@@ -1,4 +1,5 @@
 export * from './analyst.js';
+export * from './blob.js';
 export * from './certificate.js';
 export * from './checkpoint.js';
 export * from './enrolment.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AttachmentRef, MAX_ATTACHMENTS } from './blob.js';
 import { Precedence } from './envelope.js';
 import { Country, DeviceId, OfficeId, Timestamp, Uuid } from './primitives.js';
 
@@ -55,6 +56,7 @@ export const ChatBody = z.strictObject({
   case: CaseRef.optional(),
   forwardedFrom: ForwardedFrom.optional(),
   permitsForward: ForwardPermission.optional(),
+  attachments: z.array(AttachmentRef).min(1).max(MAX_ATTACHMENTS).optional(),
 });
 export type ChatBody = z.infer<typeof ChatBody>;
 
@@ -117,6 +119,7 @@ export const AlertBody = z
     evaluation: Evaluation.optional(),
     case: CaseRef.optional(),
     forwardedFrom: ForwardedFrom.optional(),
+    attachments: z.array(AttachmentRef).min(1).max(MAX_ATTACHMENTS).optional(),
   })
   .refine((a) => a.validFrom <= a.validUntil, {
     message: 'validFrom must not be after validUntil',

@@ -8,6 +8,7 @@ import {
   Evaluation,
   Handling,
 } from '../../protocol/v1/payload.js';
+import { attachFiles } from './attachments.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
 import { describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
@@ -33,6 +34,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       accuracy: { type: 'string' },
       case: { type: 'string' },
       'case-id': { type: 'string' },
+      attach: { type: 'string', multiple: true },
     },
   });
   const office = positionals[0];
@@ -66,6 +68,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       throw new UsageError(
         `unknown office ${office}: not in the directory (see liaison directory)`,
       );
+    const attachments = await attachFiles(client, values.attach ?? []);
     const now = Date.now();
     const id = await client.sendAlert(office, {
       category: category.data,
@@ -79,6 +82,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       validFrom: now,
       validUntil: now + hours * 3_600_000,
       ...conditions,
+      ...(attachments.length > 0 ? { attachments } : {}),
     });
     const caseId = conditions.case?.id;
     print(

@@ -3,7 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
-import { RECENT_IDS } from '../envelope/sequence.js';
+import { PENDING_IDS, RECENT_IDS } from '../envelope/sequence.js';
 
 // What a CLI device remembers between runs, beside its key file: the devices of linked offices
 // its user has been told about (so one added while the CLI was off is still announced) and the
@@ -31,6 +31,10 @@ const ClientState = z.object({
       recent: z
         .array(z.tuple([z.string(), z.int()]))
         .max(RECENT_IDS)
+        .optional(),
+      pending: z
+        .array(z.tuple([z.string(), z.int().min(1)]))
+        .max(PENDING_IDS)
         .optional(),
     })
     .optional(),

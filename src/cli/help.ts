@@ -57,6 +57,8 @@ Sends a structured alert to a linked office; the inbox of this device is left un
   --accuracy N        information accuracy: 1 not in doubt, 2 known personally to the source,
                       3 corroborated, 4 cannot be assessed (with --reliability)
   --case TITLE        open a case for this alert; --case-id UUID adds it to an existing case
+  --attach FILE       a photo or document (up to 32 MiB), encrypted on this device and uploaded
+                      in chunks that resume after a cut link; repeat for more
 ${CLIENT}`,
   inbox: `liaison inbox --key FILE [options]
 
@@ -66,6 +68,8 @@ with its code.
   --ack ALERT_ID      acknowledge an alert (tells the sender and CARICC); repeat for more
   --done              mark everything listed as processed (the gateway then removes it)
   --case ID           list only the items of one case (not with --done)
+  --save-attachments DIR  fetch, verify and decrypt the attachments of what is listed into DIR
+                      (the type shown is sniffed from the content, not the sender's word)
 ${CLIENT}`,
   directory: `liaison directory --key FILE [options]
 
@@ -99,6 +103,10 @@ The record's entries that match, a page at a time (as an analyst, with a fresh t
   --since MS --until MS   accepted in that time range (ms since the epoch)
   --after SEQ             continue after this position (the "more:" line says which)
   --limit N               entries per page, 1..500 (default 50)
+  --archive-key FILE      CARICC's archive key (liaison keys archive): opens entries past the
+                          hub's window here, on the archive workstation; its passphrase from
+                          --archive-passphrase-env NAME or --archive-passphrase-fd N
+  --gateway URL           where the directory is read to verify them (default http://127.0.0.1:8080)
   --key FILE --hub URL --authority FILE --audience AUD   as for hub tail
   --json                  the page as one JSON object`,
   'hub token': `liaison hub token [--lifetime S] [options]

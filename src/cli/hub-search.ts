@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { AnalystClient, HUB_AUDIENCE } from '../client/analyst.js';
 import { createClientToken } from '../crypto/token.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
+import { passphraseSource } from './key-protection.js';
 import { describeEntry } from './show.js';
 import { type Print, UsageError } from './usage.js';
 
@@ -40,6 +41,10 @@ export async function hubSearchCommand(argv: string[], print: Print): Promise<vo
       until: { type: 'string' },
       after: { type: 'string' },
       limit: { type: 'string', default: '50' },
+      'archive-key': { type: 'string' },
+      'archive-passphrase-env': { type: 'string' },
+      'archive-passphrase-fd': { type: 'string' },
+      gateway: { type: 'string', default: 'http://127.0.0.1:8080' },
     },
   });
   const analyst = new AnalystClient({
@@ -60,6 +65,22 @@ export async function hubSearchCommand(argv: string[], print: Print): Promise<vo
     ...(after === undefined ? {} : { after }),
     ...(limit === undefined ? {} : { limit }),
   });
+  // On CARICC's archive workstation: entries past the hub's window opened with the archive key.
+  const archiveFile = values['archive-key'];
+  if (archiveFile) {
+    const { keys } = await readDeviceKey(archiveFile, passphraseSource(values, 'archive-'));
+    await analyst.refreshDirectory(values.gateway);
+    for (const [i, entry] of page.entries.entries()) {
+      if (!entry.archived) continue;
+      const body = await analyst.openArchived(entry, keys).catch((error: Error) => {
+        print(
+          `#${entry.seq}: the archive key does not open it (${(error as { code?: string }).code ?? error.message})`,
+        );
+        return undefined;
+      });
+      if (body) page.entries[i] = { ...entry, body };
+    }
+  }
   if (values.json) {
     print(JSON.stringify(page));
     return;

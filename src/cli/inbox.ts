@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Message } from '../client/client.js';
+import { attachmentsOf, byteSize, saveAttachment } from './attachments.js';
 import { CLIENT_OPTIONS, clientFrom } from './client-options.js';
 import { describeMessage, describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
@@ -17,6 +18,7 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
       ack: { type: 'string', multiple: true },
       done: { type: 'boolean' },
       case: { type: 'string' },
+      'save-attachments': { type: 'string' },
     },
   });
   // --done marks everything processed: with a filter, that would include what was not shown.
@@ -49,6 +51,26 @@ export async function inboxCommand(argv: string[], print: Print): Promise<void> 
           }),
         );
       else if (line) print(`${m.id}  ${line}`);
+      const dir = values['save-attachments'];
+      for (const [index, ref] of attachmentsOf(m).entries()) {
+        if (dir === undefined) continue;
+        try {
+          const saved = await saveAttachment(client, m.id, index, ref, dir);
+          print(
+            values.json
+              ? JSON.stringify({ saved: saved.path, id: m.id, index, type: saved.type })
+              : `  saved ${saved.path} (${saved.type}, ${byteSize(ref.size)}, hash checked)`,
+          );
+        } catch (error) {
+          const code = (error as { code?: string }).code ?? 'INTERNAL';
+          const p = {
+            code,
+            message: `attachment ${ref.name}: ${(error as Error).message}`,
+            id: m.id,
+          };
+          print(values.json ? JSON.stringify({ event: 'problem', ...p }) : describeRefusal(p));
+        }
+      }
     }
     if (!values.json && listed.length === 0 && refused === 0)
       print(

@@ -1,18 +1,24 @@
 import type { Socket } from 'socket.io-client';
 import type { z } from 'zod';
 import {
+  ArchivedPrekey,
   FeedEscalation,
   FeedSubscribeAck,
   RecordEntry,
   type RecordFilter,
 } from '../../protocol/v1/analyst.js';
+import { type AttachmentRef, BlobGetAck } from '../../protocol/v1/blob.js';
 import { RefreshAck } from '../../protocol/v1/events.js';
+import type { Body } from '../../protocol/v1/payload.js';
 import { TOKEN_MAX_LIFETIME_SECONDS } from '../../protocol/v1/token.js';
+import { type OpenedAttachment, openAttachment } from '../attachment/open.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import type { DeviceKeys } from '../crypto/keys.js';
+import { fromBase64Url, sodium } from '../crypto/sodium.js';
 import { createClientToken } from '../crypto/token.js';
 import { Directory } from '../directory/directory.js';
 import type { KnownHead } from '../directory/head.js';
+import { openArchivedEnvelope } from '../envelope/open.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
@@ -230,6 +236,69 @@ export class AnalystClient extends Emitter<AnalystEvents> {
         issuesOf(parsed.error),
       );
     return parsed.data;
+  }
+
+  /**
+   * Fetches, verifies and decrypts an attachment named in a recorded body (its key and hash are
+   * in the body the hub opened), over the feed's connection; the type is sniffed, never trusted.
+   * ATTACHMENT_INVALID when it does not match the hash the record holds.
+   *
+   * @example const { bytes, type } = await analyst.openAttachment(entry.body.attachments[0]);
+   */
+  openAttachment(ref: AttachmentRef): Promise<OpenedAttachment> {
+    return openAttachment(ref, async (blobId, index) => {
+      if (!this.socket?.connected)
+        throw new LiaisonError('UNAVAILABLE', 'not connected to the hub');
+      return (await request(this.socket, 'blob:get', { blobId, index }, BlobGetAck)).chunk;
+    });
+  }
+
+  /**
+   * Opens an entry the hub shows as `archived` (sealed to a hub prekey past the hub's window,
+   * PROTOCOL.md §5.6) with CARICC's archive key, here and not on the hub: fetches the prekey's
+   * private half sealed to the archive key, unseals it, verifies and opens the envelope against
+   * this client's directory (load it first: `directoryUrl` or `refreshDirectory`).
+   */
+  async openArchived(
+    entry: RecordEntry,
+    archiveKey: { encryptionPublicKey: Uint8Array; encryptionSecretKey: Uint8Array },
+  ): Promise<Body> {
+    if (!entry.archived) throw new TypeError('the entry is not archived');
+    const { prekeyId, envelope } = entry.archived;
+    const response = await fetch(`${this.options.url}/v1/record/archive/${prekeyId}`, {
+      headers: { authorization: `Bearer ${await this.token()}` },
+    });
+    const body: unknown = await response.json();
+    if (!response.ok) {
+      const refused = errorFromWire((body as { error?: unknown } | null)?.error);
+      throw refused ?? new LiaisonError('UNAVAILABLE', `the hub answered HTTP ${response.status}`);
+    }
+    const archived = ArchivedPrekey.safeParse(body);
+    if (!archived.success || archived.data.prekeyId !== prekeyId) {
+      throw new LiaisonError('VALIDATION_FAILED', 'the archived prekey does not match its schema');
+    }
+    let secretKey: Uint8Array;
+    try {
+      secretKey = sodium.crypto_box_seal_open(
+        fromBase64Url(archived.data.sealed),
+        archiveKey.encryptionPublicKey,
+        archiveKey.encryptionSecretKey,
+      );
+    } catch {
+      throw new LiaisonError('DECRYPT_FAILED', 'not sealed to this archive key');
+    }
+    try {
+      const opened = await openArchivedEnvelope(
+        JSON.parse(envelope),
+        this.directory,
+        { prekeyId, secretKey },
+        entry.acceptedAt,
+        { acceptedAt: entry.acceptedAt },
+      );
+      return opened.body;
+    } finally {
+      sodium.memzero(secretKey);
+    }
   }
 
   /** Sends a fresh token at three quarters of the current one's life, so the session lives on. */

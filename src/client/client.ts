@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
+import type { AttachmentRef } from '../../protocol/v1/blob.js';
 import type { Signed } from '../../protocol/v1/certificate.js';
 import type { Envelope, EnvelopeHeader } from '../../protocol/v1/envelope.js';
 import {
@@ -17,6 +18,8 @@ import {
 import type { AlertBody, Body } from '../../protocol/v1/payload.js';
 import { PREKEY_LIFETIME_MS } from '../../protocol/v1/prekey.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
+import { type OpenedAttachment, openAttachment, openAttachmentChunks } from '../attachment/open.js';
+import type { ByteSource } from '../attachment/seal.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { type DeviceKeys, fingerprint } from '../crypto/keys.js';
 import { PrekeyStore } from '../crypto/prekey-store.js';
@@ -28,6 +31,7 @@ import { openEnvelope, plausibleArrival } from '../envelope/open.js';
 import { sealEnvelope } from '../envelope/seal.js';
 import { type MissingRange, type SequenceState, Sequences } from '../envelope/sequence.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
+import { type AttachOptions, attach, type BlobLink, chunkReader } from './attachments.js';
 import { syncDirectory } from './directory.js';
 import { Emitter } from './emitter.js';
 import {
@@ -216,6 +220,23 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private drained: { at: number; offset: number } | undefined;
   /** The day number (UTC) prekeys were last published for, so a long session publishes daily. */
   private publishedDay = -1;
+  /** Transfers waiting for the next connection; stop() lets them fail. */
+  private readonly waiters: (() => void)[] = [];
+  /** What attachment transfers use to reach the gateway, across reconnections. */
+  private readonly link: BlobLink = {
+    socket: () => this.socket,
+    connected: () =>
+      new Promise<void>((resolve, reject) => {
+        const stopped = () => reject(new LiaisonError('UNAVAILABLE', 'the client was stopped'));
+        if (this.stopped || !this.socket) return stopped();
+        this.waiters.push(stopped);
+        this.socket.once('connect', () => {
+          const at = this.waiters.indexOf(stopped);
+          if (at >= 0) this.waiters.splice(at, 1);
+          resolve();
+        });
+      }),
+  };
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -330,6 +351,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   /** Closes the connection (no reconnect) and zeroes the prekeys held in memory. */
   stop(): void {
     this.stopped = true;
+    for (const waiter of this.waiters.splice(0)) waiter();
     clearTimeout(this.refreshTimer);
     this.socket?.close();
   }
@@ -436,6 +458,39 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     });
   }
 
+  /**
+   * Encrypts a file on this device (a fresh key, 256 KiB secretstream chunks, never the whole
+   * file in memory) and uploads it; a cut connection is waited out and the upload resumes
+   * (PROTOCOL.md §8.2). Put the reference in a chat line's or an alert's `attachments`.
+   *
+   * @example
+   * const photo = await client.attach(createReadStream('truck.jpg'), { name: 'truck.jpg' });
+   * await client.send('KG-AKZHOL', { type: 'chat', text: 'The truck', attachments: [photo] });
+   */
+  attach(source: ByteSource, options: AttachOptions): Promise<AttachmentRef> {
+    this.connected();
+    return attach(this.link, source, options);
+  }
+
+  /**
+   * Fetches, verifies (every chunk, and the hash the envelope names) and decrypts an attachment
+   * of a received message; its type is sniffed from the content, never taken from the sender.
+   * ATTACHMENT_INVALID when it was tampered with, BLOB_NOT_FOUND when it expired.
+   */
+  openAttachment(ref: AttachmentRef): Promise<OpenedAttachment> {
+    return openAttachment(ref, chunkReader(this.link));
+  }
+
+  /** As `openAttachment`, chunk by chunk, for files too large to hold (write them to disk). */
+  attachmentChunks(ref: AttachmentRef): AsyncGenerator<Uint8Array> {
+    return openAttachmentChunks(ref, chunkReader(this.link));
+  }
+
+  /** The thumbnail the sender made for an attachment, verified and decrypted; undefined if none. */
+  async openThumbnail(ref: AttachmentRef): Promise<OpenedAttachment | undefined> {
+    return ref.thumbnail ? openAttachment(ref.thumbnail, chunkReader(this.link)) : undefined;
+  }
+
   /** End-to-end read receipts for messages shown to the operator. */
   markRead(officeId: string, envelopeIds: string[]): Promise<string> {
     return this.send(officeId, { type: 'receipt', status: 'read', envelopeIds });
@@ -448,8 +503,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   async send(officeId: string, body: Body, id?: string): Promise<string> {
     const socket = this.connected();
     const { keys } = this.options;
-    // Taken once: a copy refused and sealed again keeps it, so readers see no gap.
-    const counter = this.sequences.next(keys, [officeId]);
+    // Taken once: a copy refused and sealed again keeps it, and so does a resend of the same id
+    // (its answer was lost, or the app restarted), so readers see no gap.
+    const counter = this.sequences.next(keys, [officeId], id);
     this.emit('stateChanged', undefined);
     for (let attempt = 0; ; attempt++) {
       const createdAt = Date.now();
@@ -472,6 +528,7 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       });
       try {
         await request(socket, 'envelope:send', envelope, SendAck);
+        if (id) this.sequences.settled(keys, [officeId], id);
         if (withoutPrekey.length > 0) {
           this.emit('withoutForwardSecrecy', { id: envelope.header.id, deviceIds: withoutPrekey });
         }

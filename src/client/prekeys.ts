@@ -9,6 +9,11 @@ import { request } from './socket.js';
 
 /** Most verified prekeys of other devices kept in memory (oldest go first). */
 const MAX_CACHED = 4_096;
+/**
+ * How long a device's prekeys fetched are used before they are fetched again: a device that lost
+ * its state publishes new ones, and a sender must move to them.
+ */
+const REFETCH_AFTER_MS = 5 * 60_000;
 
 /** What a sender seals to, and which recipients got no forward secrecy (no prekey published). */
 export interface SealTargets {
@@ -24,9 +29,12 @@ export interface SealTargets {
  */
 export class PeerPrekeys {
   private readonly byId = new Map<string, VerifiedPrekey>();
+  /** When each device's prekeys were last fetched. */
+  private readonly fetchedAt = new Map<string, number>();
 
   /**
-   * One target per recipient key: its prekey valid at `createdAt`, fetched when none is known.
+   * One target per recipient key: its prekey valid at `createdAt`, fetched when none is known
+   * or the device's were fetched over 5 minutes ago.
    * A recipient that published none is sealed to its certified key and listed in
    * `withoutPrekey`, unless `required`: then PREKEY_MISSING.
    */
@@ -37,7 +45,9 @@ export class PeerPrekeys {
     createdAt: number,
     required: boolean,
   ): Promise<SealTargets> {
-    const unknown = keys.filter((k) => !this.pick(k, createdAt));
+    const stale = (deviceId: string) =>
+      createdAt - (this.fetchedAt.get(deviceId) ?? Number.NEGATIVE_INFINITY) > REFETCH_AFTER_MS;
+    const unknown = keys.filter((k) => stale(k.deviceId) || !this.pick(k, createdAt));
     if (unknown.length > 0)
       await this.fetch(
         socket,
@@ -114,7 +124,15 @@ export class PeerPrekeys {
       { deviceIds: ids, ...asked },
       PrekeyGetAck,
     );
+    const now = Date.now();
     for (const { deviceId, prekeys: list } of prekeys) {
+      if (!prekeyIds) {
+        // What the device publishes now replaces what was kept of it: forget its other valid ones.
+        this.fetchedAt.set(deviceId, now);
+        for (const [id, kept] of this.byId) {
+          if (kept.deviceId === deviceId && kept.notAfter > now) this.byId.delete(id);
+        }
+      }
       for (const signed of list) {
         // Which key signed it is in the payload; the directory says whether that key is certified.
         let prekey: VerifiedPrekey;

@@ -1,3 +1,4 @@
+import type { BlobStore } from './blob-store.js';
 import type { CheckpointBoard } from './checkpoint-board.js';
 import type { Counters } from './counters.js';
 import type { DirectoryLog } from './directory-log.js';
@@ -10,7 +11,7 @@ import type { ReplayGuard } from './replay-guard.js';
 /**
  * Everything a gateway shares with its siblings, as narrow parts: durable inboxes with idempotent
  * acceptance, the directory log, the token replay guard, rate counters, presence, pub/sub, the
- * board of the hub's record checkpoints and the board of signed prekeys.
+ * board of the hub's record checkpoints, the board of signed prekeys and the attachment blobs.
  * Each part has an in-memory and a Redis implementation with one contract (the same tests run
  * against both); a server takes only the parts it uses (the hub: directory log, replay guard,
  * pub/sub). `MemoryEngine` is one process (the quick start), `RedisEngine` several instances.
@@ -25,6 +26,7 @@ export interface Engine {
   readonly pubsub: PubSub;
   readonly checkpoints: CheckpointBoard;
   readonly prekeys: PrekeyBoard;
+  readonly blobs: BlobStore;
   /** Throws when the engine cannot serve (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

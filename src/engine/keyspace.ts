@@ -51,6 +51,15 @@ export function keyspace(prefix: string) {
     presence: (office: string) => `${prefix}presence:${office}`,
     /** The signed prekeys a device (or the hub) published. */
     prekeys: (deviceId: string) => `${prefix}prekeys:${deviceId}`,
+    // Attachments (PROTOCOL.md §8.2)
+    /** One blob's state: owner, received, bytes, sealed, expiresAt (expires with retention). */
+    blob: (id: string) => `${prefix}blob:${id}`,
+    /** One blob's ciphertext chunks, field = chunk index (expires with the blob). */
+    blobChunks: (id: string) => `${prefix}blobchunks:${id}`,
+    /** An office's blobs scored by expiry, to reclaim their bytes from its usage. */
+    blobsOf: (office: string) => `${prefix}blobs:${office}`,
+    /** An office's stored blob bytes: `total` and one field per live blob. */
+    blobUsage: (office: string) => `${prefix}blobusage:${office}`,
     /** Written by readiness checks: refused when Redis refuses writes. */
     readinessProbe: `${prefix}ready`,
     /** What the gateway accepted, for the hub to record (a stream with a consumer group). */

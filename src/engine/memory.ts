@@ -1,3 +1,4 @@
+import { MemoryBlobStore } from './blob-store.js';
 import { MemoryCheckpointBoard } from './checkpoint-board.js';
 import { MemoryCounters } from './counters.js';
 import { MemoryDirectoryLog } from './directory-log.js';
@@ -30,12 +31,14 @@ export class MemoryEngine implements Engine {
   readonly pubsub = new MemoryPubSub();
   readonly checkpoints = new MemoryCheckpointBoard();
   readonly prekeys = new MemoryPrekeyBoard();
+  readonly blobs: MemoryBlobStore;
 
   constructor(options: MemoryEngineOptions) {
     const clock = options.clock ?? Date.now;
     this.replayGuard = new MemoryReplayGuard(clock);
     this.counters = new MemoryCounters(clock);
     this.presence = new MemoryPresence(clock);
+    this.blobs = new MemoryBlobStore(options.retentionMs, clock);
     this.inboxes = new MemoryInboxes({
       retentionMs: options.retentionMs,
       clock,

@@ -5,7 +5,11 @@
  * sealed to them may wait (`PREKEY_KEEP_MS`): readers rebuild the hub's wrap with them.
  */
 export interface PrekeyBoard {
-  /** Keeps prekeys of one device; drops its prekeys past `notAfter + PREKEY_KEEP_MS`. */
+  /**
+   * Keeps prekeys of one device in place of its prekeys still valid (a device that lost its state
+   * and made new ones must not leave senders its old ones); drops those past `notAfter +
+   * PREKEY_KEEP_MS`.
+   */
   put(deviceId: string, prekeys: readonly BoardPrekey[], now: number): Promise<void>;
   /** Every kept prekey of each device (device id → its prekeys, any order). */
   get(deviceIds: readonly string[]): Promise<Map<string, BoardPrekey[]>>;
@@ -29,7 +33,11 @@ export function keptPrekeys(
   added: readonly BoardPrekey[],
   now: number,
 ): BoardPrekey[] {
-  const byId = new Map(old.map((p) => [p.prekeyId, p]));
+  const fresh = new Set(added.map((p) => p.prekeyId));
+  // Ended prekeys stay for readers; a valid one stays only if published again.
+  const byId = new Map(
+    old.filter((p) => p.notAfter <= now || fresh.has(p.prekeyId)).map((p) => [p.prekeyId, p]),
+  );
   for (const p of added) byId.set(p.prekeyId, p);
   return [...byId.values()]
     .filter((p) => p.notAfter + PREKEY_KEEP_MS > now)

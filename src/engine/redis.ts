@@ -1,5 +1,6 @@
 import type { Engine } from './engine.js';
 import type { Keyspace } from './keyspace.js';
+import { RedisBlobStore } from './redis/blob-store.js';
 import { RedisCheckpointBoard } from './redis/checkpoint-board.js';
 import { RedisConnection } from './redis/connection.js';
 import { RedisCounters } from './redis/counters.js';
@@ -35,6 +36,7 @@ export class RedisEngine implements Engine {
   readonly pubsub: RedisPubSub;
   readonly checkpoints: RedisCheckpointBoard;
   readonly prekeys: RedisPrekeyBoard;
+  readonly blobs: RedisBlobStore;
   /** The names of every key this engine uses (keyspace.ts under its prefix). */
   readonly keys: Keyspace;
   private readonly connection: RedisConnection;
@@ -54,6 +56,7 @@ export class RedisEngine implements Engine {
     this.pubsub = new RedisPubSub(connection);
     this.checkpoints = new RedisCheckpointBoard(connection);
     this.prekeys = new RedisPrekeyBoard(connection);
+    this.blobs = new RedisBlobStore(connection, options.retentionMs);
   }
 
   async ping(): Promise<void> {

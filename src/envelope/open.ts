@@ -10,7 +10,7 @@ import type { Certificate } from '../crypto/certificate.js';
 import { backend } from '../crypto/current.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import { rejectOtherVersions } from '../crypto/signed.js';
-import { fromBase64Url, fromUtf8, ready } from '../crypto/sodium.js';
+import { fromBase64Url, fromUtf8, ready, sodium } from '../crypto/sodium.js';
 import type { Directory } from '../directory/directory.js';
 import { LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
@@ -218,7 +218,47 @@ export async function openVerifiedEnvelope(
   }
   const { keys: own, entry } = match;
 
-  const contentKey = unwrap(entry, own, prekeys);
+  return openWithContentKey(verified, unwrap(entry, own, prekeys), ownOffice, prekeys);
+}
+
+/**
+ * Opens, as CARICC, an envelope whose hub wrap is sealed to a hub prekey the hub no longer holds,
+ * with that prekey's private half unsealed from the archive (§5.6): verified as openEnvelope
+ * does, so an archived entry is as sound as a current one. Run where the archive key is, never
+ * on the hub host.
+ */
+export async function openArchivedEnvelope(
+  input: unknown,
+  directory: Directory,
+  prekey: { readonly prekeyId: string; readonly secretKey: Uint8Array },
+  now: number,
+  arrival: Arrival = {},
+): Promise<OpenedEnvelope> {
+  const verified = await verifyEnvelope(input, directory, now, arrival);
+  const entry = verified.hubKeys.find((k) => k.entry.prekeyId === prekey.prekeyId)?.entry;
+  if (!entry) throw new LiaisonError('NOT_A_RECIPIENT', 'no hub wrap is sealed to that prekey');
+  let contentKey: Uint8Array;
+  try {
+    contentKey = backend().sealOpen(
+      fromBase64Url(entry.wrappedKey),
+      sodium.crypto_scalarmult_base(prekey.secretKey),
+      prekey.secretKey,
+    );
+  } catch {
+    throw new LiaisonError('DECRYPT_FAILED');
+  }
+  return openWithContentKey(verified, contentKey, HUB_OFFICE_ID, {});
+}
+
+/** Steps 10a–13 with the content key unwrapped (and wiped here once used). */
+function openWithContentKey(
+  verified: VerifiedEnvelope,
+  contentKey: Uint8Array,
+  ownOffice: string,
+  prekeys: PrekeyAccess,
+): OpenedEnvelope {
+  const { envelope, sender } = verified;
+  const { header } = envelope;
   let plaintextBytes: Uint8Array;
   try {
     if (!matchesCommitment(header.id, contentKey, fromBase64Url(header.keyCommitment))) {

@@ -5,6 +5,7 @@ import type { DeviceKeys } from '../crypto/keys.js';
 import { ready, sodium, toBase64Url, utf8 } from '../crypto/sodium.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 import { headerBytes, signatureInput } from './layout.js';
+import { pad, paddedLength } from './padding.js';
 import { keyCommitment, type WrapTarget, wrapContentKey } from './wrap.js';
 
 /**
@@ -71,8 +72,34 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
     keyCommitment: toBase64Url(keyCommitment(id, contentKey)),
   };
   const ad = headerBytes(header);
+  const json = utf8(JSON.stringify(plaintext));
+  // Padded to its bucket; should that not fit the envelope limit, to nothing (a rare giant). Only
+  // one of the two is ever sent, so the nonce is used once on the wire.
+  let envelope: Envelope | undefined;
+  try {
+    envelope =
+      sealed(request, header, ad, pad(json, paddedLength(json.length)), contentKey, nonce) ??
+      sealed(request, header, ad, json, contentKey, nonce);
+  } finally {
+    sodium.memzero(contentKey);
+  }
+  if (!envelope) {
+    throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
+  }
+  return envelope;
+}
+
+/** The signed envelope of `plaintext`, or undefined when it exceeds MAX_ENVELOPE_BYTES. */
+function sealed(
+  request: SealRequest,
+  header: EnvelopeHeader,
+  ad: Uint8Array,
+  plaintext: Uint8Array,
+  contentKey: Uint8Array,
+  nonce: Uint8Array,
+): Envelope | undefined {
   const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-    utf8(JSON.stringify(plaintext)),
+    plaintext,
     ad,
     null,
     nonce,
@@ -82,9 +109,8 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
     deviceId: r.deviceId,
     keyId: r.keyId,
     ...(r.prekeyId === undefined ? {} : { prekeyId: r.prekeyId }),
-    wrappedKey: toBase64Url(wrapContentKey(contentKey, id, r)),
+    wrappedKey: toBase64Url(wrapContentKey(contentKey, header.id, r)),
   }));
-  sodium.memzero(contentKey);
   const signature = sodium.crypto_sign_detached(
     signatureInput(ad, nonce, ciphertext, recipients),
     request.sender.signingSecretKey,
@@ -98,8 +124,5 @@ export async function sealEnvelope(request: SealRequest, entropy?: Entropy): Pro
   };
   const valid = Envelope.safeParse(envelope);
   if (!valid.success) throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(valid.error));
-  if (utf8(JSON.stringify(envelope)).length > MAX_ENVELOPE_BYTES) {
-    throw new LiaisonError('PAYLOAD_TOO_LARGE', undefined, { limit: MAX_ENVELOPE_BYTES });
-  }
-  return valid.data;
+  return utf8(JSON.stringify(envelope)).length > MAX_ENVELOPE_BYTES ? undefined : valid.data;
 }

@@ -49,7 +49,16 @@ export interface SequenceState {
    * offset): the same copy fetched again is no news; the same envelope delivered anew is a replay.
    */
   readonly recent?: readonly (readonly [id: string, at: number])[];
+  /**
+   * Counters taken for envelopes sent with a chosen id that were not yet answered accepted, as
+   * [id, counter]: a resend of that id (the answer was lost, the app restarted) seals the same
+   * counter again, so readers see neither a gap nor a replay.
+   */
+  readonly pending?: readonly (readonly [id: string, counter: number])[];
 }
+
+/** How many unanswered sends remember their counter (an outbox holds at most 1,000 lines). */
+export const PENDING_IDS = 1000;
 
 /** How many accepted envelope ids a reader remembers. */
 export const RECENT_IDS = 1000;
@@ -75,19 +84,38 @@ export class Sequences {
   private readonly sent: Map<string, number>;
   private readonly received: Map<string, StreamState>;
   private readonly recent: Map<string, number>;
+  private readonly pending: Map<string, number>;
 
   constructor(state?: SequenceState) {
     this.sent = new Map(Object.entries(state?.sent ?? {}));
     this.received = new Map(Object.entries(state?.received ?? {}));
     this.recent = new Map(state?.recent ?? []);
+    this.pending = new Map(state?.pending ?? []);
   }
 
-  /** Takes the counter for the next envelope a sender seals to `to` (persist before sending). */
-  next(sender: EnvelopeHeader['sender'], to: readonly string[]): number {
+  /**
+   * Takes the counter for the next envelope a sender seals to `to` (persist before sending). With
+   * `id`, a counter taken for that id before and not yet `settled` is taken again.
+   */
+  next(sender: EnvelopeHeader['sender'], to: readonly string[], id?: string): number {
+    const again =
+      id === undefined ? undefined : this.pending.get(`${counterStream({ sender, to })} ${id}`);
+    if (again !== undefined) return again;
     const stream = counterStream({ sender, to });
     const counter = (this.sent.get(stream) ?? 0) + 1;
     this.sent.set(stream, counter);
+    if (id !== undefined) {
+      this.pending.set(`${stream} ${id}`, counter);
+      while (this.pending.size > PENDING_IDS) {
+        this.pending.delete(this.pending.keys().next().value as string);
+      }
+    }
     return counter;
+  }
+
+  /** The envelope `id` was accepted (or refused for good): its counter is no longer held for it. */
+  settled(sender: EnvelopeHeader['sender'], to: readonly string[], id: string): void {
+    this.pending.delete(`${counterStream({ sender, to })} ${id}`);
   }
 
   /**
@@ -180,6 +208,7 @@ export class Sequences {
       sent: Object.fromEntries(this.sent),
       received: Object.fromEntries(this.received),
       recent: [...this.recent],
+      pending: [...this.pending],
     };
   }
 }

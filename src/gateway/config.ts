@@ -24,6 +24,7 @@ const GatewayEnv = z.object({
   DIRECTORY_FILE: optionalString,
   RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  ATTACHMENT_QUOTA_MB: z.coerce.number().positive().max(1_000_000).default(1024),
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
   ...sharedVariables,
@@ -42,6 +43,8 @@ export interface GatewayConfig {
   readonly directoryFile: string | undefined;
   readonly retentionMs: number;
   readonly rateLimitPerMinute: number;
+  /** Bytes of attachment blobs one office may have stored at a time. */
+  readonly attachmentQuotaBytes: number;
   readonly tls: { certFile: string; keyFile: string } | undefined;
   readonly logLevel: string;
   readonly instanceId: string;
@@ -72,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     // Whole milliseconds: Redis takes only integers for expiry times.
     retentionMs: Math.round(e.RETENTION_DAYS * DAY_MS),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    attachmentQuotaBytes: Math.round(e.ATTACHMENT_QUOTA_MB * 1024 * 1024),
     tls:
       e.TLS_CERT_FILE && e.TLS_KEY_FILE
         ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }

@@ -19,6 +19,7 @@ import { LiaisonError } from '../errors.js';
 import { authenticate, type Session } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, checkDepth, parse } from '../runtime/wire.js';
+import { serveBlobs } from './blobs.js';
 import { wirePage } from './inbox-page.js';
 import type { Metrics } from './metrics.js';
 import { cutSlowConsumer, outboundBytes } from './outbound.js';
@@ -46,6 +47,8 @@ export interface GatewayContext {
   readonly logger: Logger;
   readonly audience: string;
   readonly rateLimitPerMinute: number;
+  /** Bytes of attachment blobs one office may have stored at a time. */
+  readonly attachmentQuotaBytes: number;
   /** Bytes a socket may have waiting to be written before it is cut as a slow consumer. */
   readonly maxOutboundBytes: number;
   /** Local sockets by device, oldest first (at most MAX_SESSIONS_PER_DEVICE each). */
@@ -320,6 +323,14 @@ export async function attachConnection(socket: Socket, session: Session, context
   handle('prekeys:get', PrekeyGetRequest, (request) =>
     servePrekeys(context.engine.prekeys, request, Date.now()),
   );
+
+  serveBlobs(handle, {
+    blobs: context.engine.blobs,
+    directory: () => sync.directory,
+    session,
+    quotaBytes: context.attachmentQuotaBytes,
+    counted: (direction, bytes) => metrics.blobBytes.inc({ direction }, bytes),
+  });
 
   socket.onAny((event: string, ...args: unknown[]) => {
     const ack = args[args.length - 1];

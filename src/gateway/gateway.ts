@@ -15,6 +15,8 @@ import {
 } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { startOnNativeCrypto } from '../runtime/native-crypto.js';
+import { PLUGIN_TIMEOUT_MS } from '../runtime/plugin-timeout.js';
+import { DEFAULT_ATTACHMENT_QUOTA_BYTES } from './blobs.js';
 import { attachConnection, closeSession, type GatewayContext } from './connection.js';
 import { type ConsoleOptions, serveConsole } from './console.js';
 import { registerRoutes } from './http.js';
@@ -29,6 +31,8 @@ export interface GatewayOptions {
   readonly port: number;
   readonly audience: string;
   readonly rateLimitPerMinute: number;
+  /** Bytes of attachment blobs one office may have stored (default DEFAULT_ATTACHMENT_QUOTA_BYTES). */
+  readonly attachmentQuotaBytes?: number;
   readonly shutdownGraceMs: number;
   readonly tls?: { certFile: string; keyFile: string } | undefined;
   /** Statements to load before listening when the shared directory is empty. */
@@ -88,6 +92,9 @@ export async function startGateway(
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: MAX_SOCKET_MESSAGE_BYTES,
+    // Plugins start in well under a second; a machine busy with other work may need far longer,
+    // and a start that merely takes long must not fail.
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
   let closing = false;
@@ -104,6 +111,7 @@ export async function startGateway(
     logger,
     audience: options.audience,
     rateLimitPerMinute: options.rateLimitPerMinute,
+    attachmentQuotaBytes: options.attachmentQuotaBytes ?? DEFAULT_ATTACHMENT_QUOTA_BYTES,
     maxOutboundBytes: options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES,
     sockets: new Map(),
     inFlight: { count: 0, drained: [] },

@@ -42,6 +42,7 @@ export async function runGateway(config: GatewayConfig): Promise<Gateway> {
         port: config.port,
         audience: config.audience,
         rateLimitPerMinute: config.rateLimitPerMinute,
+        attachmentQuotaBytes: config.attachmentQuotaBytes,
         shutdownGraceMs: config.shutdownGraceMs,
         tls: config.tls,
         ...(file ? { bootstrap: file.statements } : {}),

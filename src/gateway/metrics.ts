@@ -46,6 +46,11 @@ export function createMetrics() {
       'liaison_inbox_lost_total',
       'Inbox entries fetched whose envelope the store no longer held (ENVELOPE_LOST): Redis lost or was given data',
     ),
+    blobBytes: m.counter(
+      'liaison_blob_bytes_total',
+      'Attachment ciphertext bytes stored (in) and served (out) by this instance',
+      ['direction'],
+    ),
     fetchedItems: m.histogram(
       'liaison_inbox_fetch_items',
       'Items returned per inbox:fetch (backlog a device catches up on)',

@@ -2,7 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import { FeedSubscribeRequest } from '../../protocol/v1/analyst.js';
+import { BlobGetRequest } from '../../protocol/v1/blob.js';
 import { type ClosingEvent, RefreshRequest } from '../../protocol/v1/events.js';
+import type { BlobStore } from '../engine/blob-store.js';
 import { channels } from '../engine/keyspace.js';
 import type { PubSub } from '../engine/pubsub.js';
 import { LiaisonError } from '../errors.js';
@@ -22,6 +24,8 @@ export interface LiveFeedOptions {
   readonly analyst: (token: string | undefined) => Promise<Session>;
   /** Where escalations are kept for analysts catching up after a gap. */
   readonly alerts: AlertBook;
+  /** The attachment blobs, read for analysts (`blob:get`, PROTOCOL.md §8.2). */
+  readonly blobs: Pick<BlobStore, 'status' | 'get'>;
 }
 
 type Closing = z.infer<typeof ClosingEvent>;
@@ -88,6 +92,18 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
         clearTimeout(expiry);
         expiry = expireAt(session.expiresAt);
         return { expiresAt: session.expiresAt };
+      });
+    });
+    // CARICC is a recipient of every envelope: an analyst may read any sealed blob (ciphertext;
+    // the key is in the body the hub opened for it).
+    socket.on('blob:get', async (request: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      await answer(ack as Ack, async () => {
+        const { blobId, index } = parse(BlobGetRequest, request);
+        const state = await options.blobs.status(blobId);
+        const chunk = state?.sealed ? await options.blobs.get(blobId, index) : undefined;
+        if (!chunk) throw new LiaisonError('BLOB_NOT_FOUND');
+        return { chunk };
       });
     });
     socket.on('disconnect', () => clearTimeout(expiry));

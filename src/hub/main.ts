@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { ArchiveKeyFile } from '../../protocol/v1/prekey.js';
 import { pinAuthority } from '../crypto/certificate.js';
 import { fromBase64Url } from '../crypto/sodium.js';
+import { RedisBlobStore } from '../engine/redis/blob-store.js';
 import { RedisConnection } from '../engine/redis/connection.js';
 import { RedisDirectoryLog } from '../engine/redis/directory-log.js';
 import { RedisPrekeyBoard } from '../engine/redis/prekey-board.js';
@@ -26,8 +27,8 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
   await requireRedis(config.redisUrl);
   const onError = (error: Error) => logger.warn({ err: error }, 'redis connection trouble');
   const store = new HubStore(config.redisUrl, config.redisPrefix, onError, config.retentionMs);
-  // Of the engine, the hub takes the directory log, the replay guard, pub/sub and the prekey board;
-  // it accepts nothing.
+  // Of the engine, the hub takes the directory log, the replay guard, pub/sub, the prekey board and
+  // the attachment blobs (to read them for analysts); it accepts nothing.
   const connection = new RedisConnection({
     url: config.redisUrl,
     prefix: config.redisPrefix,
@@ -38,6 +39,8 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
     replayGuard: new RedisReplayGuard(connection),
     pubsub: new RedisPubSub(connection),
     prekeys: new RedisPrekeyBoard(connection),
+    // Read only: the retention given is the gateway's business when it stores.
+    blobs: new RedisBlobStore(connection, config.retentionMs),
     ping: () => connection.ping(),
   };
   const authority = await pinAuthority(JSON.parse(await readFile(config.authorityFile, 'utf8')));

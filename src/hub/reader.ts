@@ -1,8 +1,10 @@
 import type { RecordEntry } from '../../protocol/v1/analyst.js';
+import type { Envelope } from '../../protocol/v1/envelope.js';
 import type { RecordBody } from '../../protocol/v1/record.js';
 import type { DeviceKeys } from '../crypto/keys.js';
 import type { Directory } from '../directory/directory.js';
 import { openEnvelope, type PrekeyAccess } from '../envelope/open.js';
+import { isLiaisonError } from '../errors.js';
 import { matches, matchesContent, type RecordFilter } from './filter.js';
 import { parseEntry } from './record.js';
 import type { RecordLog } from './record-log.js';
@@ -35,11 +37,22 @@ export class RecordReader {
         this.prekeys ? { own: this.prekeys } : {},
       );
       return { ...rest, hash, body: opened.body };
-    } catch {
-      // Compliant when recorded, unreadable now (the sender revoked since, or sealed to a hub prekey
-      // retired to the archive): metadata only.
-      return { ...rest, hash };
+    } catch (error) {
+      // Compliant when recorded, unreadable now: the sender revoked since (metadata only), or
+      // sealed to a hub prekey retired to the archive (the envelope, for the archive key).
+      const prekeyId = isLiaisonError(error, 'OWN_KEY_MISSING')
+        ? this.hubPrekeyOf(envelope)
+        : undefined;
+      return prekeyId ? { ...rest, hash, archived: { prekeyId, envelope } } : { ...rest, hash };
     }
+  }
+
+  /** The hub prekey an envelope's hub wrap is sealed to, if any. */
+  private hubPrekeyOf(envelope: string): string | undefined {
+    const ring = Array.isArray(this.hubKeys) ? this.hubKeys : [this.hubKeys as DeviceKeys];
+    const hubDevices = new Set(ring.map((k) => k.deviceId));
+    const parsed = JSON.parse(envelope) as Envelope;
+    return parsed.recipients.find((r) => hubDevices.has(r.deviceId) && r.prekeyId)?.prekeyId;
   }
 
   /** Entries with seq > `after` that match, at most `limit`; `next` is where to continue. */

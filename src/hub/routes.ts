@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { RecordFilter, RecordPaging, StatsQuery } from '../../protocol/v1/analyst.js';
 import type { Signed } from '../../protocol/v1/certificate.js';
+import { KeyId } from '../../protocol/v1/primitives.js';
+import { toBase64Url } from '../crypto/sodium.js';
+import { LiaisonError } from '../errors.js';
 import type { Session } from '../runtime/auth.js';
 import { bearer } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
@@ -8,6 +11,7 @@ import { PROBE_ROUTE } from '../runtime/logger.js';
 import { asLiaisonError, parse } from '../runtime/wire.js';
 import type { AlertBook } from './alert-book.js';
 import { type CheckpointLog, verifyRecord } from './checkpoints.js';
+import type { PrekeyArchive } from './prekey-archive.js';
 import type { RecordReader } from './reader.js';
 import type { RecordLog } from './record-log.js';
 import { computeStatistics } from './stats.js';
@@ -25,6 +29,8 @@ export interface RecordRoutesOptions {
   readonly sync: DirectorySync;
   /** The analyst's door: a token for the hub's audience, of an analyst device. */
   readonly analyst: (token: string | undefined) => Promise<Session>;
+  /** The hub's retired prekeys, sealed to CARICC's archive key. */
+  readonly archive: PrekeyArchive;
 }
 
 /** The hub's HTTP side: health, readiness, and the record for analysts (search, verify, stats). */
@@ -63,6 +69,14 @@ export const recordRoutes: FastifyPluginAsync<RecordRoutesOptions> = async (app,
   app.get('/v1/record/checkpoint', async (request) => {
     await analyst(request.headers.authorization);
     return { checkpoint: await options.checkpointNow() };
+  });
+  // A retired hub prekey's private half, sealed to CARICC's archive key: useless on the hub host.
+  app.get('/v1/record/archive/:prekeyId', async (request) => {
+    await analyst(request.headers.authorization);
+    const prekeyId = parse(KeyId, (request.params as { prekeyId?: string }).prekeyId);
+    const sealed = await options.archive.get(prekeyId);
+    if (!sealed) throw new LiaisonError('NOT_FOUND', 'no archived prekey of that id');
+    return { prekeyId, sealed: toBase64Url(sealed) };
   });
   app.get('/v1/stats', async (request) => {
     await analyst(request.headers.authorization);

@@ -11,6 +11,7 @@ import { authenticate } from '../runtime/auth.js';
 import { DirectorySync } from '../runtime/directory-sync.js';
 import { answerErrorsOnTheWire } from '../runtime/http-errors.js';
 import { startOnNativeCrypto } from '../runtime/native-crypto.js';
+import { PLUGIN_TIMEOUT_MS } from '../runtime/plugin-timeout.js';
 import { allowConsole } from './cors.js';
 import { Escalator } from './escalator.js';
 import { liveFeed } from './feed.js';
@@ -38,11 +39,11 @@ export interface HubOptions {
 
 /**
  * What the hub shares with the gateways: it reads the directory log, guards token replay, talks,
- * and publishes its prekeys.
+ * publishes its prekeys and reads attachment blobs for analysts.
  */
 export type HubEngine = Pick<
   Engine,
-  'directoryLog' | 'replayGuard' | 'pubsub' | 'prekeys' | 'ping'
+  'directoryLog' | 'replayGuard' | 'pubsub' | 'prekeys' | 'blobs' | 'ping'
 >;
 
 export interface Hub {
@@ -146,6 +147,9 @@ export async function startHub(
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    // Plugins start in well under a second; a machine busy with other work may need far longer,
+    // and a start that merely takes long must not fail.
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
   }) as unknown as FastifyInstance;
   await allowConsole(app, options.consoleOrigins ?? []);
   answerErrorsOnTheWire(app);
@@ -199,6 +203,7 @@ export async function startHub(
     reader,
     sync,
     analyst,
+    archive: store.prekeyArchive,
   });
   await app.register(metricsRoute, {
     metrics,
@@ -212,6 +217,7 @@ export async function startHub(
     pubsub: engine.pubsub,
     analyst,
     alerts: store.alerts,
+    blobs: engine.blobs,
   });
 
   await app.listen({ host: options.host, port: options.port });

@@ -1,3 +1,4 @@
+import { argon2id } from 'hash-wasm';
 import { z } from 'zod';
 import { AuthorityPublicKey } from '../../protocol/v1/certificate.js';
 import { Base64Url, base64UrlOf, DeviceId } from '../../protocol/v1/primitives.js';
@@ -10,8 +11,9 @@ import { fromBase64Url, fromUtf8, ready, sodium, toBase64Url, utf8 } from '../cr
  * for an analyst, the hub. Those public parts are the AEAD's associated data, so nobody can swap
  * the pinned authority in the file (or in the browser's copy) without the passphrase noticing.
  *
- * libsodium-wrappers (not the sumo build) has no crypto_pwhash, so the passphrase goes through
- * WebCrypto's PBKDF2-HMAC-SHA256 (600,000 iterations, OWASP's 2023 figure), in Node and browsers.
+ * The passphrase goes through Argon2id (v1.3, one lane: exactly libsodium's crypto_pwhash, which
+ * the browser build of libsodium lacks; hash-wasm computes it in WebAssembly, in Node and
+ * browsers alike). Files made before are PBKDF2-HMAC-SHA256 and still open.
  */
 export const ConsoleKeyFile = z.strictObject({
   v: z.literal(1),
@@ -21,11 +23,24 @@ export const ConsoleKeyFile = z.strictObject({
   authority: AuthorityPublicKey,
   gateway: z.strictObject({ audience: z.string().min(1).max(200) }),
   hub: z.strictObject({ url: z.url().max(500), audience: z.string().min(1).max(200) }).optional(),
-  kdf: z.strictObject({
-    name: z.literal('PBKDF2-SHA256'),
-    iterations: z.int().min(100_000).max(10_000_000),
-    salt: base64UrlOf(16),
-  }),
+  kdf: z.discriminatedUnion('name', [
+    z.strictObject({
+      name: z.literal('argon2id13'),
+      /** Passes, as crypto_pwhash's opslimit: INTERACTIVE (2) … SENSITIVE (4). */
+      opslimit: z.int().min(2).max(4),
+      /** Bytes, as crypto_pwhash's memlimit: INTERACTIVE (64 MiB) … SENSITIVE (1 GiB). */
+      memlimit: z
+        .int()
+        .min(64 * 1024 * 1024)
+        .max(1024 * 1024 * 1024),
+      salt: base64UrlOf(16),
+    }),
+    z.strictObject({
+      name: z.literal('PBKDF2-SHA256'),
+      iterations: z.int().min(100_000).max(10_000_000),
+      salt: base64UrlOf(16),
+    }),
+  ]),
   nonce: base64UrlOf(24),
   ciphertext: Base64Url.max(4096),
 });
@@ -38,7 +53,11 @@ const Secret = z.strictObject({
   encryptionSecretKey: base64UrlOf(32),
 });
 
-export const PBKDF2_ITERATIONS = 600_000;
+/**
+ * A new file's Argon2id cost: libsodium's INTERACTIVE limits (2 passes over 64 MiB), what a
+ * browser tab derives in well under a second.
+ */
+export const CONSOLE_KDF = { opslimit: 2, memlimit: 64 * 1024 * 1024 } as const;
 
 export type ConsoleKeyMeta = Pick<ConsoleKeyFile, 'deviceId' | 'role' | 'authority' | 'gateway'> & {
   readonly hub?: ConsoleKeyFile['hub'];
@@ -51,6 +70,19 @@ export class WrongPassphrase extends Error {
 
 /** Two 32-byte keys from the passphrase: one opens the key file, one the browser's local vault. */
 async function deriveKeys(passphrase: string, kdf: ConsoleKeyFile['kdf']) {
+  if (kdf.name === 'argon2id13') {
+    // = crypto_pwhash(64, passphrase, salt, opslimit, memlimit, crypto_pwhash_ALG_ARGON2ID13)
+    const bits = await argon2id({
+      password: utf8(passphrase),
+      salt: fromBase64Url(kdf.salt),
+      parallelism: 1,
+      iterations: kdf.opslimit,
+      memorySize: kdf.memlimit / 1024,
+      hashLength: 64,
+      outputType: 'binary',
+    });
+    return { fileKey: bits.slice(0, 32), vaultKey: bits.slice(32) };
+  }
   const material = await crypto.subtle.importKey(
     'raw',
     new Uint8Array(utf8(passphrase)),
@@ -96,7 +128,7 @@ export async function sealConsoleKey(
   keys: DeviceKeys,
   passphrase: string,
   meta: ConsoleKeyMeta,
-  iterations = PBKDF2_ITERATIONS,
+  cost: { opslimit: number; memlimit: number } = CONSOLE_KDF,
 ): Promise<ConsoleKeyFile> {
   await ready;
   if (keys.deviceId !== meta.deviceId) throw new TypeError('keys are for another device');
@@ -109,8 +141,9 @@ export async function sealConsoleKey(
     gateway: meta.gateway,
     ...(meta.hub ? { hub: meta.hub } : {}),
     kdf: {
-      name: 'PBKDF2-SHA256' as const,
-      iterations,
+      name: 'argon2id13' as const,
+      opslimit: cost.opslimit,
+      memlimit: cost.memlimit,
       salt: toBase64Url(sodium.randombytes_buf(16)),
     },
   };

@@ -29,7 +29,9 @@ export function checkDepth(value: unknown, max = MAX_DEPTH): void {
   const stack: [unknown, number][] = [[value, 1]];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     const [item, depth] = next;
-    if (typeof item !== 'object' || item === null) continue;
+    // Bytes (a Socket.IO binary attachment) nest nothing: not walked byte by byte.
+    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item)) continue;
+    if (item instanceof ArrayBuffer) continue;
     if (depth > max) {
       throw new LiaisonError('VALIDATION_FAILED', `nested deeper than ${max} levels`);
     }

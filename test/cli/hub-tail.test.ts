@@ -67,7 +67,8 @@ describe('liaison hub tail, left running', () => {
     );
   };
   const printed = async (text: string, from = 0) => {
-    for (let i = 0; i < 600 && !out.slice(from).includes(text); i++)
+    // Up to 2 minutes: a restarted hub and a reconnect take seconds, more on a busy machine.
+    for (let i = 0; i < 2_400 && !out.slice(from).includes(text); i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(out.slice(from)).toContain(text);
   };

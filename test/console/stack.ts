@@ -106,19 +106,13 @@ export async function startStack(
   const keyFiles: Record<string, string> = {};
   for (const deviceId of devices) {
     const analyst = deviceId.startsWith('CARICC/');
-    const file = await sealConsoleKey(
-      device(world, deviceId),
-      PASSPHRASE,
-      {
-        deviceId,
-        role: analyst ? 'analyst' : 'device',
-        authority,
-        gateway: { audience: AUDIENCE },
-        ...(analyst ? { hub: { url: hub.url, audience: HUB_AUDIENCE } } : {}),
-        // The file names its own iteration count; the schema's floor keeps the suite light on CPU.
-      },
-      100_000,
-    );
+    const file = await sealConsoleKey(device(world, deviceId), PASSPHRASE, {
+      deviceId,
+      role: analyst ? 'analyst' : 'device',
+      authority,
+      gateway: { audience: AUDIENCE },
+      ...(analyst ? { hub: { url: hub.url, audience: HUB_AUDIENCE } } : {}),
+    });
     const path = join(dir, `${deviceId.replace('/', '.')}.key`);
     await writeFile(path, JSON.stringify(file));
     keyFiles[deviceId] = path;

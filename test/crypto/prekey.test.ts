@@ -206,6 +206,25 @@ describe('signed prekeys: forward secrecy and offline delivery', () => {
     expect(store.held()).not.toContain(first.prekeyId);
   });
 
+  it('two processes of one device derive the same prekeys from one saved state', () => {
+    const first = new PrekeyStore(device);
+    const published = first.published(DAY0);
+    const saved = first.seal();
+    const second = PrekeyStore.open(device, saved);
+    expect(second.published(DAY0).map(payloadOf)).toEqual(published.map(payloadOf));
+    const sealed = seal('for both windows', published[2] as Signed);
+    expect(fromUtf8(second.openSealed(sealed.prekeyId, sealed.box))).toBe('for both windows');
+  });
+
+  it('a saved state opens only for its own device and only unchanged', () => {
+    const saved = new PrekeyStore(device).seal();
+    expectCode(() => PrekeyStore.open(intruder, saved), 'PREKEY_STATE_INVALID');
+    const bytes = Buffer.from(saved, 'base64url');
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    expectCode(() => PrekeyStore.open(device, bytes.toString('base64url')), 'PREKEY_STATE_INVALID');
+    expectCode(() => PrekeyStore.open(device, 'not a state'), 'PREKEY_STATE_INVALID');
+  });
+
   it('schedule keeps prekeys published 7 days ahead, back to back', () => {
     const store = new PrekeyStore(device);
     const first = store.schedule(DAY0).map(payloadOf);

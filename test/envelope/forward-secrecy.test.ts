@@ -228,6 +228,23 @@ describe('forward secrecy through a real gateway', () => {
     });
   });
 
+  it('a device that lost its prekey state publishes new prekeys, and senders move to them', async () => {
+    const keys = device(world, 'UZ-OYBEK/desk-1');
+    const sender = device(world, 'KZ-KORDAI/duty-1');
+    const day = Math.floor(Date.now() / DAY) * DAY;
+    const lost = new PrekeyStore(keys).published(day);
+    await publishThroughGateway(gateway, keys, lost);
+    // Reinstalled: a new chain, published in place of the old one.
+    const fresh = new PrekeyStore(keys);
+    const now = fresh.published(day);
+    await publishThroughGateway(gateway, keys, now);
+    const served = (await prekeysServed(gateway, sender, keys.deviceId)).map(
+      (s) => payloadOf(s).prekeyId,
+    );
+    expect(served.sort()).toEqual(now.map((s) => payloadOf(s).prekeyId).sort());
+    for (const old of lost) expect(served).not.toContain(payloadOf(old).prekeyId);
+  });
+
   it('the gateway refuses a prekey not signed by the session device’s key', async () => {
     const keys = device(world, 'KG-AKZHOL/desk-1');
     const other = device(world, 'KZ-KORDAI/desk-1');

@@ -28,6 +28,20 @@ describe('envelope counters, as a reader keeps them', () => {
     expect(new Sequences(counters.snapshot()).next(sender, ['KG-AKZHOL'])).toBe(3);
   });
 
+  it('a resend of an unanswered id seals the same counter, across a restart; an answered one moves on', () => {
+    const sequences = new Sequences();
+    expect(sequences.next(sender, ['KG-AKZHOL'], 'line-1')).toBe(1);
+    // The answer was lost, and the app restarted with its saved state: the same counter again.
+    const restarted = new Sequences(sequences.snapshot());
+    expect(restarted.next(sender, ['KG-AKZHOL'], 'line-1')).toBe(1);
+    expect(restarted.next(sender, ['KG-AKZHOL'], 'line-2')).toBe(2);
+    restarted.settled(sender, ['KG-AKZHOL'], 'line-1');
+    expect(restarted.next(sender, ['KG-AKZHOL'])).toBe(3);
+    // The same id to another set of offices is another envelope.
+    expect(restarted.next(sender, ['UZ-OYBEK'], 'line-2')).toBe(1);
+    expect(restarted.snapshot().pending).toHaveLength(2);
+  });
+
   it('reports a gap once, takes the late one, and refuses everything seen again', async () => {
     const reader = new Sequences();
     const [one, two, three, four] = [header(1), header(2), header(3), header(4)];

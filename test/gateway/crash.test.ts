@@ -1,59 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishAuthority } from '../../src/crypto/certificate.js';
 import { RedisEngine } from '../../src/engine/redis.js';
-import type { Gateway } from '../../src/gateway/gateway.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, chat, connect, request, seal } from '../fixtures/gateway.js';
+import { exited, type ServerProcess, startGatewayProcess } from '../fixtures/processes.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
-
-const root = join(import.meta.dirname, '..', '..');
-// Node itself with tsx's loader, so a signal reaches the gateway and not a wrapper process.
-const TSX_LOADER = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-
-interface Running {
-  process: ChildProcess;
-  gateway: Pick<Gateway, 'url'>;
-}
-
-/** Starts `liaison gateway` as its own process and waits until it is ready. */
-async function startProcess(env: Record<string, string>): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX_LOADER, join(root, 'src', 'cli', 'main.ts'), 'gateway'],
-    {
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${env.PORT}`;
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return { process: child, gateway: { url } };
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`gateway on ${url} did not become ready`);
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((done) =>
-    child.exitCode !== null ? done() : child.once('exit', () => done()),
-  );
 
 describe('gateway processes', () => {
   let world: World;
   let dir: string;
   const prefix = `liaison-test:${randomUUID()}:`;
-  const running: Running[] = [];
+  const running: ServerProcess[] = [];
   let env: Record<string, string>;
 
   beforeAll(async () => {
@@ -87,13 +48,13 @@ describe('gateway processes', () => {
   }, async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const [first, second] = await Promise.all([
-      startProcess({ ...env, PORT: String(port) }),
-      startProcess({ ...env, PORT: String(port + 1) }),
+      startGatewayProcess(port, env),
+      startGatewayProcess(port + 1, env),
     ]);
     running.push(first, second);
 
     const sender = device(world, 'KZ-KORDAI/desk-1');
-    const socket = await connect(first.gateway as Gateway, sender);
+    const socket = await connect(first, sender);
     const acknowledged = new Set<string>();
     const sends: Promise<void>[] = [];
     for (let i = 0; i < 300; i++) {
@@ -117,7 +78,7 @@ describe('gateway processes', () => {
     socket.close();
     expect(acknowledged.size).toBeGreaterThan(0);
 
-    const reader = await connect(second.gateway as Gateway, device(world, 'KG-AKZHOL/desk-1'));
+    const reader = await connect(second, device(world, 'KG-AKZHOL/desk-1'));
     const received: string[] = [];
     let after = 0;
     for (;;) {

@@ -19,7 +19,12 @@ import { buildWorld, device, type World } from '../fixtures/world.js';
 // Every Socket.IO event and HTTP route against what an attacker sends first: wrong types, huge
 // and deep values, __proto__ keys, binary attachments, raw and broken frames, invalid UTF-8, sizes
 // at and beyond the limits. Each answer must carry a documented code (never INTERNAL), the
-// gateway must not crash, and a canary pair must still be served afterwards.
+// gateway must not crash, a canary pair must still be served afterwards, and the memory of the
+// process the gateway runs in must not grow by more than MEMORY_GROWTH_BOUND over the suite.
+
+/** Generous: what the hostile inputs leave behind (the test's own values included) stays under. */
+const MEMORY_GROWTH_BOUND = 200 * 1024 * 1024;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 const redis = ENGINES.find((e) => e.name === 'redis');
 if (!redis) throw new Error('no redis engine');
@@ -62,14 +67,24 @@ describe('hostile input', () => {
   let engine: Engine;
   let gateway: Gateway;
   const sockets: Socket[] = [];
+  /** The RSS of this process (the gateway runs in it) once the gateway is up. */
+  let rssAtStart: number;
 
-  const canaryServed = () =>
-    expectCanaryServed(gateway, world, 'KZ-KORDAI/desk-1', 'KG-AKZHOL/desk-1');
+  /** A canary pair is still served, and memory grew by less than the bound since the start. */
+  const canaryServed = async () => {
+    await expectCanaryServed(gateway, world, 'KZ-KORDAI/desk-1', 'KG-AKZHOL/desk-1');
+    const rss = process.memoryUsage().rss;
+    expect(
+      rss - rssAtStart,
+      `RSS ${mib(rssAtStart)} at start, ${mib(rss)} now: growth under ${mib(MEMORY_GROWTH_BOUND)}`,
+    ).toBeLessThan(MEMORY_GROWTH_BOUND);
+  };
 
   beforeAll(async () => {
     world = await buildWorld(Date.now());
     engine = redis.make();
     gateway = await startTestGateway(engine, world, { directoryPostsPerMinute: 10_000 });
+    rssAtStart = process.memoryUsage().rss;
   });
   afterAll(async () => {
     for (const socket of sockets) socket.close();

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ATTACHMENT_CHUNK_BYTES } from '../../protocol/v1/blob.js';
 import { Envelope } from '../../protocol/v1/envelope.js';
+import { vectorFile } from '../../scripts/attachment-vectors.js';
 import { buildVectors, renderVectors } from '../../scripts/vectors.js';
+import { openAttachment } from '../../src/attachment/open.js';
 import { pinAuthority, verifyCertificate } from '../../src/crypto/certificate.js';
 import { encode } from '../../src/crypto/encoding.js';
 import { generateDeviceKeys } from '../../src/crypto/keys.js';
@@ -179,7 +182,9 @@ describe('protocol test vectors', () => {
         fromBase64Url(vector.nonce),
         fromBase64Url(vector.contentKey),
       );
-      expect(fromUtf8(plaintext)).toBe(vector.plaintextJson);
+      expect(plaintext.length).toBe(vector.paddedLength);
+      expect(fromUtf8(plaintext).trimEnd()).toBe(vector.plaintextJson);
+      expect(fromUtf8(plaintext).slice(vector.plaintextJson.length).trim()).toBe('');
     }
   });
 
@@ -216,5 +221,31 @@ describe('protocol test vectors', () => {
       now: token.verifyAt,
     });
     expect(verified.claims.iss).toBe('KZ-KORDAI/desk-1');
+  });
+});
+
+describe('the attachment vector (PROTOCOL.md §8.2)', () => {
+  it('opens with libsodium alone, and the SDK opens it the same way', async () => {
+    const vector = await load('attachment');
+    const { attachment } = vector;
+    const chunk1 = Buffer.from(vector.chunks[1].hex, 'hex');
+    // An integrator rebuilds chunk 0 from the file rule, key and header: it must hash the same.
+    const file = vectorFile(vector.file.size);
+    const push = sodium.crypto_secretstream_xchacha20poly1305_init_pull(
+      fromBase64Url(attachment.header),
+      fromBase64Url(attachment.key),
+    );
+    const chunk0 = sodium.crypto_secretstream_xchacha20poly1305_push(
+      push,
+      file.subarray(0, ATTACHMENT_CHUNK_BYTES),
+      null,
+      sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE,
+    );
+    expect(sodium.to_hex(sodium.crypto_generichash(32, chunk0, null))).toBe(
+      vector.chunks[0].blake2b256Hex,
+    );
+    const opened = await openAttachment(attachment, async (_, i) => (i === 0 ? chunk0 : chunk1));
+    expect(Buffer.from(opened.bytes).equals(Buffer.from(file))).toBe(true);
+    expect(opened.type).toBe(vector.file.sniffedType);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from './operator-state.js';
 import {
   type AlertBody,
+  type AttachmentRef,
   type CaseRef,
   type ConsoleKeyFile,
   type DeviceKeys,
@@ -17,6 +18,7 @@ import {
   type Handling,
   isLiaisonError,
   LiaisonClient,
+  LiaisonError,
   type Message,
   type Office,
   officeOfDevice,
@@ -236,8 +238,25 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     this.save();
   }
 
-  sendAlert(officeId: string, alert: AlertBody): void {
-    this.send(officeId, alert);
+  /**
+   * Queues an alert. With files, each is first encrypted in this browser and uploaded (read in
+   * chunks, never whole; the upload resumes after a cut link), which needs a connection: it
+   * rejects (nothing is queued) if there is none or a file is refused.
+   */
+  async sendAlert(officeId: string, alert: AlertBody, files: readonly File[] = []): Promise<void> {
+    if (files.length === 0) return this.send(officeId, alert);
+    const client = this.client;
+    if (!client?.isConnected) throw new LiaisonError('UNAVAILABLE', 'not connected');
+    const attachments: AttachmentRef[] = [];
+    for (const file of files) {
+      attachments.push(
+        await client.attach(chunksOf(file), {
+          name: file.name || 'file',
+          ...(file.type ? { declaredType: file.type } : {}),
+        }),
+      );
+    }
+    this.send(officeId, { ...alert, attachments });
   }
 
   acknowledge(officeId: string, alertId: string): void {
@@ -249,6 +268,22 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     });
     this.save();
     void this.flush();
+  }
+
+  /**
+   * Fetches, verifies and decrypts an attachment, as a file the browser can save: its type is the
+   * one sniffed from the content (never the sender's word), so the browser never renders it as
+   * something it is not.
+   */
+  async openAttachment(
+    ref: AttachmentRef,
+  ): Promise<{ file: Blob; type: string; declared?: string }> {
+    if (!this.client) throw new LiaisonError('UNAVAILABLE', 'not connected');
+    const opened = await this.client.openAttachment(ref);
+    const file = new Blob([opened.bytes as Uint8Array<ArrayBuffer>], { type: opened.type });
+    return opened.typeMismatch && ref.declaredType
+      ? { file, type: opened.type, declared: ref.declaredType }
+      : { file, type: opened.type };
   }
 
   /** The operator sees the conversation: clear its unread count and send read receipts. */
@@ -428,5 +463,19 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
         }
       })
       .catch(() => undefined);
+  }
+}
+
+/** A file's bytes as the SDK reads them: a chunk at a time from its stream. */
+async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
+  const reader = file.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
   }
 }

@@ -10,6 +10,7 @@ export {
   type AlertBody,
   AlertCategory as AlertCategorySchema,
   type AlertCategory,
+  type AttachmentRef,
   type Body,
   type CaseRef,
   type ClientEvents,

@@ -127,6 +127,16 @@ export const en = {
     caseStatus: { open: 'open', closed: 'closed' },
     forwarded: 'Forwarded from {{office}} (provider’s handling {{code}})',
   },
+  attachments: {
+    label: 'Attachments',
+    uploading: 'Encrypting and uploading…',
+    failed: 'Not sent: the files could not be uploaded ({{reason}})',
+    save: 'Save',
+    saving: 'Fetching and checking…',
+    saved: 'Saved: {{type}}, integrity checked',
+    refused: 'Refused: {{reason}}',
+    mismatch: 'The sender called it {{declared}}; it is {{type}}',
+  },
   cases: {
     none: 'No case',
     new: 'New case…',

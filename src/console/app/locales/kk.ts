@@ -126,6 +126,16 @@ export const kk: Resources = {
     caseStatus: { open: 'ашық', closed: 'жабық' },
     forwarded: '{{office}} жіберген (берген тараптың коды {{code}})',
   },
+  attachments: {
+    label: 'Тіркемелер',
+    uploading: 'Шифрлау және жүктеу…',
+    failed: 'Жіберілмеді: файлдарды жүктеу мүмкін болмады ({{reason}})',
+    save: 'Сақтау',
+    saving: 'Жүктеу және тексеру…',
+    saved: 'Сақталды: {{type}}, тұтастығы тексерілді',
+    refused: 'Қабылданбады: {{reason}}',
+    mismatch: 'Жіберуші {{declared}} деп көрсетті; шын мәнінде {{type}}',
+  },
   cases: {
     none: 'Іссіз',
     new: 'Жаңа іс…',

@@ -125,6 +125,16 @@ export const ru: Resources = {
     caseStatus: { open: 'открыто', closed: 'закрыто' },
     forwarded: 'Переслано от {{office}} (код предоставившей стороны {{code}})',
   },
+  attachments: {
+    label: 'Вложения',
+    uploading: 'Шифрование и отправка файлов…',
+    failed: 'Не отправлено: файлы не удалось загрузить ({{reason}})',
+    save: 'Сохранить',
+    saving: 'Загрузка и проверка…',
+    saved: 'Сохранено: {{type}}, целостность проверена',
+    refused: 'Отклонено: {{reason}}',
+    mismatch: 'Отправитель указал {{declared}}; на деле это {{type}}',
+  },
   cases: {
     none: 'Без дела',
     new: 'Новое дело…',

@@ -52,7 +52,8 @@ export function AlertForm(props: {
   cases: CaseRef[];
   /** The case the conversation is filtered by, chosen to start with. */
   inCase?: CaseRef | undefined;
-  onSend: (alert: AlertBody) => void;
+  /** Files are encrypted and uploaded first (it needs a connection); rejects if they cannot be. */
+  onSend: (alert: AlertBody, files: File[]) => void | Promise<void>;
   onCancel: () => void;
 }) {
   const now = Date.now();
@@ -76,6 +77,8 @@ export function AlertForm(props: {
   });
   const [subjects, setSubjects] = useState<Subject[]>([]);
   const [error, setError] = useState<string | undefined>();
+  const [files, setFiles] = useState<File[]>([]);
+  const [uploading, setUploading] = useState(false);
   const set = (key: keyof typeof v) => (e: Event) =>
     setV({ ...v, [key]: (e.target as HTMLInputElement).value });
   const setSubject = (index: number, key: string) => (e: Event) =>
@@ -116,7 +119,15 @@ export function AlertForm(props: {
         field in v ? t(`alert.${field}`) : field in LABELS ? t(LABELS[field] as string) : field;
       return setError(t('alert.invalid', { problem: label || issue?.message }));
     }
-    props.onSend(parsed.data);
+    if (files.length === 0) return void props.onSend(parsed.data, []);
+    setUploading(true);
+    setError(undefined);
+    Promise.resolve(props.onSend(parsed.data, files))
+      .catch((e: unknown) => {
+        const reason = (e as { code?: string }).code ?? (e as Error).message;
+        setError(t('attachments.failed', { reason }));
+      })
+      .finally(() => setUploading(false));
   };
 
   const field = (
@@ -390,14 +401,23 @@ export function AlertForm(props: {
           </button>
         </div>
       </fieldset>
+      <label class="field">
+        <span>{t('attachments.label')}</span>
+        <input
+          type="file"
+          name="attachments"
+          multiple
+          onChange={(e) => setFiles([...((e.target as HTMLInputElement).files ?? [])])}
+        />
+      </label>
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
       <div class="row">
-        <button type="submit" class="primary">
-          {t('alert.send')}
+        <button type="submit" class="primary" disabled={uploading}>
+          {uploading ? t('attachments.uploading') : t('alert.send')}
         </button>
         <button type="button" class="secondary" onClick={props.onCancel}>
           {t('alert.cancel')}

@@ -247,8 +247,8 @@ export function OperatorView(props: { session: OperatorSession }) {
                 cases={allCases}
                 inCase={currentCase}
                 onCancel={() => setComposing(false)}
-                onSend={(alert) => {
-                  session.sendAlert(office, alert);
+                onSend={async (alert, files) => {
+                  await session.sendAlert(office, alert, files);
                   setComposing(false);
                 }}
               />

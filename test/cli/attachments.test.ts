@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinAuthority } from '../../src/crypto/certificate.js';
+import { RedisEngine } from '../../src/engine/redis.js';
+import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
+import { loadDirectory } from '../../src/keystore/directory-file.js';
+import { liaison } from '../fixtures/cli.js';
+import { REDIS_URL } from '../fixtures/engines.js';
+
+describe('attachments from the command line', () => {
+  let dir: string;
+  let paths: ReturnType<typeof keySetPaths>;
+  let engine: RedisEngine;
+  let gateway: Gateway;
+  const common = () => ['--gateway', gateway.url, '--authority', paths.authorityPublic];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'liaison-attachments-'));
+    await generateDevKeySet(dir);
+    paths = keySetPaths(dir);
+    const authority = await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8')));
+    engine = new RedisEngine({
+      url: REDIS_URL,
+      prefix: `liaison-test:${randomUUID()}:`,
+      retentionMs: 600_000,
+    });
+    const directory = await loadDirectory(paths.directory);
+    gateway = await startGateway(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        audience: 'liaison-gateway',
+        rateLimitPerMinute: 1000,
+        shutdownGraceMs: 1000,
+        bootstrap: directory.statements(),
+      },
+      { engine, authority, logger: pino({ level: 'silent' }) },
+    );
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await engine?.destroy();
+    await engine?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an alert carries a photo; the other office lists it and saves it, its type sniffed', {
+    timeout: 120_000,
+  }, async () => {
+    // A "photo" that is a PDF inside: the type shown is what the content is.
+    const scan = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(700_000, 7)]);
+    const file = join(dir, 'truck photo.jpg');
+    await writeFile(file, scan);
+    const sent = await liaison([
+      'alert',
+      'KG-AKZHOL',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      ...common(),
+      '--title',
+      'Truck KZ 123 ABC',
+      '--attach',
+      file,
+    ]);
+    expect(sent.stderr).toBe('');
+    expect(sent.stdout).toContain('accepted by the gateway');
+
+    const saved = join(dir, 'saved');
+    const inbox = await liaison([
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common(),
+      '--save-attachments',
+      saved,
+    ]);
+    expect(inbox.stderr).toBe('');
+    expect(inbox.stdout).toContain('attachment: truck photo.jpg (684 KiB)');
+    expect(inbox.stdout).toContain('(application/pdf, 684 KiB, hash checked)');
+    const [name] = await readdir(saved);
+    expect(name).toMatch(/-0-truck_photo\.jpg$/);
+    expect((await readFile(join(saved, name as string))).equals(scan)).toBe(true);
+  });
+});
