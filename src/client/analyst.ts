@@ -220,7 +220,12 @@ export class AnalystClient extends Emitter<AnalystEvents> {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries({ ...filter, ...page }))
       if (value !== undefined) query.set(key, String(value));
-    const response = await fetch(`${this.options.url}/v1/record?${query}`, {
+    return this.getFromHub(`/v1/record?${query}`, RecordPageSchema, 'the record page');
+  }
+
+  /** GETs a hub route with a fresh token; its refusal as the error it carries; the answer checked. */
+  private async getFromHub<S extends z.ZodType>(path: string, schema: S, what: string) {
+    const response = await fetch(`${this.options.url}${path}`, {
       headers: { authorization: `Bearer ${await this.token()}` },
     });
     const body: unknown = await response.json();
@@ -228,14 +233,15 @@ export class AnalystClient extends Emitter<AnalystEvents> {
       const refused = errorFromWire((body as { error?: unknown } | null)?.error);
       throw refused ?? new LiaisonError('UNAVAILABLE', `the hub answered HTTP ${response.status}`);
     }
-    const parsed = RecordPageSchema.safeParse(body);
-    if (!parsed.success)
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
       throw new LiaisonError(
         'VALIDATION_FAILED',
-        'the record page does not match its schema',
+        `${what} does not match its schema`,
         issuesOf(parsed.error),
       );
-    return parsed.data;
+    }
+    return parsed.data as z.infer<S>;
   }
 
   /**
@@ -265,22 +271,18 @@ export class AnalystClient extends Emitter<AnalystEvents> {
   ): Promise<Body> {
     if (!entry.archived) throw new TypeError('the entry is not archived');
     const { prekeyId, envelope } = entry.archived;
-    const response = await fetch(`${this.options.url}/v1/record/archive/${prekeyId}`, {
-      headers: { authorization: `Bearer ${await this.token()}` },
-    });
-    const body: unknown = await response.json();
-    if (!response.ok) {
-      const refused = errorFromWire((body as { error?: unknown } | null)?.error);
-      throw refused ?? new LiaisonError('UNAVAILABLE', `the hub answered HTTP ${response.status}`);
-    }
-    const archived = ArchivedPrekey.safeParse(body);
-    if (!archived.success || archived.data.prekeyId !== prekeyId) {
-      throw new LiaisonError('VALIDATION_FAILED', 'the archived prekey does not match its schema');
+    const archived = await this.getFromHub(
+      `/v1/record/archive/${prekeyId}`,
+      ArchivedPrekey,
+      'the archived prekey',
+    );
+    if (archived.prekeyId !== prekeyId) {
+      throw new LiaisonError('VALIDATION_FAILED', 'the hub served another archived prekey');
     }
     let secretKey: Uint8Array;
     try {
       secretKey = sodium.crypto_box_seal_open(
-        fromBase64Url(archived.data.sealed),
+        fromBase64Url(archived.sealed),
         archiveKey.encryptionPublicKey,
         archiveKey.encryptionSecretKey,
       );

@@ -122,5 +122,22 @@ describe('liaison chat', () => {
     const code = await new Promise((r) => stranger.child.once('exit', r));
     expect(code).toBe(2);
     expect(stderr).toContain('NOT_LINKED');
+
+    // A typo is not an unlinked office: it is named as unknown, with the offices one can write to.
+    const typo = chat([
+      'KG-AKZHL',
+      '--key',
+      paths.deviceKey('KZ-KORDAI/desk-1'),
+      '--gateway',
+      gateway.url,
+      '--authority',
+      paths.authorityPublic,
+    ]);
+    let typoErr = '';
+    typo.child.stderr.on('data', (c: Buffer) => (typoErr += c.toString()));
+    expect(await new Promise((r) => typo.child.once('exit', r))).toBe(2);
+    expect(typoErr).toContain('unknown office KG-AKZHL: not in the directory');
+    expect(typoErr).toContain('KG-AKZHOL');
+    expect(typoErr).not.toContain('NOT_LINKED');
   });
 });

@@ -61,6 +61,27 @@ describe('gateway logs of refusals', () => {
     expect(raw.join('')).not.toContain(token);
   });
 
+  it('a session replaced by a fifth of one device, and a disconnect, are logged at info without the token', async () => {
+    const keys = device(world, 'KG-AKZHOL/duty-1');
+    const tokens: string[] = [];
+    const sessions: Socket[] = [];
+    for (let i = 0; i < 5; i++) {
+      const token = await createClientToken(keys, { audience: AUDIENCE });
+      tokens.push(token);
+      sessions.push(await connect(gateway, keys, { token }));
+    }
+    sockets.push(...sessions);
+    await expect
+      .poll(() => lines.find((l) => l.msg === 'session replaced: too many sessions of one device'))
+      .toMatchObject({ level: 30, device: 'KG-AKZHOL/duty-1' });
+    sessions[4]?.close();
+    await expect
+      .poll(() => lines.filter((l) => l.msg === 'disconnected' && l.device === 'KG-AKZHOL/duty-1'))
+      .toHaveLength(2);
+    for (const line of lines.filter((l) => l.msg === 'disconnected')) expect(line.level).toBe(30);
+    for (const token of tokens) expect(raw.join('')).not.toContain(token);
+  });
+
   it('a garbage token is logged at info with its code; a refused request names event and code only', async () => {
     await expect(
       connect(gateway, device(world, 'KZ-KORDAI/desk-1'), { token: 'x.y.z' }),
