@@ -8,6 +8,8 @@ export type Item = string | number | Uint8Array | readonly Item[];
 
 const textEncoder = new TextEncoder();
 const TWO_32 = 2 ** 32;
+/** Strings up to this many UTF-16 units are tried as ASCII first. */
+const SHORT = 64;
 
 // Every signature and hash on a server's hot path encodes its input here, so the size is found
 // first and each item written once, in place: no intermediate arrays per item or per list.
@@ -27,7 +29,21 @@ function bound(item: Item): number {
 
 /** Writes `item` (without its prefix) at `at`; returns where it ended. */
 function write(out: Uint8Array, view: DataView, at: number, item: Item): number {
-  if (typeof item === 'string') return at + textEncoder.encodeInto(item, out.subarray(at)).written;
+  if (typeof item === 'string') {
+    // Ids, key ids and domain strings are short ASCII: written in place, without a subarray and
+    // a call into the encoder for each. Anything else goes through the encoder.
+    const n = item.length;
+    if (n <= SHORT) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = item.charCodeAt(i);
+        if (c >= 0x80) break;
+        out[at + i] = c;
+      }
+      if (i === n) return at + n;
+    }
+    return at + textEncoder.encodeInto(item, out.subarray(at)).written;
+  }
   if (typeof item === 'number') {
     view.setUint32(at, Math.floor(item / TWO_32));
     view.setUint32(at + 4, item % TWO_32);

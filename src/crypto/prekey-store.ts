@@ -40,8 +40,10 @@ const seedOf = (chainKey: Uint8Array, day: number) =>
 export class PrekeyStore {
   readonly #identity: DeviceKeys;
   readonly #chains = new Map<string, Chain>();
-  /** Derived pairs by prekey id (a cache of the chains). */
-  readonly #pairs = new Map<string, PrekeyPair & { keyId: string; day: number }>();
+  /** Derived pairs by prekey id (a cache of the chains), with the public key decoded. */
+  readonly #pairs = new Map<string, Held>();
+  /** The same pairs by chain and day (`slot`): found without scanning every pair held. */
+  readonly #bySlot = new Map<string, Held>();
   /** The last day number `schedule` published up to. */
   #published = -1;
 
@@ -133,9 +135,9 @@ export class PrekeyStore {
   /** Opens a crypto_box_seal box sealed to `prekeyId`'s public key. */
   openSealed(prekeyId: string, sealed: Uint8Array): Uint8Array {
     const secretKey = this.open(prekeyId);
-    const held = this.#pairs.get(prekeyId) as PrekeyPair;
+    const held = this.#pairs.get(prekeyId) as Held;
     try {
-      return backend().sealOpen(sealed, fromBase64Url(held.payload.publicKey), secretKey);
+      return backend().sealOpen(sealed, held.publicKey, secretKey);
     } catch {
       throw new LiaisonError('DECRYPT_FAILED');
     }
@@ -188,6 +190,7 @@ export class PrekeyStore {
     for (const pair of this.#pairs.values()) backend().wipe(pair.secretKey);
     this.#chains.clear();
     this.#pairs.clear();
+    this.#bySlot.clear();
   }
 
   #chainOf(keyId: string, now: number): Chain {
@@ -199,23 +202,31 @@ export class PrekeyStore {
     return chain;
   }
 
-  #pair(chain: Chain, day: number): PrekeyPair {
-    for (const pair of this.#pairs.values()) {
-      if (pair.keyId === chain.keyId && pair.day === day) return pair;
-    }
-    let key = chain.chainKey;
-    for (let d = chain.day; d < day; d++) {
-      const next = nextChainKey(key);
-      if (key !== chain.chainKey) backend().wipe(key);
-      key = next;
+  /** The pair of `day` on `chain`; `dayKey` is that day's chain key when the caller has it. */
+  #pair(chain: Chain, day: number, dayKey?: Uint8Array): PrekeyPair {
+    const cached = this.#bySlot.get(slot(chain.keyId, day));
+    if (cached) return cached;
+    let key = dayKey ?? chain.chainKey;
+    if (!dayKey) {
+      for (let d = chain.day; d < day; d++) {
+        const next = nextChainKey(key);
+        if (key !== chain.chainKey) backend().wipe(key);
+        key = next;
+      }
     }
     const seed = seedOf(key, day);
-    if (key !== chain.chainKey) backend().wipe(key);
+    if (!dayKey && key !== chain.chainKey) backend().wipe(key);
     // Signed with the identity in use: a past key's prekeys are only opened, never published.
     const pair = makePrekey(this.#identity, day * DAY, day * DAY, seed);
     backend().wipe(seed);
-    const kept = { ...pair, keyId: chain.keyId, day };
+    const kept: Held = {
+      ...pair,
+      keyId: chain.keyId,
+      day,
+      publicKey: fromBase64Url(pair.payload.publicKey),
+    };
     this.#pairs.set(pair.payload.prekeyId, kept);
+    this.#bySlot.set(slot(chain.keyId, day), kept);
     return kept;
   }
 
@@ -223,22 +234,39 @@ export class PrekeyStore {
   #find(prekeyId: string) {
     for (const chain of this.#chains.values()) {
       const last = Math.max(this.#published, chain.day) + 60;
+      // One walk down the chain: each day's key is derived once from the day before.
+      let key = chain.chainKey;
       for (let day = chain.day; day <= last; day++) {
-        if (this.#pair(chain, day).payload.prekeyId === prekeyId) return this.#pairs.get(prekeyId);
+        if (this.#pair(chain, day, key).payload.prekeyId === prekeyId) {
+          if (key !== chain.chainKey) backend().wipe(key);
+          return this.#pairs.get(prekeyId);
+        }
+        const next = nextChainKey(key);
+        if (key !== chain.chainKey) backend().wipe(key);
+        key = next;
       }
+      if (key !== chain.chainKey) backend().wipe(key);
     }
     return undefined;
   }
 
   #forget(keyId: string, day: number): void {
-    for (const [id, pair] of this.#pairs) {
-      if (pair.keyId === keyId && pair.day === day) {
-        backend().wipe(pair.secretKey);
-        this.#pairs.delete(id);
-      }
-    }
+    const pair = this.#bySlot.get(slot(keyId, day));
+    if (!pair) return;
+    backend().wipe(pair.secretKey);
+    this.#pairs.delete(pair.payload.prekeyId);
+    this.#bySlot.delete(slot(keyId, day));
   }
 }
+
+/** A derived pair as held: which chain and day it is, and its public key decoded. */
+type Held = PrekeyPair & {
+  readonly keyId: string;
+  readonly day: number;
+  readonly publicKey: Uint8Array;
+};
+
+const slot = (keyId: string, day: number) => `${day} ${keyId}`;
 
 function stateKey(identity: DeviceKeys): Uint8Array {
   return backend().hash(

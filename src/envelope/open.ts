@@ -25,6 +25,9 @@ export interface VerifiedEnvelope {
   readonly sender: Certificate;
   /** The canonical header bytes, kept for decryption. */
   readonly headerBytes: Uint8Array;
+  /** The nonce and ciphertext as decoded for the signature, kept so they are decoded once. */
+  readonly nonce: Uint8Array;
+  readonly ciphertext: Uint8Array;
   /** The wrapped keys for the hub, with the hub certificate each was wrapped for. */
   readonly hubKeys: readonly { entry: WrappedKey; certificate: Certificate }[];
   /** The sender sealed against a newer directory than the reader's: the reader should refresh. */
@@ -140,7 +143,7 @@ export async function verifyEnvelope(
     return certificate ? [{ entry: r, certificate }] : [];
   });
   if (hubKeys.length === 0) throw new LiaisonError('HUB_NOT_RECIPIENT');
-  return { envelope, sender, headerBytes: ad, hubKeys, senderAhead };
+  return { envelope, sender, headerBytes: ad, nonce, ciphertext, hubKeys, senderAhead };
 }
 
 /**
@@ -274,7 +277,7 @@ function openWithContentKey(
         }
       }
     }
-    plaintextBytes = decrypt(envelope, verified.headerBytes, contentKey);
+    plaintextBytes = decrypt(verified, contentKey);
   } finally {
     backend().wipe(contentKey);
   }
@@ -351,14 +354,9 @@ function hubTarget(entry: WrappedKey, certificate: Certificate, prekeys: PrekeyA
   return { ...entry, encryptionPublicKey: publicKey };
 }
 
-function decrypt(envelope: Envelope, ad: Uint8Array, contentKey: Uint8Array): Uint8Array {
+function decrypt(verified: VerifiedEnvelope, contentKey: Uint8Array): Uint8Array {
   try {
-    return backend().decrypt(
-      fromBase64Url(envelope.ciphertext),
-      ad,
-      fromBase64Url(envelope.nonce),
-      contentKey,
-    );
+    return backend().decrypt(verified.ciphertext, verified.headerBytes, verified.nonce, contentKey);
   } catch {
     throw new LiaisonError('DECRYPT_FAILED');
   }

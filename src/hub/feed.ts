@@ -111,6 +111,8 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
 
   // Each new entry is parsed and opened once, then sent to every analyst whose filter it matches.
   const onRecorded = (stored: string) => {
+    // Every entry of every replica arrives here: with no analyst following, it is not even read.
+    if (feed.sockets.size === 0) return;
     const entry = parseEntry(stored).body;
     const audience = [...feed.sockets.values()].filter(
       (socket) => socket.data.filter && matches(entry, socket.data.filter),

@@ -86,7 +86,11 @@ export class RecordLog {
   }
 
   /** Appends chained entries in one step; 'conflict' means read the head (and ids) again. */
-  async append(expectedSeq: number, headHash: string, entries: { id: string; stored: string }[]) {
+  async append(
+    expectedSeq: number,
+    headHash: string,
+    entries: { id: string; stored: string | Buffer }[],
+  ) {
     const k = this.connection.keys;
     const result = await this.scripts.append(
       k.record,

@@ -13,7 +13,7 @@ import {
   verifyEnvelope,
 } from '../envelope/open.js';
 import { isLiaisonError } from '../errors.js';
-import { entryHash, formatEntry } from './record.js';
+import { chainEntry } from './record.js';
 import type { HubStore } from './store.js';
 
 /** How long an alert of each precedence may wait for its acknowledgement before escalation. */
@@ -81,7 +81,7 @@ export async function recordBatch(
     if (pending.length === 0) return 0;
     const head = await store.record.head();
     let prev = head.hash;
-    const entries: { id: string; stored: string; entry: RecordBody; body?: Body }[] = [];
+    const entries: { id: string; stored: Buffer; entry: RecordBody; body?: Body }[] = [];
     for (const [streamId, { item, described, body, verdict }] of pending) {
       const entry: RecordBody = {
         seq: head.seq + entries.length + 1,
@@ -93,17 +93,18 @@ export async function recordBatch(
         ...verdict,
         envelope: item.envelope,
       };
-      const bodyText = JSON.stringify(entry);
-      prev = entryHash(entry.prev, bodyText);
+      const chained = chainEntry(entry.prev, JSON.stringify(entry));
+      prev = chained.hash;
       entries.push({
         id: streamId,
-        stored: formatEntry(prev, bodyText),
+        stored: chained.stored,
         entry,
         ...(body ? { body } : {}),
       });
     }
     if ((await store.record.append(head.seq, prev, entries)) === 'conflict') continue;
-    for (const { stored, entry } of entries) options.onRecorded?.(stored, entry);
+    const { onRecorded } = options;
+    if (onRecorded) for (const { stored, entry } of entries) onRecorded(stored.toString(), entry);
     return entries.length;
   }
 }
@@ -127,7 +128,13 @@ interface Judged {
  */
 async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Judged> {
   const acceptedAt = acceptedAtOf(item.streamId);
-  const claim = parseMeta(item.meta);
+  // The gateway's metadata is checked against its schema only when it is to be kept: metadata
+  // equal, field by field, to what a verified envelope says is valid by construction.
+  let parsedClaim: { claim?: HubStreamMeta } | undefined;
+  const claimOf = () => {
+    parsedClaim ??= { claim: parseMeta(item.meta) };
+    return parsedClaim.claim;
+  };
   let input: unknown;
   try {
     input = JSON.parse(item.envelope);
@@ -145,6 +152,7 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
     // A fork is between the directories the sender's side and the hub were served: the signed
     // envelope is authentic, and no office could have caused it. Nor the hub's loss of its key.
     const blamed = code !== 'DIRECTORY_FORK' && code !== 'OWN_KEY_MISSING';
+    const claim = claimOf();
     return {
       described,
       verdict: {
@@ -176,8 +184,9 @@ async function judge(item: HubStreamItem, options: RecorderOptions): Promise<Jud
   } catch (error) {
     return refused(error, described, verified.sender.officeId);
   }
-  if (!claim || !plausible || !agrees(claim, described, item.envelope)) {
+  if (!plausible || !agrees(item.meta, described, item.envelope)) {
     // The envelope is sound; the gateway (or whoever wrote to Redis) said something else.
+    const claim = claimOf();
     return {
       described,
       body,
@@ -214,17 +223,47 @@ function describe({ header }: Envelope): Described {
   };
 }
 
-/** Whether the gateway's metadata says what the envelope says. */
-function agrees(claim: HubStreamMeta, described: Described, envelopeText: string): boolean {
+const META_KEYS = new Set([
+  'id',
+  'kind',
+  'precedence',
+  'sender',
+  'from',
+  'to',
+  'createdAt',
+  'size',
+]);
+
+/**
+ * Whether the gateway's metadata (JSON text) says exactly what the envelope says: the same keys
+ * (no others) and the same values. Such metadata is a valid HubStreamMeta, since the verified
+ * envelope's values are.
+ */
+function agrees(metaText: string, described: Described, envelopeText: string): boolean {
+  let claim: Record<string, unknown>;
+  try {
+    claim = JSON.parse(metaText);
+  } catch {
+    return false;
+  }
+  if (typeof claim !== 'object' || claim === null || Array.isArray(claim)) return false;
+  let keys = 0;
+  for (const key in claim) {
+    if (!Object.hasOwn(claim, key) || !META_KEYS.has(key)) return false;
+    keys++;
+  }
+  const to = claim.to;
   return (
+    keys === (described.precedence === undefined ? 7 : 8) &&
+    Array.isArray(to) &&
     claim.id === described.id &&
     claim.kind === described.kind &&
     claim.precedence === described.precedence &&
     claim.sender === described.sender &&
     claim.from === described.from &&
     claim.createdAt === described.createdAt &&
-    claim.to.length === described.to.length &&
-    claim.to.every((office, i) => office === described.to[i]) &&
+    to.length === described.to.length &&
+    to.every((office, i) => office === described.to[i]) &&
     claim.size === Buffer.byteLength(envelopeText)
   );
 }

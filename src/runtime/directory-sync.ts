@@ -2,6 +2,7 @@ import { Signed } from '../../protocol/v1/certificate.js';
 import type { StatementPayload } from '../../protocol/v1/statement.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { verifyDirectoryHead } from '../crypto/statement.js';
+import { applyInBulk } from '../directory/bulk-apply.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryLog } from '../engine/directory-log.js';
 import { channels } from '../engine/keyspace.js';
@@ -137,10 +138,11 @@ export class DirectorySync {
       if (fresh.length === 0) return this.directory.version;
       // Tried on a copy, so every signature and rule is checked before anything is stored (one
       // bad statement refuses the batch), and each is verified once: the copy becomes the
-      // directory once the log took the batch, nothing is read back and verified again.
+      // directory once the log took the batch, nothing is read back and verified again. A large
+      // batch (a first start from a directory file) has its signatures checked on all cores.
       const base = this.directory.version;
       const scratch = this.directory.fork();
-      const applied = fresh.flatMap((signed) => scratch.applyVerified(signed) ?? []);
+      const applied = await applyInBulk(scratch, fresh);
       const texts = fresh.map((signed) => JSON.stringify(signed));
       if (await this.log.appendStatements(base, texts)) {
         this.directory = scratch;

@@ -115,6 +115,35 @@ describe('the hub records from the envelope, not from the stream’s metadata', 
     expect(entry.claimed).toBeUndefined();
   });
 
+  it('metadata that says the same but is not the schema’s (a key added, a number as text) is flagged', async () => {
+    const cases: { meta: string; kept: boolean }[] = [];
+    for (const change of [
+      (m: HubStreamMeta) => ({ ...m, note: 'x' }),
+      (m: HubStreamMeta) => ({ ...m, size: String(m.size) }),
+      (m: HubStreamMeta) => ({ ...m, to: m.to.join(',') }),
+      (m: HubStreamMeta) => [m],
+    ]) {
+      const envelope = await seal(
+        world,
+        device(world, 'KZ-KORDAI/desk-1'),
+        ['KG-AKZHOL'],
+        chat('almost'),
+      );
+      const meta = JSON.stringify(change(honestMeta(envelope)));
+      await redis.xadd(`${prefix}hub`, '*', 'meta', meta, 'envelope', JSON.stringify(envelope));
+      await recorder.drain();
+      const entry = await last();
+      expect(entry).toMatchObject({
+        id: envelope.header.id,
+        status: 'non-compliant',
+        code: 'META_MISMATCH',
+      });
+      // None of them is a HubStreamMeta, so none is kept as the gateway's claim.
+      cases.push({ meta, kept: entry.claimed !== undefined });
+    }
+    expect(cases.filter((c) => c.kept)).toEqual([]);
+  });
+
   it('an acknowledgement relabelled as coming from the receiving office cannot stop an escalation', async () => {
     const alert = await seal(
       world,

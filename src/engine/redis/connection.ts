@@ -20,7 +20,7 @@ export interface RedisConnectionOptions {
   readonly autoPipelining?: boolean;
 }
 
-type Run = (...args: (string | number)[]) => Promise<unknown>;
+type Run = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 
 /**
  * One deployment's Redis as the parts of the engine (and the hub's stores) share it: a command
