@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACHMENT_CHUNK_BYTES, type AttachmentRef } from '../../protocol/v1/blob.js';
@@ -11,11 +10,12 @@ import { LiaisonClient, type Message } from '../../src/client/client.js';
 import { ready } from '../../src/crypto/sodium.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
-import { type Hub, startHub } from '../../src/hub/service.js';
+import type { Hub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { waitFor } from '../fixtures/client.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, connect, request, startTestGateway } from '../fixtures/gateway.js';
+import { startTestHub } from '../fixtures/hub.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 const MiB = 1024 * 1024;
@@ -72,23 +72,7 @@ describe('encrypted attachments end to end (real gateway, Redis, hub, crypto)', 
     hubEngine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 3_600_000 });
     store = new HubStore(REDIS_URL, prefix);
     gateway = await startTestGateway(engine, world);
-    hub = await startHub(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: HUB_AUDIENCE,
-        consumer: 'attachments-test',
-        deadlines: { FLASH: 300_000, IMMEDIATE: 600_000 },
-        retentionMs: 3_600_000,
-      },
-      {
-        engine: hubEngine,
-        store,
-        hubKeys: device(world, 'CARICC/hub'),
-        authority: world.directory.authority,
-        logger: pino({ level: 'silent' }),
-      },
-    );
+    hub = await startTestHub(world, { engine: hubEngine, store }, { audience: HUB_AUDIENCE });
   });
   afterEach(() => {
     for (const c of clients.splice(0)) c.stop();

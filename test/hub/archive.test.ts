@@ -2,7 +2,6 @@
 // the hub's window shows as metadata and its envelope; CARICC's archive key, never on the hub
 // host, opens it where it is kept.
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalystClient } from '../../src/client/analyst.js';
 import { LiaisonClient } from '../../src/client/client.js';
@@ -10,12 +9,12 @@ import { generateDeviceKeys } from '../../src/crypto/keys.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { HubPrekeys } from '../../src/hub/prekeys.js';
-import { DEFAULT_HUB_PREKEY_WINDOW_MS, type Hub, startHub } from '../../src/hub/service.js';
+import { DEFAULT_HUB_PREKEY_WINDOW_MS, type Hub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { waitFor } from '../fixtures/client.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, startTestGateway } from '../fixtures/gateway.js';
-import { keptHubPrekeys } from '../fixtures/hub.js';
+import { keptHubPrekeys, startTestHub } from '../fixtures/hub.js';
 import { buildWorld, DAY, device, type World } from '../fixtures/world.js';
 
 const HUB_AUDIENCE = 'liaison-hub';
@@ -35,23 +34,14 @@ describe('archived record entries', () => {
   const hub = async () => {
     const engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 60_000 });
     engines.push(engine);
-    const started = await startHub(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: HUB_AUDIENCE,
-        consumer: `archive-${hubs.length}`,
-        deadlines: { FLASH: 60_000, IMMEDIATE: 60_000 },
-        retentionMs: RETENTION,
-      },
+    const started = await startTestHub(
+      world,
       {
         engine,
         store,
-        hubKeys: device(world, 'CARICC/hub'),
-        authority: world.directory.authority,
-        logger: pino({ level: 'silent' }),
         prekeys: Object.assign(hubPrekeys, { archivePublicKey: archiveKey.encryptionPublicKey }),
       },
+      { retentionMs: RETENTION },
     );
     hubs.push(started);
     return started;

@@ -10,12 +10,12 @@ import { PrekeyStore } from '../../src/crypto/prekey-store.js';
 import { toBase64Url } from '../../src/crypto/sodium.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
-import { type Hub, startHub } from '../../src/hub/service.js';
+import type { Hub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { waitFor } from '../fixtures/client.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, startTestGateway } from '../fixtures/gateway.js';
-import { keptHubPrekeys } from '../fixtures/hub.js';
+import { keptHubPrekeys, startTestHub } from '../fixtures/hub.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
 /** Every spelling a byte string could take in a log line. */
@@ -52,24 +52,12 @@ describe('logs of a full exchange', () => {
     gateway = await startTestGateway(gatewayEngine, world, {
       logger: pino({ level: 'trace' }, sink()),
     });
-    hub = await startHub(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-hub',
-        consumer: 'logs',
-        deadlines: { FLASH: 60_000, IMMEDIATE: 60_000 },
-        retentionMs: 3_600_000,
-      },
-      {
-        engine: hubEngine,
-        store,
-        hubKeys: device(world, 'CARICC/hub'),
-        authority: world.directory.authority,
-        logger: pino({ level: 'trace' }, sink()),
-        prekeys: hubPrekeys,
-      },
-    );
+    hub = await startTestHub(world, {
+      engine: hubEngine,
+      store,
+      logger: pino({ level: 'trace' }, sink()),
+      prekeys: hubPrekeys,
+    });
   });
   afterAll(async () => {
     await hub.close();

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryEngine } from '../../src/engine/memory.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
-import { type Hub, startHub } from '../../src/hub/service.js';
+import type { Hub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { REDIS_URL } from '../fixtures/engines.js';
-import { buildWorld, device } from '../fixtures/world.js';
+import { startTestHub } from '../fixtures/hub.js';
+import { buildWorld } from '../fixtures/world.js';
 
 /** Probes and scrapers call every few seconds: their requests stay out of the info log. */
 describe('request logs', () => {
@@ -44,23 +45,11 @@ describe('request logs', () => {
     );
     hubEngine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 60_000 });
     store = new HubStore(REDIS_URL, prefix);
-    hub = await startHub(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-hub',
-        consumer: 'probe-logs',
-        deadlines: { FLASH: 60_000, IMMEDIATE: 60_000 },
-        retentionMs: 60_000,
-      },
-      {
-        engine: hubEngine,
-        store,
-        hubKeys: device(world, 'CARICC/hub'),
-        authority: world.directory.authority,
-        logger: pino({ level: 'info' }, sink),
-      },
-    );
+    hub = await startTestHub(world, {
+      engine: hubEngine,
+      store,
+      logger: pino({ level: 'info' }, sink),
+    });
   });
   afterAll(async () => {
     await hub.close();
