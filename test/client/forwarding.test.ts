@@ -2,30 +2,23 @@
 // office's permission, recorded in the conversation; a forwarded item says where it came from.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LiaisonClient, type Message } from '../../src/client/client.js';
+import type { Message } from '../../src/client/client.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
-import { waitFor } from '../fixtures/client.js';
+import { testClients, waitFor } from '../fixtures/client.js';
 import { nextStatement } from '../fixtures/directory-changes.js';
 import { REDIS_URL } from '../fixtures/engines.js';
-import { AUDIENCE, startTestGateway } from '../fixtures/gateway.js';
-import { buildWorld, device, type World } from '../fixtures/world.js';
+import { startTestGateway } from '../fixtures/gateway.js';
+import { buildWorld, type World } from '../fixtures/world.js';
 
 describe('forwarding an item to a third office', () => {
   let world: World;
   let engine: RedisEngine;
   let gateway: Gateway;
-  const clients: LiaisonClient[] = [];
-  const client = (deviceId: string) => {
-    const c = new LiaisonClient({
-      url: gateway.url,
-      audience: AUDIENCE,
-      keys: device(world, deviceId),
-      authority: world.directory.authority,
-    });
-    clients.push(c);
-    return c;
-  };
+  const { client, stopAll } = testClients(
+    () => gateway,
+    () => world,
+  );
 
   beforeAll(async () => {
     world = await buildWorld(Date.now());
@@ -40,9 +33,7 @@ describe('forwarding an item to a third office', () => {
       await nextStatement(world, 'link.created', { offices: ['KZ-KORDAI', 'UZ-OYBEK'] }),
     ]);
   });
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.stop();
-  });
+  afterEach(stopAll);
   afterAll(async () => {
     await gateway.close();
     await engine.destroy();

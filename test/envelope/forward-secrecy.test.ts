@@ -8,7 +8,7 @@ import type { Signed } from '../../protocol/v1/certificate.js';
 import type { Envelope } from '../../protocol/v1/envelope.js';
 import { PrekeyGetAck, PrekeyPublishAck } from '../../protocol/v1/events.js';
 import { PREKEY_LIFETIME_MS, type PrekeyPayload } from '../../protocol/v1/prekey.js';
-import { LiaisonClient, type Message } from '../../src/client/client.js';
+import type { Message } from '../../src/client/client.js';
 import { request as clientRequest, openSocket, untilConnected } from '../../src/client/socket.js';
 import { makePrekey, pickPrekey, signPrekey } from '../../src/crypto/prekey.js';
 import { PrekeyStore } from '../../src/crypto/prekey-store.js';
@@ -19,7 +19,7 @@ import { RedisEngine } from '../../src/engine/redis.js';
 import { openEnvelope } from '../../src/envelope/open.js';
 import { sealEnvelope } from '../../src/envelope/seal.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
-import { waitFor } from '../fixtures/client.js';
+import { testClients, waitFor } from '../fixtures/client.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, startTestGateway } from '../fixtures/gateway.js';
 import { buildWorld, DAY, device, type World } from '../fixtures/world.js';
@@ -34,21 +34,10 @@ describe('forward secrecy through a real gateway', () => {
   let gateway: Gateway;
   let prefix: string;
   let redis: Redis;
-  const clients: LiaisonClient[] = [];
-  const client = (
-    deviceId: string,
-    extra: Partial<ConstructorParameters<typeof LiaisonClient>[0]> = {},
-  ) => {
-    const c = new LiaisonClient({
-      url: gateway.url,
-      audience: AUDIENCE,
-      keys: device(world, deviceId),
-      authority: world.directory.authority,
-      ...extra,
-    });
-    clients.push(c);
-    return c;
-  };
+  const { client, stopAll } = testClients(
+    () => gateway,
+    () => world,
+  );
 
   beforeAll(async () => {
     world = await buildWorld(Date.now());
@@ -57,9 +46,7 @@ describe('forward secrecy through a real gateway', () => {
     redis = new Redis(REDIS_URL);
     gateway = await startTestGateway(engine, world);
   });
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.stop();
-  });
+  afterEach(stopAll);
   afterAll(async () => {
     await gateway.close();
     await engine.destroy();
