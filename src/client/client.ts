@@ -15,7 +15,7 @@ import {
   SendAck,
   StatusEvent,
 } from '../../protocol/v1/events.js';
-import type { AlertBody, Body } from '../../protocol/v1/payload.js';
+import type { AlertBody, Body, Handling } from '../../protocol/v1/payload.js';
 import { PREKEY_LIFETIME_MS } from '../../protocol/v1/prekey.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { type OpenedAttachment, openAttachment, openAttachmentChunks } from '../attachment/open.js';
@@ -105,6 +105,11 @@ export interface ClientOptions {
    * reported as `withoutForwardSecrecy`.
    */
   readonly requireForwardSecrecy?: boolean;
+  /**
+   * The office's handling code for chat lines and alerts that name none (PROTOCOL.md §8.1), e.g.
+   * `{ code: 'H1' }`; without it they go without one (which readers show as H0).
+   */
+  readonly defaultHandling?: Handling;
   /** The forwarding permissions received, as saved from `forwardPermissions` last time. */
   readonly forwardPermissions?: PermissionState;
 }
@@ -500,8 +505,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
    * Seals for every current device of the office and the hub, and sends; resolves when accepted.
    * Sending again with the same `id` is answered as a duplicate, never stored twice.
    */
-  async send(officeId: string, body: Body, id?: string): Promise<string> {
+  async send(officeId: string, given: Body, id?: string): Promise<string> {
     const socket = this.connected();
+    const body = withDefaultHandling(given, this.options.defaultHandling);
     const { keys } = this.options;
     // Taken once: a copy refused and sealed again keeps it, and so does a resend of the same id
     // (its answer was lost, or the app restarted), so readers see no gap.
@@ -815,4 +821,10 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       this.scheduleRefresh();
     }, 45_000);
   }
+}
+
+/** `body` with the office's default handling where it is a chat line or an alert without one. */
+function withDefaultHandling(body: Body, handling: Handling | undefined): Body {
+  if (!handling || (body.type !== 'chat' && body.type !== 'alert') || body.handling) return body;
+  return { ...body, handling };
 }

@@ -90,6 +90,26 @@ describe('forwarding an item to a third office', () => {
     expect(kordai.forwardPermissions[item.id]).toEqual({ from: 'KG-AKZHOL', to: ['UZ-OYBEK'] });
   });
 
+  it('an office’s default handling code goes on what names none, never over what names one', async () => {
+    const akzhol = client('KG-AKZHOL/desk-1', { defaultHandling: { code: 'H2' } });
+    const kordai = client('KZ-KORDAI/desk-1');
+    await Promise.all([akzhol.start(), kordai.start()]);
+    const lines: Message[] = [];
+    kordai.on('message', (m) => lines.push(m));
+    const second = waitFor(
+      kordai,
+      'message',
+      (m) => m.body.type === 'chat' && m.body.text === 'public',
+    );
+    await akzhol.sendChat('KZ-KORDAI', 'by default');
+    await akzhol.send('KZ-KORDAI', { type: 'chat', text: 'public', handling: { code: 'H0' } });
+    await second;
+    const handling = (text: string) =>
+      lines.map((m) => m.body).find((b) => b.type === 'chat' && b.text === text);
+    expect(handling('by default')).toMatchObject({ handling: { code: 'H2' } });
+    expect(handling('public')).toMatchObject({ handling: { code: 'H0' } });
+  });
+
   it('an item without H2 is forwarded with its origin and its handling code', async () => {
     const akzhol = client('KG-AKZHOL/duty-1');
     const kordai = client('KZ-KORDAI/duty-1');
