@@ -130,7 +130,7 @@ describe('the office CLI under everyday use', () => {
     expect(await kordai.exited).toBe(0);
   });
 
-  it('inbox beside a running chat leaves the chat connected, and both report a refused envelope with its code', {
+  it('inbox and alert beside a running chat leave the chat connected, and both report a refused envelope with its code', {
     timeout: 300_000,
   }, async () => {
     const akzhol = chat('KZ-KORDAI', 'KG-AKZHOL/desk-1');
@@ -195,6 +195,19 @@ describe('the office CLI under everyday use', () => {
       '--done',
     ]);
     expect(beside.code).toBe(0);
+    // Nor did an alert sent with the chat's own key.
+    const alerted = await liaison([
+      'alert',
+      'KZ-KORDAI',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common(),
+      '--title',
+      'Sent beside the chat',
+      '--precedence',
+      'ROUTINE',
+    ]);
+    expect(alerted.code).toBe(0);
     const kordai = chat('KG-AKZHOL', 'KZ-KORDAI/desk-1');
     await kordai.until((e) => e.event === 'ready');
     kordai.child.stdin.write('still there?\n');
