@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../../protocol/v1/payload.js';
+import { createClientToken } from '../../src/crypto/token.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { type Hub, startHub } from '../../src/hub/service.js';
@@ -188,6 +190,52 @@ describe('the analyst SDK against a real hub', () => {
     await waitFor(client, 'record', (e) => e.id === after);
     expect(ids.slice(before)).toEqual([after]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('on /analyst a fresh token of the same analyst extends the session, another’s is refused, and an expired one is closed with a code', {
+    timeout: 60_000,
+  }, async () => {
+    const token = (keys: ReturnType<typeof device>, lifetimeSeconds: number) =>
+      createClientToken(keys, { audience: HUB_AUDIENCE, lifetimeSeconds });
+    const raw = io(`${hub.url}/analyst`, {
+      auth: { token: await token(device(world, 'CARICC/analyst-1'), 3) },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      await new Promise((done) => raw.once('connect', () => done(undefined)));
+      const other = await raw
+        .timeout(10_000)
+        .emitWithAck('token:refresh', {
+          token: await token(device(world, 'CARICC/analyst-2'), 60),
+        });
+      expect(other).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      const fresh = await raw
+        .timeout(10_000)
+        .emitWithAck('token:refresh', {
+          token: await token(device(world, 'CARICC/analyst-1'), 60),
+        });
+      expect(fresh).toMatchObject({ ok: true });
+      expect(fresh.expiresAt).toBeGreaterThan(Date.now() + 30_000);
+    } finally {
+      raw.close();
+    }
+
+    // Without a refresh the hub says why before it closes.
+    const lapsing = io(`${hub.url}/analyst`, {
+      auth: { token: await token(device(world, 'CARICC/analyst-1'), 2) },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      const closing = new Promise((done) => lapsing.once('session:closing', done));
+      await new Promise((done) => lapsing.once('connect', () => done(undefined)));
+      expect(await closing).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    } finally {
+      lapsing.close();
+    }
   });
 
   it('a revoked analyst loses the feed at once and is told why', async () => {
