@@ -205,17 +205,13 @@ describe('the analyst SDK against a real hub', () => {
     });
     try {
       await new Promise((done) => raw.once('connect', () => done(undefined)));
-      const other = await raw
-        .timeout(10_000)
-        .emitWithAck('token:refresh', {
-          token: await token(device(world, 'CARICC/analyst-2'), 60),
-        });
+      const other = await raw.timeout(10_000).emitWithAck('token:refresh', {
+        token: await token(device(world, 'CARICC/analyst-2'), 60),
+      });
       expect(other).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-      const fresh = await raw
-        .timeout(10_000)
-        .emitWithAck('token:refresh', {
-          token: await token(device(world, 'CARICC/analyst-1'), 60),
-        });
+      const fresh = await raw.timeout(10_000).emitWithAck('token:refresh', {
+        token: await token(device(world, 'CARICC/analyst-1'), 60),
+      });
       expect(fresh).toMatchObject({ ok: true });
       expect(fresh.expiresAt).toBeGreaterThan(Date.now() + 30_000);
     } finally {
