@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pinAuthority } from '../../src/crypto/certificate.js';
 import { RedisEngine } from '../../src/engine/redis.js';
-import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
-import { loadDirectory } from '../../src/keystore/directory-file.js';
 import { liaison } from '../fixtures/cli.js';
+import { startDevSetGateway } from '../fixtures/dev-gateway.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 
 describe('attachments from the command line', () => {
@@ -23,24 +21,12 @@ describe('attachments from the command line', () => {
     dir = await mkdtemp(join(tmpdir(), 'liaison-attachments-'));
     await generateDevKeySet(dir);
     paths = keySetPaths(dir);
-    const authority = await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8')));
     engine = new RedisEngine({
       url: REDIS_URL,
       prefix: `liaison-test:${randomUUID()}:`,
       retentionMs: 600_000,
     });
-    const directory = await loadDirectory(paths.directory);
-    gateway = await startGateway(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-gateway',
-        rateLimitPerMinute: 1000,
-        shutdownGraceMs: 1000,
-        bootstrap: directory.statements(),
-      },
-      { engine, authority, logger: pino({ level: 'silent' }) },
-    );
+    gateway = await startDevSetGateway(dir, engine);
   });
   afterAll(async () => {
     await gateway?.close();

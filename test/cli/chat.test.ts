@@ -1,14 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pinAuthority } from '../../src/crypto/certificate.js';
 import { MemoryEngine } from '../../src/engine/memory.js';
-import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
-import { loadDirectory } from '../../src/keystore/directory-file.js';
+import { startDevSetGateway } from '../fixtures/dev-gateway.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const LOADER = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
@@ -51,23 +49,7 @@ describe('liaison chat', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'liaison-chat-'));
     await generateDevKeySet(dir);
-    const paths = keySetPaths(dir);
-    const directory = await loadDirectory(paths.directory);
-    gateway = await startGateway(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-gateway',
-        rateLimitPerMinute: 1000,
-        shutdownGraceMs: 1000,
-        bootstrap: directory.statements(),
-      },
-      {
-        engine: new MemoryEngine({ retentionMs: 60_000 }),
-        authority: await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8'))),
-        logger: pino({ level: 'silent' }),
-      },
-    );
+    gateway = await startDevSetGateway(dir, new MemoryEngine({ retentionMs: 60_000 }));
   }, 120_000);
   afterAll(async () => {
     await gateway.close();

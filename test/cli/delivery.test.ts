@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCommand } from '../../src/cli/keys.js';
-import { type PinnedAuthority, pinAuthority } from '../../src/crypto/certificate.js';
 import { createClientToken } from '../../src/crypto/token.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import { sealEnvelope } from '../../src/envelope/seal.js';
-import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
 import { loadDirectory } from '../../src/keystore/directory-file.js';
 import { readDeviceKey } from '../../src/keystore/keyfile.js';
 import { type JsonLines, jsonLines, liaison } from '../fixtures/cli.js';
+import { startDevSetGateway } from '../fixtures/dev-gateway.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 
 /**
@@ -24,7 +23,6 @@ import { REDIS_URL } from '../fixtures/engines.js';
 describe('the office CLI under everyday use', () => {
   let dir: string;
   let paths: ReturnType<typeof keySetPaths>;
-  let authority: PinnedAuthority;
   const prefix = `liaison-test:${randomUUID()}:`;
   const engines: RedisEngine[] = [];
   let gateway: Gateway | undefined;
@@ -34,18 +32,7 @@ describe('the office CLI under everyday use', () => {
   const startOnce = async () => {
     const engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 600_000 });
     engines.push(engine);
-    const directory = await loadDirectory(paths.directory);
-    gateway = await startGateway(
-      {
-        host: '127.0.0.1',
-        port,
-        audience: 'liaison-gateway',
-        rateLimitPerMinute: 1000,
-        shutdownGraceMs: 1000,
-        bootstrap: directory.statements(),
-      },
-      { engine, authority, logger: pino({ level: 'silent' }) },
-    );
+    gateway = await startDevSetGateway(dir, engine, port);
     port = gateway.port;
   };
   const stopGateway = async () => {
@@ -88,7 +75,6 @@ describe('the office CLI under everyday use', () => {
       ],
       () => undefined,
     );
-    authority = await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8')));
     await startOnce();
   });
   afterAll(async () => {

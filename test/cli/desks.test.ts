@@ -1,14 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pinAuthority } from '../../src/crypto/certificate.js';
 import { MemoryEngine } from '../../src/engine/memory.js';
-import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
-import { loadDirectory } from '../../src/keystore/directory-file.js';
 import { type JsonLines, jsonLines, liaison, type TextLines, textLines } from '../fixtures/cli.js';
+import { startDevSetGateway } from '../fixtures/dev-gateway.js';
 
 /**
  * Two desks of one office (KZ-KORDAI's desk-1 and duty-1) in one chat with the office across the
@@ -47,22 +45,7 @@ describe('two desks of one office', () => {
     dir = await mkdtemp(join(tmpdir(), 'liaison-desks-'));
     await generateDevKeySet(dir);
     paths = keySetPaths(dir);
-    const directory = await loadDirectory(paths.directory);
-    gateway = await startGateway(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-gateway',
-        rateLimitPerMinute: 1000,
-        shutdownGraceMs: 1000,
-        bootstrap: directory.statements(),
-      },
-      {
-        engine: new MemoryEngine({ retentionMs: 600_000 }),
-        authority: await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8'))),
-        logger: pino({ level: 'silent' }),
-      },
-    );
+    gateway = await startDevSetGateway(dir, new MemoryEngine({ retentionMs: 600_000 }));
   }, 120_000);
   afterAll(async () => {
     for (const c of running) if (c.child.exitCode === null) c.child.kill('SIGKILL');

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiaisonClient } from '../../src/client/client.js';
 import { type PinnedAuthority, pinAuthority } from '../../src/crypto/certificate.js';
 import { RedisEngine } from '../../src/engine/redis.js';
-import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { type Hub, startHub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
-import { loadDirectory } from '../../src/keystore/directory-file.js';
 import { readDeviceKey } from '../../src/keystore/keyfile.js';
 import { cliArgs } from '../fixtures/cli.js';
+import { startDevSetGateway } from '../fixtures/dev-gateway.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { keptHubPrekeys } from '../fixtures/hub.js';
 
@@ -89,20 +89,9 @@ describe('liaison hub tail, left running', () => {
     await generateDevKeySet(dir);
     paths = keySetPaths(dir);
     authority = await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8')));
-    const directory = await loadDirectory(paths.directory);
     const engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 600_000 });
     engines.push(engine);
-    gateway = await startGateway(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-gateway',
-        rateLimitPerMinute: 1000,
-        shutdownGraceMs: 1000,
-        bootstrap: directory.statements(),
-      },
-      { engine, authority, logger: pino({ level: 'silent' }) },
-    );
+    gateway = await startDevSetGateway(dir, engine);
     followed = await hub('followed');
     port = Number(new URL(followed.url).port);
     other = await hub('other');

@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinAuthority, publishAuthority } from '../../src/crypto/certificate.js';
 import { generateAuthorityKeys } from '../../src/crypto/keys.js';
 import { RedisEngine } from '../../src/engine/redis.js';
-import { type Gateway, startGateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { type Hub, startHub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
-import { loadDirectory } from '../../src/keystore/directory-file.js';
 import { readDeviceKey } from '../../src/keystore/keyfile.js';
+import { startDevSetGateway } from '../fixtures/dev-gateway.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -45,21 +45,10 @@ describe('the office and analyst commands', () => {
     await generateDevKeySet(dir);
     const paths = keySetPaths(dir);
     const authority = await pinAuthority(JSON.parse(await readFile(paths.authorityPublic, 'utf8')));
-    const directory = await loadDirectory(paths.directory);
     engines = [0, 1].map(() => new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 60_000 }));
     store = new HubStore(REDIS_URL, prefix);
     const logger = pino({ level: 'silent' });
-    gateway = await startGateway(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-gateway',
-        rateLimitPerMinute: 1000,
-        shutdownGraceMs: 1000,
-        bootstrap: directory.statements(),
-      },
-      { engine: engines[0] as RedisEngine, authority, logger },
-    );
+    gateway = await startDevSetGateway(dir, engines[0] as RedisEngine);
     hub = await startHub(
       {
         host: '127.0.0.1',
