@@ -90,36 +90,31 @@ describe('liaison chat', () => {
 
   it('refuses an office that is not linked, with a clear error', async () => {
     const paths = keySetPaths(dir);
-    const stranger = chat([
-      'UZ-OYBEK',
-      '--key',
-      paths.deviceKey('KZ-KORDAI/desk-1'),
-      '--gateway',
-      gateway.url,
-      '--authority',
-      paths.authorityPublic,
-    ]);
-    let stderr = '';
-    stranger.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((r) => stranger.child.once('exit', r));
-    expect(code).toBe(2);
-    expect(stderr).toContain('NOT_LINKED');
+    // A chat that must not start: its exit code and what it said.
+    const refused = async (office: string) => {
+      const started = chat([
+        office,
+        '--key',
+        paths.deviceKey('KZ-KORDAI/desk-1'),
+        '--gateway',
+        gateway.url,
+        '--authority',
+        paths.authorityPublic,
+      ]);
+      let stderr = '';
+      started.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise((r) => started.child.once('exit', r));
+      return { code, stderr };
+    };
+    const stranger = await refused('UZ-OYBEK');
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toContain('NOT_LINKED');
 
     // A typo is not an unlinked office: it is named as unknown, with the offices one can write to.
-    const typo = chat([
-      'KG-AKZHL',
-      '--key',
-      paths.deviceKey('KZ-KORDAI/desk-1'),
-      '--gateway',
-      gateway.url,
-      '--authority',
-      paths.authorityPublic,
-    ]);
-    let typoErr = '';
-    typo.child.stderr.on('data', (c: Buffer) => (typoErr += c.toString()));
-    expect(await new Promise((r) => typo.child.once('exit', r))).toBe(2);
-    expect(typoErr).toContain('unknown office KG-AKZHL: not in the directory');
-    expect(typoErr).toContain('KG-AKZHOL');
-    expect(typoErr).not.toContain('NOT_LINKED');
+    const typo = await refused('KG-AKZHL');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown office KG-AKZHL: not in the directory');
+    expect(typo.stderr).toContain('KG-AKZHOL');
+    expect(typo.stderr).not.toContain('NOT_LINKED');
   });
 });
