@@ -1,4 +1,9 @@
 import {
+  CompactDecodeError,
+  decodeCompactEnvelope,
+  isWireBytes,
+} from '../../protocol/v1/compact.js';
+import {
   ENVELOPE_VERSION,
   Envelope,
   MAX_COUNTER,
@@ -131,4 +136,23 @@ export function parseEnvelope(input: unknown): Envelope {
   // The property test keeps this from happening; were it to, the schema decides.
   if (parsed.success) return parsed.data;
   throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
+}
+
+/**
+ * An envelope as it came off the wire, either spelling (PROTOCOL.md §9.5): bytes are a compact
+ * envelope (VALIDATION_FAILED saying where they are not one), anything else its JSON form; either
+ * way checked as `parseEnvelope` checks it. The result is the one canonical object.
+ */
+export function parseWireEnvelope(input: unknown): Envelope {
+  return parseEnvelope(isWireBytes(input) ? decodeCompact(input) : input);
+}
+
+/** The object compact bytes spell, not yet checked against the schema. */
+export function decodeCompact(input: Uint8Array | ArrayBuffer): unknown {
+  try {
+    return decodeCompactEnvelope(input);
+  } catch (error) {
+    if (!(error instanceof CompactDecodeError)) throw error;
+    throw new LiaisonError('VALIDATION_FAILED', `not a compact envelope: ${error.message}`);
+  }
 }
