@@ -7,6 +7,7 @@ import {
   MAX_RECIPIENTS,
   Precedence,
 } from './envelope.js';
+import { isCanonicalBase64Url } from './primitives.js';
 
 // The compact wire encoding of an envelope (PROTOCOL.md §9.5): the same fields as the JSON form,
 // in a fixed order, byte strings raw instead of base64url, enums as one byte, integers as
@@ -295,47 +296,74 @@ function uuidText(bytes: Uint8Array): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-// Unpadded base64url (RFC 4648 §5) without Buffer or WebAssembly, so the browser SDK can use it.
+// Unpadded base64url (RFC 4648 §5): Node's Buffer where there is one (native, many times faster),
+// else plain code, so the browser SDK needs neither Buffer nor WebAssembly.
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
 const VALUES = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) VALUES[ALPHABET.charCodeAt(i)] = i;
+type NodeBuffer = {
+  from(bytes: ArrayBufferLike, offset: number, length: number): { toString(e: string): string };
+  from(text: string, encoding: string): Uint8Array;
+};
+const NodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer;
 
 function toB64(bytes: Uint8Array): string {
-  const out: string[] = [];
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n =
-      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out.push(ALPHABET[n >> 18] as string, ALPHABET[(n >> 12) & 63] as string);
-    out.push(ALPHABET[(n >> 6) & 63] as string, ALPHABET[n & 63] as string);
-  }
-  const left = bytes.length - i;
-  if (left > 0) {
-    const n = ((bytes[i] as number) << 16) | (left === 2 ? (bytes[i + 1] as number) << 8 : 0);
-    out.push(ALPHABET[n >> 18] as string, ALPHABET[(n >> 12) & 63] as string);
-    if (left === 2) out.push(ALPHABET[(n >> 6) & 63] as string);
-  }
-  return out.join('');
+  return NodeBuffer
+    ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url')
+    : portableBase64Url.encode(bytes);
 }
 
 /** Canonical unpadded base64url only: anything else is a TypeError (the schema refuses it too). */
 function fromB64(text: string): Uint8Array {
-  if (text.length % 4 === 1) throw new TypeError('not base64url');
+  if (!isCanonicalBase64Url(text)) throw new TypeError('not canonical base64url');
+  return NodeBuffer ? NodeBuffer.from(text, 'base64url') : portableBase64Url.decode(text);
+}
+
+/** Without Buffer (a browser). Exported for the test that keeps it equal to Buffer's. */
+export const portableBase64Url = {
+  encode: (bytes: Uint8Array) => portableEncode(bytes),
+  decode: (text: string) => portableDecode(text),
+};
+
+function portableEncode(bytes: Uint8Array): string {
+  const out = new Uint8Array(Math.ceil((bytes.length * 4) / 3));
+  let at = 0;
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n =
+      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out[at++] = CODES[n >> 18] as number;
+    out[at++] = CODES[(n >> 12) & 63] as number;
+    out[at++] = CODES[(n >> 6) & 63] as number;
+    out[at++] = CODES[n & 63] as number;
+  }
+  const left = bytes.length - i;
+  if (left > 0) {
+    const n = ((bytes[i] as number) << 16) | (left === 2 ? (bytes[i + 1] as number) << 8 : 0);
+    out[at++] = CODES[n >> 18] as number;
+    out[at++] = CODES[(n >> 12) & 63] as number;
+    if (left === 2) out[at++] = CODES[(n >> 6) & 63] as number;
+  }
+  let text = '';
+  for (let from = 0; from < out.length; from += 8192)
+    text += String.fromCharCode(...out.subarray(from, from + 8192));
+  return text;
+}
+
+/** The bytes of canonical base64url text (checked before: every character is in the alphabet). */
+function portableDecode(text: string): Uint8Array {
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
   let bits = 0;
   let value = 0;
   let at = 0;
   for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const digit = code < 128 ? (VALUES[code] as number) : -1;
-    if (digit < 0) throw new TypeError('not base64url');
-    value = ((value & 0xff) << 6) | digit;
+    value = ((value & 0xff) << 6) | (VALUES[text.charCodeAt(i)] as number);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       out[at++] = (value >> bits) & 0xff;
     }
   }
-  if ((value & ((1 << bits) - 1)) !== 0) throw new TypeError('not canonical base64url');
   return out;
 }

@@ -5,6 +5,7 @@ import {
   decodeCompactEnvelope,
   encodeCompactEnvelope,
   MAX_COMPACT_ENVELOPE_BYTES,
+  portableBase64Url,
 } from '../../protocol/v1/compact.js';
 import { Envelope, MAX_COUNTER } from '../../protocol/v1/envelope.js';
 import { parseWireEnvelope } from '../../src/envelope/parse.js';
@@ -194,5 +195,18 @@ describe('compact envelope encoding', () => {
       header: { ...sample.header, sender: { ...sample.header.sender, deviceId: 'KZ-A/Desk' } },
     });
     expect(code(bad)).toBe('ENVELOPE_INVALID');
+  });
+});
+
+describe('the codec without Buffer (a browser)', () => {
+  it('spells and reads base64url exactly as Buffer does', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const text = Buffer.from(bytes).toString('base64url');
+        expect(portableBase64Url.encode(bytes)).toBe(text);
+        expect(portableBase64Url.decode(text)).toEqual(bytes);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
