@@ -6,6 +6,8 @@ import type { Envelope } from '../../protocol/v1/envelope.js';
 import { createClientToken } from '../../src/crypto/token.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
+import { parseEntry } from '../../src/hub/record.js';
+import { HubStore } from '../../src/hub/store.js';
 import { testClients, waitFor } from '../fixtures/client.js';
 import { REDIS_URL, storedBodies } from '../fixtures/engines.js';
 import {
@@ -18,6 +20,7 @@ import {
   seal,
   startTestGateway,
 } from '../fixtures/gateway.js';
+import { testRecorder } from '../fixtures/hub.js';
 import { openRawSocket } from '../fixtures/raw-socket.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
@@ -34,6 +37,8 @@ describe('compact envelopes through a real gateway', () => {
   let world: World;
   let engine: RedisEngine;
   let gateway: Gateway;
+  let store: HubStore;
+  const prefix = `liaison-test:${randomUUID()}:`;
   const clients = testClients(
     () => gateway,
     () => world,
@@ -41,16 +46,15 @@ describe('compact envelopes through a real gateway', () => {
 
   beforeAll(async () => {
     world = await buildWorld(Date.now());
-    engine = new RedisEngine({
-      url: REDIS_URL,
-      prefix: `liaison-test:${randomUUID()}:`,
-      retentionMs: 60_000,
-    });
+    engine = new RedisEngine({ url: REDIS_URL, prefix, retentionMs: 60_000 });
     gateway = await startTestGateway(engine, world);
+    store = new HubStore(REDIS_URL, prefix);
+    await store.stream.ensureGroup('hub');
   });
   afterEach(() => clients.stopAll());
   afterAll(async () => {
     await gateway.close();
+    await store.close();
     await engine.destroy();
     await engine.close();
   });
@@ -142,6 +146,10 @@ describe('compact envelopes through a real gateway', () => {
         (i) => decodeCompactEnvelope(i.envelope).header.id === envelope.header.id,
       );
       expect(new Uint8Array(item?.envelope ?? [])).toEqual(encodeCompactEnvelope(envelope));
+      // The hub reads the same envelope: its signature verifies, the entry is compliant.
+      await testRecorder(store, world, 'compact-test').drain();
+      const entries = (await store.record.entries(0, 10_000)).map(parseEntry);
+      expect(entries.find((e) => e.body.id === envelope.header.id)?.body.status).toBe('compliant');
     } finally {
       receiver.close();
       sender.close();
