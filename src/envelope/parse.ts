@@ -11,6 +11,7 @@ import {
   MAX_RECIPIENTS,
 } from '../../protocol/v1/envelope.js';
 import { isCanonicalBase64Url } from '../../protocol/v1/primitives.js';
+import { rejectOtherVersions } from '../crypto/signed.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 
 // The envelope schema (protocol/v1/envelope.ts) is the one definition; zod checking it costs more
@@ -147,8 +148,13 @@ export function parseWireEnvelope(input: unknown): Envelope {
   return parseEnvelope(isWireBytes(input) ? decodeCompact(input) : input);
 }
 
-/** The object compact bytes spell, not yet checked against the schema. */
+/**
+ * The object compact bytes spell, not yet checked against the schema. The first byte is the
+ * header version: another one is UNSUPPORTED_VERSION, as for a JSON envelope.
+ */
 export function decodeCompact(input: Uint8Array | ArrayBuffer): unknown {
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (bytes.length > 0) rejectOtherVersions({ v: bytes[0] }, ENVELOPE_VERSION);
   try {
     return decodeCompactEnvelope(input);
   } catch (error) {

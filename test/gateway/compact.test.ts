@@ -179,7 +179,6 @@ describe('compact envelopes through a real gateway', () => {
         ['empty', new Uint8Array(0)],
         ['cut', bytes.subarray(0, bytes.length - 1)],
         ['longer', new Uint8Array([...bytes, 0])],
-        ['another format', new Uint8Array([9, ...bytes.subarray(1)])],
         ['kind out of range', new Uint8Array([4, 7, ...bytes.subarray(2)])],
       ];
       for (const [, payload] of cases) {
@@ -190,6 +189,9 @@ describe('compact envelopes through a real gateway', () => {
       expect((await refusal(sender, new Uint8Array(70_000).fill(4)))?.code).toBe(
         'PAYLOAD_TOO_LARGE',
       );
+      // Another header version, as for a JSON envelope.
+      const v5 = await refusal(sender, new Uint8Array([5, ...bytes.subarray(1)]));
+      expect(v5).toMatchObject({ code: 'UNSUPPORTED_VERSION', details: { supported: [4] } });
       // Compact on a connection that did not ask for it.
       expect((await refusal(plain, bytes))?.code).toBe('VALIDATION_FAILED');
       // Shaped right, valued wrong: refused like the same JSON envelope would be.

@@ -170,7 +170,7 @@ describe('compact envelope encoding', () => {
     );
   });
 
-  it('answers bytes that are not an envelope with VALIDATION_FAILED, and a bad envelope with ENVELOPE_INVALID', () => {
+  it('answers bytes that are not an envelope with VALIDATION_FAILED, another version with UNSUPPORTED_VERSION, a bad envelope with ENVELOPE_INVALID', () => {
     const code = (input: unknown) => {
       try {
         parseWireEnvelope(input);
@@ -180,9 +180,10 @@ describe('compact envelope encoding', () => {
       }
     };
     expect(code(new Uint8Array(0))).toBe('VALIDATION_FAILED');
-    expect(code(new Uint8Array([3, 0, 0]))).toBe('VALIDATION_FAILED');
+    expect(code(new Uint8Array([4, 0, 0]))).toBe('VALIDATION_FAILED');
+    expect(code(new Uint8Array([3, 0, 0]))).toBe('UNSUPPORTED_VERSION');
     expect(code(new Uint8Array(MAX_COMPACT_ENVELOPE_BYTES + 1).fill(4))).toBe('VALIDATION_FAILED');
-    expect(code(new ArrayBuffer(10))).toBe('VALIDATION_FAILED');
+    expect(code(new Uint8Array([4, 9, 0]).buffer)).toBe('VALIDATION_FAILED');
     const sample = fc.sample(envelope, { numRuns: 1, seed: 17 })[0] as Envelope;
     const bytes = encodeCompactEnvelope(sample);
     expect(code(bytes)).toBe('accepted');
