@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -208,6 +212,34 @@ describe('the codec without Buffer (a browser)', () => {
         expect(portableBase64Url.decode(text)).toEqual(bytes);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('PROTOCOL.md §9.5 for an outsider', () => {
+  it('its Python decoder reads the compact vector back to the JSON envelopes, key order included', async () => {
+    const protocol = join(import.meta.dirname, '..', '..', 'protocol');
+    const text = await readFile(join(protocol, 'PROTOCOL.md'), 'utf8');
+    const start = text.indexOf('```python\nimport base64, struct\n\ndef decode_compact');
+    expect(start).toBeGreaterThan(0);
+    const code = text.slice(start + '```python\n'.length, text.indexOf('```\n', start + 10));
+    const check = `${code}
+import json, sys
+vector = json.load(open(sys.argv[1]))
+for item in vector["items"]:
+    decoded = decode_compact(bytes.fromhex(item["compactHex"]))
+    print(json.dumps(decoded, separators=(",", ":"), ensure_ascii=False))
+`;
+    const { stdout } = await promisify(execFile)('python3', [
+      '-c',
+      check,
+      join(protocol, 'vectors', 'envelope-compact.json'),
+    ]);
+    const vector = JSON.parse(
+      await readFile(join(protocol, 'vectors', 'envelope-compact.json'), 'utf8'),
+    );
+    expect(stdout.trim().split('\n')).toEqual(
+      vector.items.map((i: { envelope: unknown }) => JSON.stringify(i.envelope)),
     );
   });
 });
