@@ -1,8 +1,4 @@
-import {
-  CompactDecodeError,
-  decodeCompactEnvelope,
-  isWireBytes,
-} from '../../protocol/v1/compact.js';
+import { CompactDecodeError, decodeCompactEnvelope } from '../../protocol/v1/compact.js';
 import {
   ENVELOPE_VERSION,
   Envelope,
@@ -140,17 +136,9 @@ export function parseEnvelope(input: unknown): Envelope {
 }
 
 /**
- * An envelope as it came off the wire, either spelling (PROTOCOL.md §9.5): bytes are a compact
- * envelope (VALIDATION_FAILED saying where they are not one), anything else its JSON form; either
- * way checked as `parseEnvelope` checks it. The result is the one canonical object.
- */
-export function parseWireEnvelope(input: unknown): Envelope {
-  return parseEnvelope(isWireBytes(input) ? decodeCompact(input) : input);
-}
-
-/**
- * The object compact bytes spell, not yet checked against the schema. The first byte is the
- * header version: another one is UNSUPPORTED_VERSION, as for a JSON envelope.
+ * The object compact bytes spell (PROTOCOL.md §9.5), not yet checked against the schema (check it
+ * with `parseEnvelope`, as a JSON envelope). Bytes that spell none are VALIDATION_FAILED saying
+ * where; a first byte other than the header version is UNSUPPORTED_VERSION, as a JSON `v`.
  */
 export function decodeCompact(input: Uint8Array | ArrayBuffer): unknown {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);

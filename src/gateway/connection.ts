@@ -112,7 +112,7 @@ export async function attachConnection(socket: Socket, session: Session, context
   const onDeviceMessage = (message: string) => {
     const m = JSON.parse(message);
     if (m.type === 'envelope') {
-      // A body that is no envelope is not pushed: the fetch the client makes reports it lost.
+      // A stored body that is no envelope is not pushed; a fetch reports it lost (ENVELOPE_LOST).
       const envelope = outgoingEnvelope(m.envelope, encoding);
       if (envelope !== undefined)
         push('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope });
