@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { MAX_SESSIONS_PER_DEVICE } from '../../protocol/v1/events.js';
 import type { LiaisonClient } from '../client/client.js';
 import { isLiaisonError } from '../errors.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
@@ -76,6 +77,13 @@ function sender(client: LiaisonClient, outbox: Outbox, mine: Map<string, string>
   return { flush, stop: () => clearTimeout(retry) };
 }
 
+/** Why the gateway closes this session, as the operator reads it (PROTOCOL.md §9.1, §9.3). */
+function closingReason(code: string): string {
+  if (code === 'SESSION_REPLACED')
+    return `the gateway replaced this session with a newer one of the same key (SESSION_REPLACED: at most ${MAX_SESSIONS_PER_DEVICE} at once; close the chats, Consoles or scripts using this key that you do not need)`;
+  return `the gateway is closing this session (${code})`;
+}
+
 /** What the operator sees of the connection: lost, closing and why, back. */
 function showConnection(client: LiaisonClient, out: Out, end: (code: string) => void) {
   let up = false;
@@ -95,7 +103,7 @@ function showConnection(client: LiaisonClient, out: Out, end: (code: string) => 
   });
   client.on('closing', ({ code, reconnectInMs }) =>
     out(
-      `the gateway is closing this session (${code})${reconnectInMs === undefined ? '' : `; reconnecting in about ${Math.ceil(reconnectInMs / 1000)} s`}`,
+      `${closingReason(code)}${reconnectInMs === undefined ? '' : `; reconnecting in about ${Math.ceil(reconnectInMs / 1000)} s`}`,
       { event: 'closing', code, ...(reconnectInMs === undefined ? {} : { reconnectInMs }) },
     ),
   );
