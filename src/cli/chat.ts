@@ -84,6 +84,15 @@ function closingReason(code: string): string {
   return `the gateway is closing this session (${code})`;
 }
 
+/** Socket.IO's reason for a lost connection in the operator's words (`--json` keeps it as is). */
+const lostBecause = (reason: string): string =>
+  ({
+    'io server disconnect': 'closed by the gateway',
+    'transport close': 'the gateway or the network went away',
+    'transport error': 'the gateway or the network went away',
+    'ping timeout': 'no answer from the gateway',
+  })[reason] ?? reason;
+
 /** What the operator sees of the connection: lost, closing and why, back. */
 function showConnection(client: LiaisonClient, out: Out, end: (code: string) => void) {
   let up = false;
@@ -95,11 +104,14 @@ function showConnection(client: LiaisonClient, out: Out, end: (code: string) => 
   client.on('disconnected', ({ reason }) => {
     if (!up || reason === 'io client disconnect') return;
     up = false;
-    out(`connection to the gateway lost (${reason}); reconnecting — lines you type are queued`, {
-      event: 'connection',
-      state: 'disconnected',
-      reason,
-    });
+    out(
+      `connection to the gateway lost (${lostBecause(reason)}); reconnecting — lines you type are queued`,
+      {
+        event: 'connection',
+        state: 'disconnected',
+        reason,
+      },
+    );
   });
   client.on('closing', ({ code, reconnectInMs }) =>
     out(
