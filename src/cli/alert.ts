@@ -29,6 +29,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       case: { type: 'string' },
       'case-id': { type: 'string' },
       attach: { type: 'string', multiple: true },
+      thumbnail: { type: 'string', multiple: true },
     },
   });
   const office = positionals[0];
@@ -63,7 +64,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       throw new UsageError(
         `unknown office ${office}: not in the directory (see liaison directory)`,
       );
-    const attachments = await attachFiles(client, values.attach ?? []);
+    const attachments = await attachFiles(client, values.attach ?? [], values.thumbnail ?? []);
     const now = Date.now();
     const id = await client.sendAlert(office, {
       category: category.data,

@@ -70,6 +70,9 @@ ${HANDLING_HELP}
   --case TITLE        open a case for this alert; --case-id UUID adds it to an existing case
   --attach FILE       a photo or document (up to 32 MiB), encrypted on this device and uploaded
                       in chunks that resume after a cut link; repeat for more
+  --thumbnail FILE    a small preview of the --attach file in the same place (a JPEG of 160 px
+                      made beforehand: this CLI makes none), encrypted the same way; shown by
+                      the Console
 ${CLIENT}`,
   inbox: `liaison inbox --key FILE [options]
 
