@@ -159,6 +159,7 @@ describe('the Console: forwarding, and files and previews from the chat (issue 1
     });
     expect(size).toEqual({ width: 160, height: 120 });
     expect(await item.getByTestId('attachment').innerText()).toContain('truck.jpg');
+    await item.getByTestId('attachment').scrollIntoViewIfNeeded();
     await shot(akzhol, 'operator-chat-thumbnail');
   }, 240_000);
 });
