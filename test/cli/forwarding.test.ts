@@ -74,13 +74,22 @@ describe('handling, forwarding and attachments from the command line', () => {
         ['alert', 'KG-AKZHOL', ...key('KZ-KORDAI/desk-1'), ...common(), '--title', title, ...extra],
         { env },
       );
-    const [byDefault, chosen, wrong] = await Promise.all([
-      alert('Blue Kamaz, plate 01 KZ 777'),
-      alert('Courier on the night bus', '--handling', 'H3', '--restriction', 'not to customs'),
-      liaison(['alert', 'KG-AKZHOL', ...key('KZ-KORDAI/desk-1'), '--title', 'x'], {
+    // One after the other: two sends with one key at once would take the same counter from its
+    // state file, and the second would be refused as a replay (PROTOCOL.md §7.6).
+    const byDefault = await alert('Blue Kamaz, plate 01 KZ 777');
+    const chosen = await alert(
+      'Courier on the night bus',
+      '--handling',
+      'H3',
+      '--restriction',
+      'not to customs',
+    );
+    const wrong = await liaison(
+      ['alert', 'KG-AKZHOL', ...key('KZ-KORDAI/desk-1'), '--title', 'x'],
+      {
         env: { ...process.env, LIAISON_DEFAULT_HANDLING: 'H9' },
-      }),
-    ]);
+      },
+    );
     expect(byDefault.stderr).toBe('');
     expect(chosen.stderr).toBe('');
     // A default that is no code is said with the variable to fix.

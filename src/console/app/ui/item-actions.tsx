@@ -16,8 +16,11 @@ export function ItemActions(props: { session: OperatorSession; office: string; i
   const sent = item.id !== item.localId && !item.failed;
   // Forward: to this office's other links. Permit: the holder's other links (this office's own
   // H2 item, not one it forwarded: that permission is its provider's to give).
-  const mode =
-    item.dir === 'in'
+  // A permission line is about an item, not news to pass on.
+  const permission = item.body.type === 'chat' && item.body.permitsForward !== undefined;
+  const mode = permission
+    ? undefined
+    : item.dir === 'in'
       ? 'forward'
       : item.body.handling?.code === 'H2' && !item.body.forwardedFrom
         ? 'permit'
