@@ -74,7 +74,7 @@ describe('the Console: forwarding, and files and previews from the chat (issue 1
     };
     const refused = await forwardTo();
     expect(await refused.innerText()).toContain(
-      'Not forwarded: KZ-KORDAI marked it H2 (not to be disseminated without its permission) and has not permitted forwarding it to UZ-OYBEK',
+      'Not forwarded: KZ-KORDAI marked it H2 and has not permitted it to go to UZ-OYBEK.',
     );
     expect(await refused.getAttribute('class')).toContain('warn');
     await shot(akzhol, 'operator-forward-refused');

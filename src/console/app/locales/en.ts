@@ -136,7 +136,7 @@ export const en = {
     saved: 'Saved: {{type}}, integrity checked',
     refused: 'Refused: {{reason}}',
     mismatch: 'The sender called it {{declared}}; it is {{type}}',
-    preview: 'Preview of {{name}}, made by the sender',
+    preview: 'Preview of {{name}}',
   },
   forward: {
     action: 'Forward…',
@@ -144,7 +144,7 @@ export const en = {
     send: 'Forward',
     done: 'Forwarded to {{office}}.',
     refused:
-      'Not forwarded: {{provider}} marked it H2 (not to be disseminated without its permission) and has not permitted forwarding it to {{office}}. Ask {{provider}} to permit it.',
+      'Not forwarded: {{provider}} marked it H2 and has not permitted it to go to {{office}}.',
     failed: 'Not forwarded ({{reason}})',
     permit: 'Permit forwarding…',
     permitTo: '{{office}} may forward it to',
