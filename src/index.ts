@@ -36,6 +36,7 @@ export {
   type Message,
 } from './client/client.js';
 export { syncDirectory } from './client/directory.js';
+export type { Forwardable, PermissionState } from './client/forwarding.js';
 export type { Problem } from './client/socket.js';
 export { type Certificate, type PinnedAuthority, pinAuthority } from './crypto/certificate.js';
 export { type DeviceKeys, fingerprint } from './crypto/keys.js';

@@ -91,6 +91,12 @@ export const AttachmentRef = z.strictObject({
   blobId: BlobId,
   name: z.string().min(1).max(255),
   size: z.int().min(0).max(MAX_ATTACHMENT_BYTES).describe('plaintext bytes'),
+  padded: z
+    .int()
+    .min(0)
+    .max(MAX_ATTACHMENT_BYTES)
+    .optional()
+    .describe('bytes the blob decrypts to: the file, then zero bytes up to this (at least size)'),
   declaredType: z
     .string()
     .max(100)
@@ -104,6 +110,7 @@ export const AttachmentRef = z.strictObject({
     .strictObject({
       blobId: BlobId,
       size: z.int().min(0).max(ATTACHMENT_CHUNK_BYTES),
+      padded: z.int().min(0).max(ATTACHMENT_CHUNK_BYTES).optional(),
       key: base64UrlOf(32),
       header: base64UrlOf(24),
       hash: BlobHash,

@@ -15,7 +15,10 @@ export interface OpenedAttachment {
   readonly bytes: Uint8Array;
 }
 
-type Ref = Pick<AttachmentRef, 'blobId' | 'key' | 'header' | 'hash' | 'chunks' | 'size'>;
+type Ref = Pick<AttachmentRef, 'blobId' | 'key' | 'header' | 'hash' | 'chunks' | 'size' | 'padded'>;
+
+/** Whether every byte is zero (the padding after the file), in time independent of where. */
+const zeros = (bytes: Uint8Array) => bytes.reduce((any, b) => any | b, 0) === 0;
 
 const invalid = (reason: string, details?: Record<string, unknown>) =>
   new LiaisonError('ATTACHMENT_INVALID', `attachment refused: ${reason}`, details);
@@ -23,8 +26,8 @@ const invalid = (reason: string, details?: Record<string, unknown>) =>
 /**
  * Fetches and decrypts an attachment chunk by chunk, yielding plaintext as each chunk verifies
  * (secretstream authenticates every chunk and its place). Throws ATTACHMENT_INVALID when a chunk
- * does not decrypt, the stream ends early or goes on past TAG_FINAL, the size differs, or the
- * BLAKE2b-256 of the ciphertext is not the one in the envelope: a caller writing to a file then
+ * does not decrypt, the stream ends early or goes on past TAG_FINAL, the size differs, the
+ * padding after the file is not zeros, or the BLAKE2b-256 of the ciphertext is not the one in the envelope: a caller writing to a file then
  * deletes what it wrote.
  */
 export async function* openAttachmentChunks(
@@ -38,6 +41,9 @@ export async function* openAttachmentChunks(
   const state = sodium.crypto_secretstream_xchacha20poly1305_init_pull(header, key);
   const hashing = sodium.crypto_generichash_init(null, 32);
   const FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  // The blob holds the file, then zeros up to `padded` (PROTOCOL.md §8.2): only the file is given.
+  const padded = ref.padded ?? ref.size;
+  if (padded < ref.size) throw invalid('padded to less than its size');
   let size = 0;
   for (let index = 0; index < ref.chunks; index++) {
     const cipher = await read(ref.blobId, index);
@@ -52,14 +58,21 @@ export async function* openAttachmentChunks(
     const last = index === ref.chunks - 1;
     if ((opened.tag === FINAL) !== last)
       throw invalid('the stream ends in the wrong place', { index });
+    const start = size;
     size += opened.message.byteLength;
-    if (size > ref.size) throw invalid('larger than its stated size');
+    if (size > padded) throw invalid('larger than its stated size');
+    const file = opened.message.subarray(
+      0,
+      Math.max(0, Math.min(ref.size - start, opened.message.byteLength)),
+    );
+    if (!zeros(opened.message.subarray(file.byteLength)))
+      throw invalid('the padding is not zeros', { index });
     if (last) {
       const hash = sodium.crypto_generichash_final(hashing, 32);
       if (!sodium.memcmp(hash, expected)) throw invalid('the hash is not the one in the envelope');
-      if (size !== ref.size) throw invalid('not its stated size');
+      if (size !== padded) throw invalid('not its stated size');
     }
-    yield opened.message;
+    if (file.byteLength > 0 || ref.size === 0) yield file;
   }
 }
 

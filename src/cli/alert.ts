@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Precedence } from '../../protocol/v1/envelope.js';
-import {
-  AlertCategory,
-  AlertSubject,
-  CaseRef,
-  Evaluation,
-  Handling,
-} from '../../protocol/v1/payload.js';
+import { AlertCategory, AlertSubject, CaseRef, Evaluation } from '../../protocol/v1/payload.js';
 import { attachFiles } from './attachments.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { HANDLING_OPTIONS, handlingFrom } from './handling.js';
 import { describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
 
@@ -28,13 +23,13 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       plate: { type: 'string', multiple: true },
       person: { type: 'string', multiple: true },
       hours: { type: 'string', default: '24' },
-      handling: { type: 'string', default: 'H0' },
-      restriction: { type: 'string' },
+      ...HANDLING_OPTIONS,
       reliability: { type: 'string' },
       accuracy: { type: 'string' },
       case: { type: 'string' },
       'case-id': { type: 'string' },
       attach: { type: 'string', multiple: true },
+      thumbnail: { type: 'string', multiple: true },
     },
   });
   const office = positionals[0];
@@ -57,7 +52,8 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
     ...(values.person ?? []).map((name) => AlertSubject.parse({ kind: 'person', name })),
   ];
   // A one-shot command only looks at the inbox: what waits there stays for the chat or inbox.
-  const client = await clientFrom(values, false);
+  // The office's default (the environment) goes on through the SDK's defaultHandling.
+  const client = await clientFrom({ ...values, defaultHandling: handlingFrom(values) }, false);
   if (!values.json) announceDeviceChanges(client, (human) => print(human));
   client.on('problem', (p) =>
     print(values.json ? JSON.stringify({ event: 'problem', ...p }) : describeRefusal(p)),
@@ -68,7 +64,7 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
       throw new UsageError(
         `unknown office ${office}: not in the directory (see liaison directory)`,
       );
-    const attachments = await attachFiles(client, values.attach ?? []);
+    const attachments = await attachFiles(client, values.attach ?? [], values.thumbnail ?? []);
     const now = Date.now();
     const id = await client.sendAlert(office, {
       category: category.data,
@@ -96,26 +92,16 @@ export async function alertCommand(argv: string[], print: Print): Promise<void> 
 }
 
 /**
- * The conditions an alert travels with, inside the ciphertext (PROTOCOL.md §8.1): its handling
- * code (H0 unless said), the provider's evaluation, and the case it belongs to (a new one unless
- * `--case-id` names one).
+ * The conditions an alert travels with, inside the ciphertext (PROTOCOL.md §8.1): the provider's
+ * evaluation and the case it belongs to (a new one unless `--case-id` names one). Its handling
+ * code is the SDK's `defaultHandling` (handling.ts: `--handling`, else the office's default).
  */
 function alertConditions(values: {
-  handling: string;
-  restriction?: string | undefined;
   reliability?: string | undefined;
   accuracy?: string | undefined;
   case?: string | undefined;
   'case-id'?: string | undefined;
-}): { handling: Handling; evaluation?: Evaluation; case?: CaseRef } {
-  const handling = Handling.safeParse({
-    code: values.handling,
-    ...(values.restriction !== undefined ? { restriction: values.restriction } : {}),
-  });
-  if (!handling.success)
-    throw new UsageError(
-      '--handling: expected H0, H1, H2 or H3; H3 needs --restriction TEXT, and only H3 takes one',
-    );
+}): { evaluation?: Evaluation; case?: CaseRef } {
   let evaluation: Evaluation | undefined;
   if (values.reliability !== undefined || values.accuracy !== undefined) {
     const parsed = Evaluation.safeParse({
@@ -140,7 +126,6 @@ function alertConditions(values: {
     caseRef = parsed.data;
   }
   return {
-    handling: handling.data,
     ...(evaluation ? { evaluation } : {}),
     ...(caseRef ? { case: caseRef } : {}),
   };

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { AttachmentRef } from '../../protocol/v1/blob.js';
-import { MAX_ATTACHMENT_BYTES } from '../../protocol/v1/blob.js';
+import { ATTACHMENT_CHUNK_BYTES, MAX_ATTACHMENT_BYTES } from '../../protocol/v1/blob.js';
 import { sniffType } from '../attachment/sniff.js';
 import type { LiaisonClient, Message } from '../client/client.js';
 import { UsageError } from './usage.js';
@@ -14,20 +14,45 @@ export function byteSize(n: number): string {
   return `${n} B`;
 }
 
-/** Encrypts and uploads each file given with `--attach`, streamed from disk. */
+/**
+ * Encrypts and uploads each file given with `--attach`, streamed from disk; `thumbnails[i]`, if
+ * given, is the preview the sender made of file i (`--thumbnail`: one chunk at most, encrypted
+ * under a key of its own; this CLI makes none itself, PROTOCOL.md §8.2).
+ */
 export async function attachFiles(
   client: LiaisonClient,
   files: readonly string[],
+  thumbnails: readonly string[] = [],
 ): Promise<AttachmentRef[]> {
+  if (thumbnails.length > files.length)
+    throw new UsageError('--thumbnail: one for each --attach at most, in the same order');
   const refs: AttachmentRef[] = [];
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) throw new UsageError(`--attach ${file}: no such file`);
     if (info.size > MAX_ATTACHMENT_BYTES)
       throw new UsageError(`--attach ${file}: larger than ${byteSize(MAX_ATTACHMENT_BYTES)}`);
-    refs.push(await client.attach(createReadStream(file), { name: basename(file) }));
+    const preview = thumbnails[index];
+    const thumbnail = preview === undefined ? undefined : await thumbnailFrom(preview);
+    refs.push(
+      await client.attach(createReadStream(file), {
+        name: basename(file),
+        ...(thumbnail ? { thumbnail } : {}),
+      }),
+    );
   }
   return refs;
+}
+
+/** A preview file's bytes: small enough for one chunk, else a usage error. */
+async function thumbnailFrom(file: string): Promise<Uint8Array> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new UsageError(`--thumbnail ${file}: no such file`);
+  if (info.size > ATTACHMENT_CHUNK_BYTES)
+    throw new UsageError(
+      `--thumbnail ${file}: larger than ${byteSize(ATTACHMENT_CHUNK_BYTES)} (a preview is one chunk; 160 px and 16 KiB are plenty)`,
+    );
+  return new Uint8Array(await readFile(file));
 }
 
 /** The attachments a chat line or alert carries (inside the ciphertext). */

@@ -1,14 +1,14 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { MAX_SESSIONS_PER_DEVICE } from '../../protocol/v1/events.js';
-import type { LiaisonClient } from '../client/client.js';
+import type { LiaisonClient, Message } from '../client/client.js';
 import { isLiaisonError } from '../errors.js';
+import { type Out, runChatCommand, SeenItems } from './chat-commands.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
+import { HANDLING_OPTIONS, handlingFrom, handlingText } from './handling.js';
 import { Outbox, type Queued } from './outbox.js';
 import { describeMessage, describeRefusal } from './show.js';
 import { type Print, UsageError } from './usage.js';
-
-type Out = (human: string, json: object) => void;
 
 // Refusals that sending again cannot mend: the line is reported and dropped from the queue.
 const worthRetrying = (error: unknown) =>
@@ -23,7 +23,13 @@ function sender(client: LiaisonClient, outbox: Outbox, mine: Map<string, string>
   let retry: ReturnType<typeof setTimeout> | undefined;
   const sendOne = async (item: Queued): Promise<boolean> => {
     try {
-      await client.sendChat(item.office, item.text, undefined, item.id);
+      await (item.attachments
+        ? client.send(
+            item.office,
+            { type: 'chat', text: item.text, attachments: item.attachments },
+            item.id,
+          )
+        : client.sendChat(item.office, item.text, undefined, item.id));
     } catch (error) {
       const message = (error as Error).message;
       const code = isLiaisonError(error) ? error.code : 'UNAVAILABLE';
@@ -75,6 +81,13 @@ function sender(client: LiaisonClient, outbox: Outbox, mine: Map<string, string>
     return current;
   };
   return { flush, stop: () => clearTimeout(retry) };
+}
+
+/** A received chat line says its id, to /forward it (alerts say theirs already). */
+function withId(line: string, m: Message): string {
+  if (m.copy || m.body.type !== 'chat' || !line) return line;
+  const [first, ...rest] = line.split('\n');
+  return [`${first} (id ${m.id})`, ...rest].join('\n');
 }
 
 /** Why the gateway closes this session, as the operator reads it (PROTOCOL.md §9.1, §9.3). */
@@ -137,20 +150,23 @@ function showConnection(client: LiaisonClient, out: Out, end: (code: string) => 
 export async function chatCommand(argv: string[], print: Print): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: CLIENT_OPTIONS,
+    options: { ...CLIENT_OPTIONS, ...HANDLING_OPTIONS },
     allowPositionals: true,
   });
   const office = positionals[0];
   if (!office) throw new UsageError('liaison chat <office> --key DEVICE.key [--gateway URL]');
-  const client = await clientFrom(values);
+  const handling = handlingFrom(values);
+  const client = await clientFrom({ ...values, defaultHandling: handling });
   const outbox = await Outbox.open(values.key as string);
   const out: Out = (human, json) => print(values.json ? JSON.stringify(json) : human);
   const mine = new Map<string, string>();
+  const seen = new SeenItems();
 
   // Every message the client passes on is shown (it acknowledges only after this returns),
   // whichever linked office it comes from.
   client.on('message', (m) => {
-    const line = describeMessage(m);
+    seen.add(m);
+    const line = withId(describeMessage(m), m);
     const elsewhere = m.from !== office && !m.copy ? `(from ${m.from}) ` : '';
     if (line)
       out(`${elsewhere}${line}`, {
@@ -210,8 +226,8 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
     );
   }
   out(
-    `chatting with ${office} as ${client.officeId}; type a line and press Enter (Ctrl-D to leave)`,
-    { event: 'ready', office },
+    `chatting with ${office} as ${client.officeId}; your lines go out marked ${handlingText(handling)}; type a line and press Enter (/help for commands, Ctrl-D to leave)`,
+    { event: 'ready', office, handling: handling ?? { code: 'H0' } },
   );
   if (waitingFromEarlier > 0)
     out(`${waitingFromEarlier} line(s) typed earlier are being sent`, {
@@ -220,9 +236,19 @@ export async function chatCommand(argv: string[], print: Print): Promise<void> {
     });
   void queue.flush();
 
+  const commands = {
+    client,
+    office,
+    outbox,
+    seen,
+    out,
+    flush: () => void queue.flush(),
+  };
   for await (const line of lines) {
-    const text = line.trim();
+    let text = line.trim();
     if (!text) continue;
+    if (await runChatCommand(text, commands)) continue;
+    if (text.startsWith('//')) text = text.slice(1);
     try {
       const item = await outbox.add(office, text);
       if (!client.isConnected)

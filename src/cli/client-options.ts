@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ZodError } from 'zod';
+import type { Handling } from '../../protocol/v1/payload.js';
 import { LiaisonClient } from '../client/client.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
 import { keepClientState, loadClientState } from './client-state.js';
@@ -24,6 +25,8 @@ export interface ClientFlags extends PassphraseFlags {
   authority: string;
   /** Envelopes in the compact encoding (PROTOCOL.md §9.5), for a weak link. */
   compact?: boolean | undefined;
+  /** The office's handling code for chat lines and alerts that name none (handling.ts). */
+  defaultHandling?: Handling | undefined;
 }
 
 /**
@@ -60,6 +63,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     ...(knownCheckpoint ? { knownCheckpoint } : {}),
     ...(prekeyState ? { prekeyState } : {}),
     ...(state.forwardPermissions ? { forwardPermissions: state.forwardPermissions } : {}),
+    ...(flags.defaultHandling ? { defaultHandling: flags.defaultHandling } : {}),
   });
   keepClientState(client, flags.key);
   return client;

@@ -1,5 +1,6 @@
 import { Precedence } from '../../protocol/v1/envelope.js';
 import { AlertCategory } from '../../protocol/v1/payload.js';
+import { HANDLING_HELP } from './handling.js';
 
 // Every command's help but keys', admin's and checkpoint's (their own modules), in one place: `liaison --help` and `liaison <command> --help` print it to
 // stdout. Options listed here are every option the command takes.
@@ -23,6 +24,15 @@ export const HUB_USAGE = `liaison hub <command>      (configured from the enviro
   checkpoint --out FILE
               sign where the record stands now with the hub's key, keep it in Redis and in FILE`;
 
+/** `liaison chat`'s commands (chat-commands.ts), shown by its help and by /help. */
+export const CHAT_COMMANDS = `commands (a line that starts with /):
+  /forward ID OFFICE        pass an item shown here on to another linked office (H2 needs its
+                            provider's permission)
+  /permit ID OFFICE[,...]   let the office you chat with forward your item ID to those offices
+  /attach FILE [TEXT]       encrypt and upload a file, then send it with TEXT (default its name)
+  /help                     this list
+  //TEXT                    send a line that starts with "/"`;
+
 export const EXIT_CODES = `Exit codes: 0 done; 1 refused or failed (the message names the code, e.g. NOT_LINKED, or
 the server that cannot be reached); 2 wrong usage or configuration (the message names the flag or
 variable and the fix).`;
@@ -36,6 +46,9 @@ liaison chat. Messages from every linked office are shown, with delivery states 
 ✓✓ delivered, 👁 read), presence, refused envelopes (REFUSED … CODE) and the connection's state.
 Only what was shown is acknowledged. Ctrl-D leaves.
 
+${CHAT_COMMANDS}
+
+${HANDLING_HELP.replace('shown on the item', 'on every line sent')}
 ${CLIENT}`,
   alert: `liaison alert OFFICE --key FILE --title TEXT [options]
 
@@ -50,9 +63,7 @@ Sends a structured alert to a linked office; the inbox of this device is left un
   --plate PLATE       a vehicle's plate; repeat for more
   --person NAME       a person's name; repeat for more
   --hours N           how long the alert is valid (default 24)
-  --handling H        conditions of use, shown on the item: H0 only for preventing and combating
-                      crime (default), H1 not in judicial proceedings without permission, H2 not
-                      disseminated without permission, H3 other (with --restriction TEXT)
+${HANDLING_HELP}
   --reliability R     source reliability: A no doubt, B mostly reliable, C mostly unreliable,
                       X cannot be assessed (with --accuracy)
   --accuracy N        information accuracy: 1 not in doubt, 2 known personally to the source,
@@ -60,6 +71,9 @@ Sends a structured alert to a linked office; the inbox of this device is left un
   --case TITLE        open a case for this alert; --case-id UUID adds it to an existing case
   --attach FILE       a photo or document (up to 32 MiB), encrypted on this device and uploaded
                       in chunks that resume after a cut link; repeat for more
+  --thumbnail FILE    a small preview of the --attach file in the same place (a JPEG of 160 px
+                      made beforehand: this CLI makes none), encrypted the same way; shown by
+                      the Console
 ${CLIENT}`,
   inbox: `liaison inbox --key FILE [options]
 
@@ -71,6 +85,25 @@ with its code.
   --case ID           list only the items of one case (not with --done)
   --save-attachments DIR  fetch, verify and decrypt the attachments of what is listed into DIR
                       (the type shown is sniffed from the content, not the sender's word)
+${CLIENT}`,
+  forward: `liaison forward ENVELOPE_ID --to OFFICE --key FILE [options]
+
+Passes a chat line or alert waiting in this device's inbox (liaison inbox lists them) on to
+another linked office, marked with where it came from and keeping its provider's handling code.
+An item marked H2 goes only where its provider office permitted it (liaison permit, or /permit in
+its chat); otherwise it is refused (FORWARD_NOT_PERMITTED) and nothing is sent. In liaison chat,
+/forward does the same for what the chat showed.
+
+  --to OFFICE         the linked office to pass it on to (required)
+${CLIENT}`,
+  permit: `liaison permit ENVELOPE_ID --holder OFFICE --to OFFICE[,OFFICE] --key FILE [options]
+
+Permits the office holding one of this office's items (--holder) to forward it to the offices
+named (--to, up to 8): a chat line to the holder, recorded in the conversation and by CARICC.
+In liaison chat, /permit does the same.
+
+  --holder OFFICE     the office that received the item (required)
+  --to OFFICE,...     where it may be forwarded (required; repeat or separate with commas)
 ${CLIENT}`,
   directory: `liaison directory --key FILE [options]
 
@@ -138,6 +171,8 @@ Office devices:
   chat OFFICE       an interactive chat with a linked office
   alert OFFICE      send a structured alert
   inbox             list what waits; acknowledge alerts
+  forward ID        pass a received item on to another linked office
+  permit ID         permit an office holding your item to forward it
   directory         offices, links, safety numbers
   checkpoint        keep the office's copy of the hub's signed record checkpoint
 CARICC:

@@ -73,6 +73,9 @@ async function main(argv: string[]): Promise<number> {
     else if (command === 'chat') await (await import('./chat.js')).chatCommand(rest, print);
     else if (command === 'alert') await (await import('./alert.js')).alertCommand(rest, print);
     else if (command === 'inbox') await (await import('./inbox.js')).inboxCommand(rest, print);
+    else if (command === 'forward')
+      await (await import('./forward.js')).forwardCommand(rest, print);
+    else if (command === 'permit') await (await import('./forward.js')).permitCommand(rest, print);
     else if (command === 'directory')
       await (await import('./directory.js')).directoryCommand(rest, print);
     else if (command === 'hub' && rest[0] === 'tail')

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { AttachmentRef, MAX_ATTACHMENTS } from '../../protocol/v1/blob.js';
 import { OfficeId, Uuid } from '../../protocol/v1/primitives.js';
 
 // Lines the operator typed that the gateway has not accepted yet, kept beside the key file
@@ -13,6 +14,8 @@ const Queued = z.strictObject({
   office: OfficeId,
   text: z.string().min(1),
   queuedAt: z.int().min(0),
+  /** Files already encrypted and uploaded (/attach): the line carries their keys. */
+  attachments: z.array(AttachmentRef).min(1).max(MAX_ATTACHMENTS).optional(),
 });
 export type Queued = z.infer<typeof Queued>;
 
@@ -46,10 +49,21 @@ export class Outbox {
   }
 
   /** Queues a line (saved before this resolves); throws when the queue is full. */
-  async add(office: string, text: string, now = Date.now()): Promise<Queued> {
+  async add(
+    office: string,
+    text: string,
+    attachments?: AttachmentRef[],
+    now = Date.now(),
+  ): Promise<Queued> {
     if (this.queued.length >= OUTBOX_LIMIT)
       throw new Error(`${OUTBOX_LIMIT} lines already wait to be sent: wait for the connection`);
-    const item = { id: randomUUID(), office, text, queuedAt: now };
+    const item = {
+      id: randomUUID(),
+      office,
+      text,
+      queuedAt: now,
+      ...(attachments && attachments.length > 0 ? { attachments } : {}),
+    };
     this.queued.push(item);
     await this.save();
     return item;

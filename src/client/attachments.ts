@@ -157,7 +157,7 @@ export async function attach(
     if (options.thumbnail.byteLength > ATTACHMENT_CHUNK_BYTES) {
       throw new TypeError(`a thumbnail is at most ${ATTACHMENT_CHUNK_BYTES} bytes`);
     }
-    const small = await sealAttachment(options.thumbnail);
+    const small = await sealAttachment(options.thumbnail, ATTACHMENT_CHUNK_BYTES);
     const thumbId = crypto.randomUUID();
     await uploadBlob(link, thumbId, small.chunks);
     const t = small.result();
@@ -165,6 +165,7 @@ export async function attach(
     thumbnail = {
       blobId: thumbId,
       size: t.size,
+      ...(t.padded !== t.size ? { padded: t.padded } : {}),
       key: toBase64Url(t.key),
       header: toBase64Url(t.header),
       hash: toBase64Url(t.hash),
@@ -175,6 +176,7 @@ export async function attach(
     blobId,
     name: options.name,
     size: sealed.size,
+    ...(sealed.padded !== sealed.size ? { padded: sealed.padded } : {}),
     ...(options.declaredType ? { declaredType: options.declaredType } : {}),
     key: toBase64Url(sealed.key),
     header: toBase64Url(sealed.header),

@@ -21,7 +21,7 @@ import {
   SendAck,
   StatusEvent,
 } from '../../protocol/v1/events.js';
-import type { AlertBody, Body, Handling } from '../../protocol/v1/payload.js';
+import type { AlertBody, Body, ChatBody, Handling } from '../../protocol/v1/payload.js';
 import { PREKEY_LIFETIME_MS } from '../../protocol/v1/prekey.js';
 import { HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { type OpenedAttachment, openAttachment, openAttachmentChunks } from '../attachment/open.js';
@@ -477,7 +477,15 @@ export class LiaisonClient extends Emitter<ClientEvents> {
    * FORWARD_NOT_PERMITTED and nothing is sent.
    */
   async forward(item: Forwardable, officeId: string): Promise<string> {
-    return this.send(officeId, forwardedBody(item, officeId, this.permissions));
+    return this.send(officeId, this.forwardedBody(item, officeId));
+  }
+
+  /**
+   * The body `forward` would send, without sending it (an app that queues what it sends, like
+   * the Console, checks at once and queues this); FORWARD_NOT_PERMITTED as for `forward`.
+   */
+  forwardedBody(item: Forwardable, officeId: string): ChatBody | AlertBody {
+    return forwardedBody(item, officeId, this.permissions);
   }
 
   /**

@@ -45,7 +45,8 @@ export async function serveConsole(app: FastifyInstance, options: ConsoleOptions
           'default-src': ["'self'"],
           'script-src': ["'self'", "'wasm-unsafe-eval'"],
           'style-src': ["'self'"],
-          'img-src': ["'self'", 'data:'],
+          // blob: for the previews of attachments, decrypted in the page (PROTOCOL.md §8.2).
+          'img-src': ["'self'", 'data:', 'blob:'],
           'connect-src': ["'self'", ...hubSources(options.hubUrl)],
           'worker-src': ["'self'"],
           'manifest-src': ["'self'"],

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ATTACHMENT_CHUNK_BYTES, MAX_ATTACHMENT_BYTES } from '../../protocol/v1/blob.js';
 import { openAttachment } from '../../src/attachment/open.js';
-import { type ByteSource, sealAttachment } from '../../src/attachment/seal.js';
+import { type ByteSource, paddedSize, sealAttachment } from '../../src/attachment/seal.js';
 import { sniffType } from '../../src/attachment/sniff.js';
 import { toBase64Url } from '../../src/crypto/sodium.js';
 
@@ -19,14 +19,15 @@ function file(size: number, magic: number[] = []) {
 }
 
 /** Seals a source and keeps the blob's chunks, as a store would. */
-async function sealToStore(source: ByteSource, declaredType?: string) {
-  const sealer = await sealAttachment(source);
+async function sealToStore(source: ByteSource, declaredType?: string, padLimit?: number) {
+  const sealer = await sealAttachment(source, padLimit);
   const stored: Uint8Array[] = [];
   for await (const chunk of sealer.chunks) stored.push(chunk);
   const s = sealer.result();
   const ref = {
     blobId: crypto.randomUUID(),
     size: s.size,
+    ...(s.padded !== s.size ? { padded: s.padded } : {}),
     key: toBase64Url(s.key),
     header: toBase64Url(s.header),
     hash: toBase64Url(s.hash),
@@ -45,11 +46,14 @@ describe('attachments: sealed on the device, opened by a recipient', () => {
       pieces.push(original.subarray(at, at + 100_003));
     const { ref, stored, read } = await sealToStore(Readable.from(pieces));
     expect(ref.chunks).toBe(4);
+    // The last chunk carries the file's last 1,234 bytes, then zeros up to Padmé's length.
+    const padded = paddedSize(original.length, MAX_ATTACHMENT_BYTES);
+    expect(padded).toBe(802_816);
     expect(stored.map((c) => c.byteLength)).toEqual([
       ATTACHMENT_CHUNK_BYTES + 17,
       ATTACHMENT_CHUNK_BYTES + 17,
       ATTACHMENT_CHUNK_BYTES + 17,
-      1234 + 17,
+      padded - 3 * ATTACHMENT_CHUNK_BYTES + 17,
     ]);
     const opened = await openAttachment(ref, read);
     expect(Buffer.from(opened.bytes).equals(Buffer.from(original))).toBe(true);
@@ -58,10 +62,14 @@ describe('attachments: sealed on the device, opened by a recipient', () => {
 
   it('an empty file and a file of exactly one chunk open too', async () => {
     for (const size of [0, ATTACHMENT_CHUNK_BYTES]) {
-      const { ref, read } = await sealToStore(file(size));
+      const { ref, read } = await sealToStore(file(size), undefined, 0);
       expect(ref.chunks).toBe(1);
       expect((await openAttachment(ref, read)).bytes.byteLength).toBe(size);
     }
+    // Padded, one full chunk spills into a second (Padmé's 262,144 bytes).
+    const full = await sealToStore(file(ATTACHMENT_CHUNK_BYTES));
+    expect(full.ref).toMatchObject({ chunks: 2, padded: 262_144 });
+    expect((await openAttachment(full.ref, full.read)).bytes).toEqual(file(ATTACHMENT_CHUNK_BYTES));
   });
 
   it('a tampered, swapped, dropped or extra chunk, or another hash, is refused (ATTACHMENT_INVALID)', async () => {
@@ -79,6 +87,26 @@ describe('attachments: sealed on the device, opened by a recipient', () => {
     const other = await sealToStore(file(100));
     await refused({ ...ref, hash: other.ref.hash }, read);
     await refused({ ...ref, size: ref.size - 1 }, read);
+  });
+
+  it('the blob says only Padmé’s length of the file; the padding is zeros, and is refused if not', async () => {
+    const a = await sealToStore(file(700_001, JPEG));
+    const b = await sealToStore(file(700_999, JPEG));
+    const bytes = (x: typeof a) => x.stored.reduce((n, c) => n + c.byteLength, 0);
+    expect(bytes(a)).toBe(bytes(b));
+    expect(a.ref).toMatchObject({ size: 700_001, padded: 704_512 });
+    expect((await openAttachment(a.ref, a.read)).bytes).toEqual(file(700_001, JPEG));
+    // A sender that "pads" with its file's own bytes: the reader refuses it.
+    const unpadded = await sealToStore(file(1000, JPEG), undefined, 0);
+    await expect(
+      openAttachment({ ...unpadded.ref, size: 900, padded: 1000 }, unpadded.read),
+    ).rejects.toMatchObject({
+      code: 'ATTACHMENT_INVALID',
+      message: expect.stringContaining('padding is not zeros'),
+    });
+    await expect(openAttachment({ ...a.ref, padded: 700_000 }, a.read)).rejects.toMatchObject({
+      code: 'ATTACHMENT_INVALID',
+    });
   });
 
   it('the type is sniffed from the content, never taken from the sender', async () => {

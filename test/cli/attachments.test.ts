@@ -72,4 +72,64 @@ describe('attachments from the command line', () => {
     expect(name).toMatch(/-0-truck_photo\.jpg$/);
     expect((await readFile(join(saved, name as string))).equals(scan)).toBe(true);
   });
+
+  it('an alert carries a preview given with --thumbnail, encrypted under a key of its own', {
+    timeout: 120_000,
+  }, async () => {
+    const photo = join(dir, 'van.jpg');
+    const preview = join(dir, 'van-160.jpg');
+    await writeFile(
+      photo,
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(90_000, 1)]),
+    );
+    await writeFile(
+      preview,
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(6_000, 2)]),
+    );
+    const alert = (...extra: string[]) =>
+      liaison([
+        'alert',
+        'KG-AKZHOL',
+        '--key',
+        paths.deviceKey('KZ-KORDAI/desk-1'),
+        ...common(),
+        '--title',
+        'White van',
+        '--attach',
+        photo,
+        ...extra,
+      ]);
+    const sent = await alert('--thumbnail', preview);
+    expect(sent.stderr).toBe('');
+    // More previews than files is a usage error, said with the flag.
+    const wrong = await alert('--thumbnail', preview, '--thumbnail', preview);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--thumbnail: one for each --attach at most');
+
+    const inbox = await liaison([
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common(),
+      '--json',
+    ]);
+    const bodies = inbox.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l).body);
+    const ref = bodies.find((b) => b?.title === 'White van')?.attachments?.[0];
+    expect(ref).toMatchObject({
+      name: 'van.jpg',
+      size: 90_004,
+      thumbnail: { size: 6_004, chunks: 1 },
+    });
+    expect(ref.thumbnail.key).not.toBe(ref.key);
+    const human = await liaison([
+      'inbox',
+      '--key',
+      paths.deviceKey('KG-AKZHOL/desk-1'),
+      ...common(),
+    ]);
+    expect(human.stdout).toContain('attachment: van.jpg (88 KiB, thumbnail)');
+  });
 });

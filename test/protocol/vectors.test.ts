@@ -245,6 +245,18 @@ describe('the attachment vector (PROTOCOL.md §8.2)', () => {
     expect(sodium.to_hex(sodium.crypto_generichash(32, chunk0, null))).toBe(
       vector.chunks[0].blake2b256Hex,
     );
+    // The file's last 100 bytes, then zeros up to Padmé's length of its size (270,336 bytes).
+    const pulled = sodium.crypto_secretstream_xchacha20poly1305_pull(push, chunk1, null);
+    if (!pulled) throw new Error('chunk 1 does not decrypt');
+    const tail = pulled;
+    expect(attachment.padded).toBe(270_336);
+    expect(tail.message.byteLength).toBe(attachment.padded - ATTACHMENT_CHUNK_BYTES);
+    expect(
+      Buffer.from(tail.message.subarray(0, 100)).equals(
+        Buffer.from(file.subarray(ATTACHMENT_CHUNK_BYTES)),
+      ),
+    ).toBe(true);
+    expect(tail.message.subarray(100).every((b: number) => b === 0)).toBe(true);
     const opened = await openAttachment(attachment, async (_, i) => (i === 0 ? chunk0 : chunk1));
     expect(Buffer.from(opened.bytes).equals(Buffer.from(file))).toBe(true);
     expect(opened.type).toBe(vector.file.sniffedType);

@@ -1,4 +1,4 @@
-import type { Body, Handling, KnownHead, SequenceState, Signed } from './sdk.js';
+import type { Body, Handling, KnownHead, PermissionState, SequenceState, Signed } from './sdk.js';
 
 /** What an operator's Console keeps between visits (encrypted in the vault), and its pieces. */
 
@@ -48,6 +48,8 @@ export interface OperatorState {
   directory: Signed[];
   /** The office's handling code for what this desk sends, unless the operator picks another. */
   defaultHandling?: Handling;
+  /** Forwarding permissions provider offices gave this office (PROTOCOL.md §8.1). */
+  forwardPermissions?: PermissionState;
 }
 
 export type Delivery = 'accepted' | 'delivered' | 'read';

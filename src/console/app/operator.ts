@@ -1,3 +1,4 @@
+import { openFile, Previews, uploadFiles } from './attachments.js';
 import {
   type Connection,
   type Delivery,
@@ -54,6 +55,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
   private pendingWrites = 0;
   private acked = 0;
   private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly previews = new Previews();
 
   constructor(
     readonly file: ConsoleKeyFile,
@@ -100,6 +102,9 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       ...(this.state.heldOffset !== undefined ? { heldOffset: this.state.heldOffset } : {}),
       ...(this.state.knownCheckpoint ? { knownCheckpoint: this.state.knownCheckpoint } : {}),
       ...(this.state.prekeyState ? { prekeyState: this.state.prekeyState } : {}),
+      ...(this.state.forwardPermissions
+        ? { forwardPermissions: this.state.forwardPermissions }
+        : {}),
     });
     this.client = client;
     try {
@@ -201,6 +206,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.client?.stop();
+    this.previews.clear();
     await this.saving;
     // Drop the private keys from memory as far as JavaScript lets us.
     this.keys.signingSecretKey.fill(0);
@@ -218,13 +224,23 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     void this.flush();
   }
 
-  /** A chat line goes out with the office's default handling code, in a case if one is given. */
-  sendChat(officeId: string, text: string, inCase?: CaseRef): void {
+  /**
+   * A chat line goes out with the office's default handling code, in a case if one is given.
+   * With files, they are encrypted and uploaded first (as for alerts, `sendAlert`).
+   */
+  async sendChat(
+    officeId: string,
+    text: string,
+    inCase?: CaseRef,
+    files: readonly File[] = [],
+  ): Promise<void> {
+    const attachments = files.length > 0 ? await uploadFiles(this.client, files) : [];
     this.send(officeId, {
       type: 'chat',
       text,
       handling: this.defaultHandling,
       ...(inCase ? { case: inCase } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
     });
   }
 
@@ -245,18 +261,31 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
    */
   async sendAlert(officeId: string, alert: AlertBody, files: readonly File[] = []): Promise<void> {
     if (files.length === 0) return this.send(officeId, alert);
-    const client = this.client;
-    if (!client?.isConnected) throw new LiaisonError('UNAVAILABLE', 'not connected');
-    const attachments: AttachmentRef[] = [];
-    for (const file of files) {
-      attachments.push(
-        await client.attach(chunksOf(file), {
-          name: file.name || 'file',
-          ...(file.type ? { declaredType: file.type } : {}),
-        }),
-      );
-    }
-    this.send(officeId, { ...alert, attachments });
+    this.send(officeId, { ...alert, attachments: await uploadFiles(this.client, files) });
+  }
+
+  /**
+   * Forwards a received item to another linked office, queued like anything sent, marked with
+   * where it came from. Throws FORWARD_NOT_PERMITTED (nothing queued) for an H2 item its provider
+   * has not permitted to go there.
+   */
+  forward(fromOffice: string, item: Item, to: string): void {
+    if (!this.client) throw new LiaisonError('UNAVAILABLE', 'not started');
+    this.send(
+      to,
+      this.client.forwardedBody({ id: item.id, from: fromOffice, body: item.body }, to),
+    );
+  }
+
+  /** Permits `holder`, which received this office's item, to forward it to `to` (a chat line). */
+  permitForward(holder: string, envelopeId: string, to: string[], text: string): void {
+    this.send(holder, { type: 'chat', text, permitsForward: { envelopeId, to } });
+  }
+
+  /** The offices `officeId` is linked to, this one left out (where an item may go on to). */
+  linksOf(officeId: string): string[] {
+    const directory = this.client?.directory;
+    return directory ? directory.linkedOffices(officeId).filter((o) => o !== this.officeId) : [];
   }
 
   acknowledge(officeId: string, alertId: string): void {
@@ -270,20 +299,14 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
     void this.flush();
   }
 
-  /**
-   * Fetches, verifies and decrypts an attachment, as a file the browser can save: its type is the
-   * one sniffed from the content (never the sender's word), so the browser never renders it as
-   * something it is not.
-   */
-  async openAttachment(
-    ref: AttachmentRef,
-  ): Promise<{ file: Blob; type: string; declared?: string }> {
-    if (!this.client) throw new LiaisonError('UNAVAILABLE', 'not connected');
-    const opened = await this.client.openAttachment(ref);
-    const file = new Blob([opened.bytes as Uint8Array<ArrayBuffer>], { type: opened.type });
-    return opened.typeMismatch && ref.declaredType
-      ? { file, type: opened.type, declared: ref.declaredType }
-      : { file, type: opened.type };
+  /** Fetches, verifies and decrypts an attachment to save it (attachments.ts). */
+  openAttachment(ref: AttachmentRef): Promise<{ file: Blob; type: string; declared?: string }> {
+    return openFile(this.client, ref);
+  }
+
+  /** The sender's preview of an attachment, decrypted, as an object URL; undefined if none. */
+  preview(ref: AttachmentRef): Promise<string | undefined> {
+    return this.previews.url(this.client, ref);
   }
 
   /** The operator sees the conversation: clear its unread count and send read receipts. */
@@ -445,6 +468,7 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
       const checkpoint = this.client.checkpoint;
       if (checkpoint) this.state.knownCheckpoint = checkpoint;
       this.state.prekeyState = this.client.prekeyState;
+      this.state.forwardPermissions = this.client.forwardPermissions;
     }
     if (this.client && this.client.directory.version > this.state.directory.length)
       this.state.directory = [...this.client.directory.statements()];
@@ -463,19 +487,5 @@ export class OperatorSession extends Emitter<{ change: undefined; alarm: Item }>
         }
       })
       .catch(() => undefined);
-  }
-}
-
-/** A file's bytes as the SDK reads them: a chunk at a time from its stream. */
-async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
-  const reader = file.stream().getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
   }
 }

@@ -34,6 +34,7 @@ export {
   type Message,
   type Office,
   officeOfDevice,
+  type PermissionState,
   type PinnedAuthority,
   Precedence as PrecedenceSchema,
   type Precedence,
@@ -43,6 +44,7 @@ export {
   type RecordFilter,
   type SequenceState,
   Signed,
+  sniffType,
 } from '../../index.js';
 export {
   ConsoleKeyFile,

@@ -136,6 +136,21 @@ export const en = {
     saved: 'Saved: {{type}}, integrity checked',
     refused: 'Refused: {{reason}}',
     mismatch: 'The sender called it {{declared}}; it is {{type}}',
+    preview: 'Preview of {{name}}',
+  },
+  forward: {
+    action: 'Forward…',
+    to: 'Forward to',
+    send: 'Forward',
+    done: 'Forwarded to {{office}}.',
+    refused:
+      'Not forwarded: {{provider}} marked it H2 and has not permitted it to go to {{office}}.',
+    failed: 'Not forwarded ({{reason}})',
+    permit: 'Permit forwarding…',
+    permitTo: '{{office}} may forward it to',
+    permitSend: 'Permit',
+    permitted: 'Permission sent: {{holder}} may forward it to {{office}}.',
+    permitText: 'You may forward this item to {{offices}}.',
   },
   cases: {
     none: 'No case',

@@ -10,6 +10,7 @@ import {
   PrecedenceSchema,
 } from '../sdk.js';
 import { fromLocalInput, toLocalInput } from '../time.js';
+import { FilesField } from './attachments.js';
 import { ACCURACIES, draftOf, HandlingFields, handlingOf, RELIABILITIES } from './marks.js';
 
 /** The protocol's own lists: one definition of each (protocol/v1). */
@@ -401,15 +402,7 @@ export function AlertForm(props: {
           </button>
         </div>
       </fieldset>
-      <label class="field">
-        <span>{t('attachments.label')}</span>
-        <input
-          type="file"
-          name="attachments"
-          multiple
-          onChange={(e) => setFiles([...((e.target as HTMLInputElement).files ?? [])])}
-        />
-      </label>
+      <FilesField name="attachments" onChange={setFiles} />
       {error && (
         <p class="error" role="alert">
           {error}

@@ -1,9 +1,10 @@
-import { useState } from 'preact/hooks';
 import { inCase } from '../cases.js';
 import { t } from '../i18n.js';
 import type { Item, OperatorSession } from '../operator.js';
-import type { AlertBody, AttachmentRef } from '../sdk.js';
+import type { AlertBody } from '../sdk.js';
 import { formatShort, formatTime } from '../time.js';
+import { Attachments } from './attachments.js';
+import { ItemActions } from './item-actions.js';
 import { Marks } from './marks.js';
 
 /** Where an outgoing item stands: queued, sent (accepted), delivered, read, or refused. */
@@ -11,64 +12,6 @@ export function deliveryOf(session: OperatorSession, item: Item): string {
   if (item.failed) return 'failed';
   if (item.localId && item.id === item.localId) return 'queued';
   return session.delivery(item.id);
-}
-
-const size = (n: number) =>
-  n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
-
-/** One attachment: its name and size, and a button that fetches, checks and saves it. */
-function Attachment(props: { session: OperatorSession; attachment: AttachmentRef }) {
-  const { session, attachment } = props;
-  const [state, setState] = useState<{ status: string; note?: string }>({ status: 'idle' });
-  const save = async () => {
-    setState({ status: 'saving' });
-    try {
-      const { file, type, declared } = await session.openAttachment(attachment);
-      const url = URL.createObjectURL(file);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = attachment.name;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
-      setState({
-        status: 'saved',
-        note: declared
-          ? t('attachments.mismatch', { declared, type })
-          : t('attachments.saved', { type }),
-      });
-    } catch (error) {
-      const reason = (error as { code?: string }).code ?? (error as Error).message;
-      setState({ status: 'refused', note: t('attachments.refused', { reason }) });
-    }
-  };
-  return (
-    <li data-testid="attachment" data-status={state.status}>
-      <span class="data">{attachment.name}</span>{' '}
-      <span class="muted">({size(attachment.size)})</span>{' '}
-      <button type="button" onClick={save} disabled={state.status === 'saving'}>
-        {state.status === 'saving' ? t('attachments.saving') : t('attachments.save')}
-      </button>
-      {state.note && (
-        <span class={state.status === 'refused' ? 'warn' : 'ok'} data-testid="attachment-note">
-          {' '}
-          {state.note}
-        </span>
-      )}
-    </li>
-  );
-}
-
-function Attachments(props: { session: OperatorSession; item: Item }) {
-  const body = props.item.body;
-  const list = body.type === 'chat' || body.type === 'alert' ? (body.attachments ?? []) : [];
-  if (list.length === 0) return null;
-  return (
-    <ul class="attachments" aria-label={t('attachments.label')}>
-      {list.map((a) => (
-        <Attachment key={a.blobId} session={props.session} attachment={a} />
-      ))}
-    </ul>
-  );
 }
 
 function AlertCard(props: { session: OperatorSession; office: string; item: Item }) {
@@ -164,6 +107,7 @@ export function Messages(props: { session: OperatorSession; office: string; case
               <AlertCard session={session} office={office} item={item} />
             )}
             <Attachments session={session} item={item} />
+            <ItemActions session={session} office={office} item={item} />
             <p class="meta">
               <span>{item.dir === 'out' ? t('chat.you') : office}</span>
               {' · '}

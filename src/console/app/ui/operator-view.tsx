@@ -4,6 +4,7 @@ import { t } from '../i18n.js';
 import type { OperatorSession } from '../operator.js';
 import type { AlertBody } from '../sdk.js';
 import { AlertForm } from './alert-form.js';
+import { FilesField } from './attachments.js';
 import { HandlingMark } from './marks.js';
 import { Messages } from './messages.js';
 import { OfficeSettings } from './settings.js';
@@ -112,6 +113,11 @@ export function OperatorView(props: { session: OperatorSession }) {
   const [active, setActive] = useState<string | undefined>();
   const [composing, setComposing] = useState(false);
   const [text, setText] = useState('');
+  // Files for the next chat line; `picked` remounts the file input once they are sent.
+  const [files, setFiles] = useState<File[]>([]);
+  const [picked, setPicked] = useState(0);
+  const [uploading, setUploading] = useState(false);
+  const [failure, setFailure] = useState<string | undefined>();
   const [filter, setFilter] = useState<{ office: string; caseId: string } | undefined>();
   const list = useRef<HTMLDivElement>(null);
   const office = active ?? session.offices[0]?.officeId;
@@ -139,9 +145,26 @@ export function OperatorView(props: { session: OperatorSession }) {
 
   const send = (event: Event) => {
     event.preventDefault();
-    if (!office || !text.trim()) return;
-    session.sendChat(office, text, currentCase);
-    setText('');
+    if (!office || uploading || (!text.trim() && files.length === 0)) return;
+    const done = () => {
+      setText('');
+      setFiles([]);
+      setPicked(picked + 1);
+    };
+    if (files.length === 0) {
+      void session.sendChat(office, text, currentCase);
+      return done();
+    }
+    // Uploaded first (it needs the connection); the line is queued once the files are stored.
+    setUploading(true);
+    setFailure(undefined);
+    session
+      .sendChat(office, text.trim() || files.map((f) => f.name).join(', '), currentCase, files)
+      .then(done, (e: unknown) => {
+        const reason = (e as { code?: string }).code ?? (e as Error).message;
+        setFailure(t('attachments.failed', { reason }));
+      })
+      .finally(() => setUploading(false));
   };
   const awaiting = session.awaiting();
   const current = session.offices.find((o) => o.officeId === office);
@@ -273,12 +296,23 @@ export function OperatorView(props: { session: OperatorSession }) {
                     if (e.key === 'Enter' && !e.shiftKey) send(e);
                   }}
                 />
-                <button type="submit" class="primary">
-                  {t('chat.send')}
+                <FilesField
+                  key={picked}
+                  name="chat-attachments"
+                  class="composer-files"
+                  onChange={setFiles}
+                />
+                <button type="submit" class="primary" disabled={uploading}>
+                  {uploading ? t('attachments.uploading') : t('chat.send')}
                 </button>
                 <button type="button" class="danger-outline" onClick={() => setComposing(true)}>
                   {t('chat.newAlert')}
                 </button>
+                {failure && (
+                  <p class="error composer-error" role="alert">
+                    {failure}
+                  </p>
+                )}
               </form>
             )}
           </section>
