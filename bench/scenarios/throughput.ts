@@ -16,7 +16,14 @@ import {
   startHub,
   startLiaisonGateway,
 } from '../processes.js';
-import { dropPrefix, type Latency, latencyOf, redisCounters, round } from '../stats.js';
+import {
+  commandsPerEnvelope,
+  dropPrefix,
+  type Latency,
+  latencyOf,
+  redisCounters,
+  round,
+} from '../stats.js';
 import { pairOffice, pairReceiver, pairSender } from '../world.js';
 import {
   type Bench,
@@ -47,6 +54,8 @@ export interface ThroughputRun {
   readonly hubCpuMsPerEnvelope?: number;
   /** Redis's CPU milliseconds per accepted envelope over the same span (INFO used_cpu). */
   readonly redisCpuMsPerEnvelope: number;
+  /** Per accepted envelope, each Redis command's calls and CPU µs over the same span. */
+  readonly redisCommands: ReturnType<typeof commandsPerEnvelope>;
   /** Server + hub + Redis: what the machine paid per envelope, the load processes aside. */
   readonly machineCpuMsPerEnvelope: number;
   /** Paced runs: the rate asked for (envelopes/s, all senders together). */
@@ -134,7 +143,8 @@ async function runOnce(
     );
     const cpuAfter = await cpuSeconds(server.pid);
     const hubCpuAfter = hub ? await cpuSeconds(hub.pid) : 0;
-    const redisCpu = (await redisCounters()).cpuSeconds - redisBefore.cpuSeconds;
+    const redisAfter = await redisCounters();
+    const redisCpu = redisAfter.cpuSeconds - redisBefore.cpuSeconds;
     const acceptedIds = sent.flatMap((s) => s.sentAt.map(([id]) => id));
     const firstAt = Math.min(...sent.map((s) => s.firstAt));
     const lastAckAt = Math.max(...sent.map((s) => s.lastAckAt));
@@ -170,6 +180,11 @@ async function runOnce(
           }
         : {}),
       redisCpuMsPerEnvelope: perEnvelope(redisCpu),
+      redisCommands: commandsPerEnvelope(
+        redisBefore.commandStats,
+        redisAfter.commandStats,
+        acceptedIds.length,
+      ),
       machineCpuMsPerEnvelope: perEnvelope(
         cpuAfter - cpuBefore + (hubCpuAfter - hubCpuBefore) + redisCpu,
       ),
