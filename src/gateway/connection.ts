@@ -34,6 +34,8 @@ const HEARTBEAT_MS = 10_000;
  * second window); a further one replaces the oldest, so a leaked client cannot pile them up.
  */
 export const MAX_SESSIONS_PER_DEVICE = 4;
+/** Envelope ids one "delivered" message between instances carries at most. */
+const STATUS_BATCH = 500;
 /** Events one socket may send per second before it is told to slow down. */
 const EVENTS_PER_SECOND = 2_000;
 
@@ -110,12 +112,8 @@ export async function attachConnection(socket: Socket, session: Session, context
     if (m.type === 'envelope') {
       push('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope: m.envelope });
     } else if (m.type === 'status') {
-      push('envelope:status', {
-        id: m.id,
-        status: 'delivered',
-        deviceId: m.deviceId,
-        at: m.at,
-      });
+      for (const id of m.ids as string[])
+        push('envelope:status', { id, status: 'delivered', deviceId: m.deviceId, at: m.at });
     }
   };
   const onOfficeMessage = (message: string) => {
@@ -272,12 +270,23 @@ export async function attachConnection(socket: Socket, session: Session, context
     const at = Date.now();
     // "Delivered" tells the sender the addressed office has it: a copy reaching another desk of
     // the sender's own office is not that.
-    const delivered = removed.filter(({ sender }) => officeOfDevice(sender) !== session.officeId);
+    // One message per sender and STATUS_BATCH ids, not one per envelope.
+    const bySender = new Map<string, string[][]>();
+    for (const { id, sender } of removed) {
+      if (officeOfDevice(sender) === session.officeId) continue;
+      const batches = bySender.get(sender) ?? [[]];
+      let last = batches[batches.length - 1] as string[];
+      if (last.length === STATUS_BATCH) batches.push((last = []));
+      last.push(id);
+      bySender.set(sender, batches);
+    }
     await Promise.all(
-      delivered.map(({ id, sender }) =>
-        pubsub.publish(
-          channels.device(sender),
-          JSON.stringify({ type: 'status', id, deviceId: session.deviceId, at }),
+      [...bySender].flatMap(([sender, batches]) =>
+        batches.map((ids) =>
+          pubsub.publish(
+            channels.device(sender),
+            JSON.stringify({ type: 'status', ids, deviceId: session.deviceId, at }),
+          ),
         ),
       ),
     );
