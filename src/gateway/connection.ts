@@ -274,10 +274,10 @@ export async function attachConnection(socket: Socket, session: Session, context
     const bySender = new Map<string, string[][]>();
     for (const { id, sender } of removed) {
       if (officeOfDevice(sender) === session.officeId) continue;
-      const batches = bySender.get(sender) ?? [[]];
-      let last = batches[batches.length - 1] as string[];
-      if (last.length === STATUS_BATCH) batches.push((last = []));
-      last.push(id);
+      const batches = bySender.get(sender) ?? [];
+      const last = batches.at(-1);
+      if (last && last.length < STATUS_BATCH) last.push(id);
+      else batches.push([id]);
       bySender.set(sender, batches);
     }
     await Promise.all(
