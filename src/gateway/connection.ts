@@ -211,6 +211,7 @@ export async function attachConnection(socket: Socket, session: Session, context
           },
           (error, wire) => {
             metrics.refused.inc({ code: wire.code });
+            if (wire.details?.stored === 'unknown') metrics.lateAnswers.inc({ outcome: 'unknown' });
             if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
             // The code says what was refused; the request itself may hold an envelope: not logged.
             // Over-budget events are counted only: logging each would let a flood fill the disk.
@@ -233,6 +234,7 @@ export async function attachConnection(socket: Socket, session: Session, context
       rateLimitPerMinute: context.rateLimitPerMinute,
     });
     stop();
+    if (result.late) metrics.lateAnswers.inc({ outcome: 'accepted' });
     if (!result.duplicate) metrics.accepted.inc({ kind: result.kind });
     return {
       id: result.id,

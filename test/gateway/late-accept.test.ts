@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { chat, connect, request, seal, startTestGateway } from '../fixtures/gateway.js';
+import { metric } from '../fixtures/metrics.js';
 import { startTestRedis, type TestRedis } from '../fixtures/redis-server.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
@@ -89,6 +90,7 @@ describe('a send whose store step answers late', () => {
 
     expect(await answer).toMatchObject({ ok: true, duplicate: false, seq: 2 });
     expect(engine.inboxes.late.settled).toBe(1);
+    expect(await metric(gateway, 'liaison_send_late_answers_total{outcome="accepted"}')).toBe(1);
     const resent = await request<SendAnswer>(sender, 'envelope:send', late);
     expect(resent).toMatchObject({ ok: true, duplicate: true, seq: 2 });
     const ids = await fetchIds();
@@ -115,5 +117,6 @@ describe('a send whose store step answers late', () => {
     expect(resent).toMatchObject({ ok: true, duplicate: true, seq: 3 });
     const ids = await fetchIds();
     expect(ids.filter((id) => id === unanswered.header.id)).toHaveLength(1);
+    expect(await metric(gateway, 'liaison_send_late_answers_total{outcome="unknown"}')).toBe(1);
   });
 });

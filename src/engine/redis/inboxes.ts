@@ -140,6 +140,7 @@ export class RedisInboxes implements Inboxes {
       seq: found.seq,
       acceptedAt: found.acceptedAt,
       offsets: {},
+      late: true,
     };
   }
 
