@@ -142,7 +142,7 @@ export function printSustained(runs: readonly ThroughputRun[]) {
       'recorded/s (to last entry)': r.recordedPerSecond,
       'hub lag p50 ms': r.hubLagMs?.p50,
       'hub lag p99 ms': r.hubLagMs?.p99,
-      'CPU ms/env gateway, hub, Redis': `${r.serverCpuMsPerEnvelope}, ${r.hubCpuMsPerEnvelope}, ${r.redisCpuMsPerEnvelope}`,
+      'CPU ms/env gateway, hub, Redis, load': `${r.serverCpuMsPerEnvelope}, ${r.hubCpuMsPerEnvelope}, ${r.redisCpuMsPerEnvelope}, ${r.loadCpuMsPerEnvelope}`,
       'lost / dup': `${r.lost} / ${r.duplicated}`,
     })),
   );

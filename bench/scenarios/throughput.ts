@@ -56,6 +56,8 @@ export interface ThroughputRun {
   readonly redisCpuMsPerEnvelope: number;
   /** Per accepted envelope, each Redis command's calls and CPU µs over the same span. */
   readonly redisCommands: ReturnType<typeof commandsPerEnvelope>;
+  /** The load agents' CPU (senders sealing nothing here, receivers) per envelope, same span. */
+  readonly loadCpuMsPerEnvelope: number;
   /** Server + hub + Redis: what the machine paid per envelope, the load processes aside. */
   readonly machineCpuMsPerEnvelope: number;
   /** Paced runs: the rate asked for (envelopes/s, all senders together). */
@@ -132,6 +134,13 @@ async function runOnce(
     const cpuBefore = await cpuSeconds(server.pid);
     const hubCpuBefore = hub ? await cpuSeconds(hub.pid) : 0;
     const redisBefore = await redisCounters();
+    const agents = [...bench.senders, ...bench.receivers];
+    const agentCpu = async () => {
+      let sum = 0;
+      for (const agent of agents) sum += await cpuSeconds(agent.pid);
+      return sum;
+    };
+    const loadBefore = await agentCpu();
     const sent = await Promise.all(
       bench.senders.map((agent) =>
         agent.ask<'sent'>(
@@ -143,6 +152,7 @@ async function runOnce(
     );
     const cpuAfter = await cpuSeconds(server.pid);
     const hubCpuAfter = hub ? await cpuSeconds(hub.pid) : 0;
+    const loadCpu = (await agentCpu()) - loadBefore;
     const redisAfter = await redisCounters();
     const redisCpu = redisAfter.cpuSeconds - redisBefore.cpuSeconds;
     const acceptedIds = sent.flatMap((s) => s.sentAt.map(([id]) => id));
@@ -180,6 +190,7 @@ async function runOnce(
           }
         : {}),
       redisCpuMsPerEnvelope: perEnvelope(redisCpu),
+      loadCpuMsPerEnvelope: perEnvelope(loadCpu),
       redisCommands: commandsPerEnvelope(
         redisBefore.commandStats,
         redisAfter.commandStats,
