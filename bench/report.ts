@@ -54,6 +54,23 @@ export function printThroughput(runs: readonly ThroughputRun[]) {
   );
 }
 
+/** Where Redis's time goes per envelope (INFO commandstats): the costliest commands of each run. */
+export function printRedisCommands(runs: readonly ThroughputRun[]) {
+  title(
+    'Redis per accepted envelope: calls | CPU µs of the costliest commands (Lua inner calls also count under EVALSHA)',
+  );
+  const rows: Record<string, Record<string, string>> = {};
+  for (const run of runs) {
+    const name = `${run.target} ${run.pairs}${run.offeredPerSecond ? ` @${run.offeredPerSecond}/s` : ''}`;
+    rows[name] = Object.fromEntries(
+      Object.entries(run.redisCommands)
+        .slice(0, 8)
+        .map(([command, c]) => [command, `${c.calls} | ${c.usec}`]),
+    );
+  }
+  console.table(rows);
+}
+
 export function printLatency(runs: readonly LatencyRun[]) {
   title('2. Send-to-receive latency across two instances sharing Redis (ms)');
   console.table(
@@ -126,7 +143,7 @@ export function printSustained(runs: readonly ThroughputRun[]) {
       'recorded/s (to last entry)': r.recordedPerSecond,
       'hub lag p50 ms': r.hubLagMs?.p50,
       'hub lag p99 ms': r.hubLagMs?.p99,
-      'CPU ms/env gateway, hub, Redis': `${r.serverCpuMsPerEnvelope}, ${r.hubCpuMsPerEnvelope}, ${r.redisCpuMsPerEnvelope}`,
+      'CPU ms/env gateway, hub, Redis, load': `${r.serverCpuMsPerEnvelope}, ${r.hubCpuMsPerEnvelope}, ${r.redisCpuMsPerEnvelope}, ${r.loadCpuMsPerEnvelope}`,
       'lost / dup': `${r.lost} / ${r.duplicated}`,
     })),
   );

@@ -30,20 +30,48 @@ export function latencyOf(values: number[]): Latency {
 export const ratio = (liaison: number, baseline: number) =>
   baseline > 0 ? round(liaison / baseline, 2) : Number.NaN;
 
+/** Calls and CPU microseconds Redis spent per command (INFO commandstats), by command name. */
+export type CommandStats = Record<string, { calls: number; usec: number }>;
+
 /** Redis's own counters, to show the load a scenario puts on it. */
-export async function redisCounters(): Promise<{ commands: number; cpuSeconds: number }> {
+export async function redisCounters(): Promise<{
+  commands: number;
+  cpuSeconds: number;
+  commandStats: CommandStats;
+}> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   try {
     await redis.connect();
-    const info = await redis.info();
+    const info = await redis.info('all');
     const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+    const commandStats: CommandStats = {};
+    for (const [, name, calls, usec] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))
+      commandStats[name as string] = { calls: Number(calls), usec: Number(usec) };
     return {
       commands: field('total_commands_processed'),
       cpuSeconds: field('used_cpu_sys') + field('used_cpu_user'),
+      commandStats,
     };
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Per envelope, what each command cost Redis between two readings: calls and CPU µs (Lua's
+ * inner calls count under their own names as well as inside EVALSHA), the costliest first.
+ */
+export function commandsPerEnvelope(before: CommandStats, after: CommandStats, envelopes: number) {
+  const rows: Record<string, { calls: number; usec: number }> = {};
+  for (const [name, a] of Object.entries(after)) {
+    const b = before[name] ?? { calls: 0, usec: 0 };
+    if (a.calls === b.calls) continue;
+    rows[name] = {
+      calls: round((a.calls - b.calls) / envelopes, 2),
+      usec: round((a.usec - b.usec) / envelopes, 2),
+    };
+  }
+  return Object.fromEntries(Object.entries(rows).sort(([, x], [, y]) => y.usec - x.usec));
 }
 
 /** Deletes every Redis key under a prefix (each scenario uses its own). */

@@ -19,6 +19,7 @@ import {
   printDirectory,
   printHubAlone,
   printLatency,
+  printRedisCommands,
   printSustained,
   printThroughput,
   printWire,
@@ -109,12 +110,14 @@ try {
     for (const t of plan.throughput) out.push(...(await throughput(bench, t.pairs, t.envelopes)));
     results.throughput = out;
     printThroughput(out);
+    printRedisCommands(out);
   }
   if (runs('sustained')) {
     const { pairs, rates, seconds } = plan.sustained;
     const out = await sustained(bench, pairs, rates, seconds);
     results.sustained = out;
     printSustained(out);
+    printRedisCommands(out);
   }
   if (runs('latency')) {
     const out = [];

@@ -16,7 +16,14 @@ import {
   startHub,
   startLiaisonGateway,
 } from '../processes.js';
-import { dropPrefix, type Latency, latencyOf, redisCounters, round } from '../stats.js';
+import {
+  commandsPerEnvelope,
+  dropPrefix,
+  type Latency,
+  latencyOf,
+  redisCounters,
+  round,
+} from '../stats.js';
 import { pairOffice, pairReceiver, pairSender } from '../world.js';
 import {
   type Bench,
@@ -47,6 +54,10 @@ export interface ThroughputRun {
   readonly hubCpuMsPerEnvelope?: number;
   /** Redis's CPU milliseconds per accepted envelope over the same span (INFO used_cpu). */
   readonly redisCpuMsPerEnvelope: number;
+  /** Per accepted envelope, each Redis command's calls and CPU µs over the same span. */
+  readonly redisCommands: ReturnType<typeof commandsPerEnvelope>;
+  /** The load agents' CPU (senders sealing nothing here, receivers) per envelope, same span. */
+  readonly loadCpuMsPerEnvelope: number;
   /** Server + hub + Redis: what the machine paid per envelope, the load processes aside. */
   readonly machineCpuMsPerEnvelope: number;
   /** Paced runs: the rate asked for (envelopes/s, all senders together). */
@@ -123,6 +134,13 @@ async function runOnce(
     const cpuBefore = await cpuSeconds(server.pid);
     const hubCpuBefore = hub ? await cpuSeconds(hub.pid) : 0;
     const redisBefore = await redisCounters();
+    const agents = [...bench.senders, ...bench.receivers];
+    const agentCpu = async () => {
+      let sum = 0;
+      for (const agent of agents) sum += await cpuSeconds(agent.pid);
+      return sum;
+    };
+    const loadBefore = await agentCpu();
     const sent = await Promise.all(
       bench.senders.map((agent) =>
         agent.ask<'sent'>(
@@ -134,7 +152,9 @@ async function runOnce(
     );
     const cpuAfter = await cpuSeconds(server.pid);
     const hubCpuAfter = hub ? await cpuSeconds(hub.pid) : 0;
-    const redisCpu = (await redisCounters()).cpuSeconds - redisBefore.cpuSeconds;
+    const loadCpu = (await agentCpu()) - loadBefore;
+    const redisAfter = await redisCounters();
+    const redisCpu = redisAfter.cpuSeconds - redisBefore.cpuSeconds;
     const acceptedIds = sent.flatMap((s) => s.sentAt.map(([id]) => id));
     const firstAt = Math.min(...sent.map((s) => s.firstAt));
     const lastAckAt = Math.max(...sent.map((s) => s.lastAckAt));
@@ -170,6 +190,12 @@ async function runOnce(
           }
         : {}),
       redisCpuMsPerEnvelope: perEnvelope(redisCpu),
+      loadCpuMsPerEnvelope: perEnvelope(loadCpu),
+      redisCommands: commandsPerEnvelope(
+        redisBefore.commandStats,
+        redisAfter.commandStats,
+        acceptedIds.length,
+      ),
       machineCpuMsPerEnvelope: perEnvelope(
         cpuAfter - cpuBefore + (hubCpuAfter - hubCpuBefore) + redisCpu,
       ),

@@ -40,6 +40,8 @@ export interface AcceptResult {
   readonly acceptedAt: number;
   /** Inbox offset per device; empty for a duplicate. */
   readonly offsets: Readonly<Record<string, number>>;
+  /** True when the store's own answer was lost and its acceptance record answered instead. */
+  readonly late?: boolean;
 }
 
 /**

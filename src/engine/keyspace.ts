@@ -30,7 +30,7 @@ export function keyspace(prefix: string) {
     prefix,
     channel: (name: string) => `${prefix}${name}`,
     // The relay (engine)
-    /** First acceptance of an envelope id: `sender|seq|acceptedAt`. */
+    /** First acceptance of an envelope id: `sender|seq|acceptedAt|attempt` (accept-outcome.ts). */
     accepted: (id: string) => `${prefix}acc:${id}`,
     /** A sender's last sequence number. */
     sequence: (sender: string) => `${prefix}seq:${sender}`,

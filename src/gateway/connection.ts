@@ -31,6 +31,8 @@ import { relayEnvelope } from './relay.js';
 /** How long a connection counts as present without a heartbeat (survives a killed instance). */
 const PRESENCE_TTL_MS = 30_000;
 const HEARTBEAT_MS = 10_000;
+/** Envelope ids one "delivered" message between instances carries at most. */
+const STATUS_BATCH = 500;
 /** Events one socket may send per second before it is told to slow down. */
 const EVENTS_PER_SECOND = 2_000;
 
@@ -114,12 +116,8 @@ export async function attachConnection(socket: Socket, session: Session, context
       if (envelope !== undefined)
         push('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope });
     } else if (m.type === 'status') {
-      push('envelope:status', {
-        id: m.id,
-        status: 'delivered',
-        deviceId: m.deviceId,
-        at: m.at,
-      });
+      for (const id of m.ids as string[])
+        push('envelope:status', { id, status: 'delivered', deviceId: m.deviceId, at: m.at });
     }
   };
   const onOfficeMessage = (message: string) => {
@@ -217,6 +215,7 @@ export async function attachConnection(socket: Socket, session: Session, context
           },
           (error, wire) => {
             metrics.refused.inc({ code: wire.code });
+            if (wire.details?.stored === 'unknown') metrics.lateAnswers.inc({ outcome: 'unknown' });
             if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
             // The code says what was refused; the request itself may hold an envelope: not logged.
             // Over-budget events are counted only: logging each would let a flood fill the disk.
@@ -239,6 +238,7 @@ export async function attachConnection(socket: Socket, session: Session, context
       rateLimitPerMinute: context.rateLimitPerMinute,
     });
     stop();
+    if (result.late) metrics.lateAnswers.inc({ outcome: 'accepted' });
     if (!result.duplicate) metrics.accepted.inc({ kind: result.kind });
     return {
       id: result.id,
@@ -276,12 +276,23 @@ export async function attachConnection(socket: Socket, session: Session, context
     const at = Date.now();
     // "Delivered" tells the sender the addressed office has it: a copy reaching another desk of
     // the sender's own office is not that.
-    const delivered = removed.filter(({ sender }) => officeOfDevice(sender) !== session.officeId);
+    // One message per sender and STATUS_BATCH ids, not one per envelope.
+    const bySender = new Map<string, string[][]>();
+    for (const { id, sender } of removed) {
+      if (officeOfDevice(sender) === session.officeId) continue;
+      const batches = bySender.get(sender) ?? [];
+      const last = batches.at(-1);
+      if (last && last.length < STATUS_BATCH) last.push(id);
+      else batches.push([id]);
+      bySender.set(sender, batches);
+    }
     await Promise.all(
-      delivered.map(({ id, sender }) =>
-        pubsub.publish(
-          channels.device(sender),
-          JSON.stringify({ type: 'status', id, deviceId: session.deviceId, at }),
+      [...bySender].flatMap(([sender, batches]) =>
+        batches.map((ids) =>
+          pubsub.publish(
+            channels.device(sender),
+            JSON.stringify({ type: 'status', ids, deviceId: session.deviceId, at }),
+          ),
         ),
       ),
     );

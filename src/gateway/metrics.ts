@@ -26,6 +26,11 @@ export function createMetrics() {
       'From envelope:send received to its ack',
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     ),
+    lateAnswers: m.counter(
+      'liaison_send_late_answers_total',
+      'Sends whose store step did not answer in time, by how they were answered: accepted (from the acceptance record) or unknown (UNAVAILABLE, stored unknown); a sign of an overloaded gateway or a stalled Redis',
+      ['outcome'],
+    ),
     pendingTotal: m.gauge(
       'liaison_inbox_pending',
       'Items waiting in the inboxes of devices connected to this instance (at scrape)',

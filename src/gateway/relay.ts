@@ -23,6 +23,8 @@ export interface SendResult {
   readonly acceptedAt: number;
   readonly duplicate: boolean;
   readonly kind: string;
+  /** The store's answer was lost; its acceptance record answered (AcceptResult.late). */
+  readonly late?: boolean;
 }
 
 /**
@@ -114,5 +116,6 @@ export async function relayEnvelope(
     acceptedAt: result.acceptedAt,
     duplicate: result.duplicate,
     kind: header.kind,
+    ...(result.late ? { late: true } : {}),
   };
 }

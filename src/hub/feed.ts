@@ -14,7 +14,7 @@ import { type Ack, answer, connectRefusal, parse } from '../runtime/wire.js';
 import type { AlertBook } from './alert-book.js';
 import { matches, matchesContent } from './filter.js';
 import type { RecordReader } from './reader.js';
-import { parseEntry } from './record.js';
+import { parseEntry, recordedEntries } from './record.js';
 
 export interface LiveFeedOptions {
   readonly reader: RecordReader;
@@ -73,6 +73,7 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
           FeedSubscribeRequest,
           request ?? {},
         );
+        await follow(true);
         socket.data.filter = filter;
         const page = await reader.search(filter, after, limit);
         if (escalationsAfter === undefined) return page;
@@ -106,26 +107,49 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
         return { chunk };
       });
     });
-    socket.on('disconnect', () => clearTimeout(expiry));
+    socket.on('disconnect', () => {
+      clearTimeout(expiry);
+      if (feed.sockets.size === 0) void follow(false).catch(() => undefined);
+    });
   });
 
   // Each new entry is parsed and opened once, then sent to every analyst whose filter it matches.
-  const onRecorded = (stored: string) => {
-    // Every entry of every replica arrives here: with no analyst following, it is not even read.
+  const onRecorded = (message: string) => {
     if (feed.sockets.size === 0) return;
-    const entry = parseEntry(stored).body;
-    const audience = [...feed.sockets.values()].filter(
-      (socket) => socket.data.filter && matches(entry, socket.data.filter),
-    );
-    if (audience.length === 0) return;
-    reader.view(stored).then(
-      (view) => {
-        for (const socket of audience) {
-          if (matchesContent(view, socket.data.filter)) socket.emit('record', view);
-        }
-      },
-      () => undefined,
-    );
+    for (const stored of recordedEntries(message)) {
+      const entry = parseEntry(stored).body;
+      const audience = [...feed.sockets.values()].filter(
+        (socket) => socket.data.filter && matches(entry, socket.data.filter),
+      );
+      if (audience.length === 0) continue;
+      reader.view(stored).then(
+        (view) => {
+          for (const socket of audience) {
+            if (matchesContent(view, socket.data.filter)) socket.emit('record', view);
+          }
+        },
+        () => undefined,
+      );
+    }
+  };
+  // Every entry of every replica crosses this channel: it is followed only while an analyst is
+  // connected here, so a hub nobody watches costs Redis no copy of each entry. Changes run one at
+  // a time; a subscribe waits for the channel before it reads the catch-up page (no gap).
+  let live = false;
+  let changes = Promise.resolve();
+  const follow = (want: boolean): Promise<void> => {
+    const change = changes.then(async () => {
+      if (!want && feed.sockets.size > 0) return;
+      if (want === live) return;
+      live = want;
+      await (want
+        ? pubsub.subscribe(channels.recorded, onRecorded)
+        : pubsub.unsubscribe(channels.recorded, onRecorded));
+    });
+    changes = change.catch(() => {
+      live = false;
+    });
+    return change;
   };
   const onEscalation = (message: string) => feed.emit('escalation', JSON.parse(message));
   // A revoked analyst loses the feed at once, like a revoked office device loses the relay.
@@ -135,7 +159,6 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
       if (socket.data.session?.deviceId === statement.deviceId) closeFeed(socket, 'DEVICE_REVOKED');
     }
   });
-  await pubsub.subscribe(channels.recorded, onRecorded);
   await pubsub.subscribe(channels.escalations, onEscalation);
 
   app.addHook('preClose', async () => {
@@ -147,7 +170,7 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
   // With Redis gone there is nothing to leave: the hub's close drops the connection next.
   app.addHook('onClose', async () => {
     await Promise.allSettled([
-      pubsub.unsubscribe(channels.recorded, onRecorded),
+      follow(false),
       pubsub.unsubscribe(channels.escalations, onEscalation),
     ]);
   });

@@ -7,18 +7,25 @@ import { GENESIS } from './record.js';
  * Returns 1 when appended, 0 when the head moved, -1 when an id was recorded meanwhile.
  */
 const APPEND = `
-for i = 3, #ARGV, 2 do
-  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then return -1 end
+local ids, entries, seqs = {}, {}, {}
+for i = 3, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+if #ids == 0 then return 1 end
+for _, seq in ipairs(redis.call('HMGET', KEYS[3], unpack(ids))) do
+  if seq then return -1 end
 end
 local head = redis.call('GET', KEYS[2])
 local seq = 0
 if head then seq = tonumber(string.match(head, '^(%d+)')) end
 if seq ~= tonumber(ARGV[1]) then return 0 end
+-- One RPUSH and one HSET for the batch: each call from Lua has a cost of its own.
 for i = 3, #ARGV, 2 do
   seq = seq + 1
-  redis.call('RPUSH', KEYS[1], ARGV[i + 1])
-  redis.call('HSET', KEYS[3], ARGV[i], seq)
+  entries[#entries + 1] = ARGV[i + 1]
+  seqs[#seqs + 1] = ARGV[i]
+  seqs[#seqs + 1] = seq
 end
+redis.call('RPUSH', KEYS[1], unpack(entries))
+redis.call('HSET', KEYS[3], unpack(seqs))
 redis.call('SET', KEYS[2], seq .. ' ' .. ARGV[2])
 return 1
 `;

@@ -53,6 +53,15 @@ export const entryHashInput = (prev: string, bodyText: string) =>
 /** A stored entry is `<hash> <body JSON>`: the body's exact bytes are what the hash covers. */
 export const formatEntry = (hash: string, bodyText: string) => `${hash} ${bodyText}`;
 
+/**
+ * The live-feed message for a batch of stored entries: one line each (a stored entry holds no
+ * newline: its body is JSON.stringify's output), so a batch costs Redis one publish.
+ */
+export const recordedMessage = (stored: readonly string[]) => stored.join('\n');
+
+/** The stored entries of a live-feed message, in order. */
+export const recordedEntries = (message: string) => message.split('\n');
+
 export function parseEntry(stored: string): { hash: string; bodyText: string; body: RecordBody } {
   const space = stored.indexOf(' ');
   const bodyText = stored.slice(space + 1);

@@ -30,8 +30,8 @@ export interface RecorderOptions {
   /** The hub's prekeys (what most envelopes are sealed to; PROTOCOL.md §5.6). */
   readonly prekeys?: PrekeyAccess['own'];
   readonly deadlines: Deadlines;
-  /** Called with each new entry as stored (the analysts' live feed). */
-  readonly onRecorded?: (stored: string, entry: RecordBody) => void;
+  /** Called with each batch of new entries as stored, in order (the analysts' live feed). */
+  readonly onRecorded?: (stored: readonly string[]) => void;
 }
 
 /** What an entry says about its envelope: read from the envelope, `unknown` where unreadable. */
@@ -104,7 +104,7 @@ export async function recordBatch(
     }
     if ((await store.record.append(head.seq, prev, entries)) === 'conflict') continue;
     const { onRecorded } = options;
-    if (onRecorded) for (const { stored, entry } of entries) onRecorded(stored.toString(), entry);
+    onRecorded?.(entries.map(({ stored }) => stored.toString()));
     return entries.length;
   }
 }

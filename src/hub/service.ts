@@ -18,6 +18,7 @@ import { liveFeed } from './feed.js';
 import { createHubMetrics, metricsRoute } from './metrics.js';
 import { type HubPrekeyOptions, HubPrekeys } from './prekeys.js';
 import { RecordReader } from './reader.js';
+import { recordedMessage } from './record.js';
 import { type Deadlines, Recorder } from './recorder.js';
 import { trimRecord } from './retention.js';
 import { recordRoutes } from './routes.js';
@@ -119,8 +120,9 @@ export async function startHub(
     refresh: () => sync.refresh(),
     onError: (error) => logger.error({ err: error }, 'recording failed; retrying'),
     onRecorded: (stored) => {
-      metrics.recorded.inc();
-      void engine.pubsub.publish(channels.recorded, stored).catch(() => undefined);
+      metrics.recorded.inc(stored.length);
+      // One message per batch (recordedMessage): every replica's feed reads every entry.
+      void engine.pubsub.publish(channels.recorded, recordedMessage(stored)).catch(() => undefined);
     },
   });
   const escalator = new Escalator(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -244,5 +245,29 @@ describe('the analyst SDK against a real hub', () => {
     });
     await gateway.sync.submit([revocation]);
     expect((await closed).error).toMatchObject({ code: 'DEVICE_REVOKED' });
+  });
+
+  it('a hub no analyst follows takes no copy of each entry from Redis; the first analyst brings the feed, the last one ends it', async () => {
+    const redis = new Redis(REDIS_URL);
+    const followers = async () => {
+      const [, count] = (await redis.pubsub('NUMSUB', `${prefix}hub:recorded`)) as [string, number];
+      return count;
+    };
+    try {
+      for (const client of clients.splice(0)) client.stop();
+      await expect.poll(followers, { timeout: 10_000 }).toBe(0);
+      const first = analyst();
+      const second = analyst();
+      await first.start();
+      await second.start();
+      expect(await followers()).toBe(1);
+      first.stop();
+      const live = await send({ type: 'chat', text: 'still followed' });
+      await waitFor(second, 'record', (e) => e.id === live);
+      second.stop();
+      await expect.poll(followers, { timeout: 10_000 }).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

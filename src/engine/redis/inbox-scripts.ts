@@ -55,8 +55,9 @@ const ALLOW_OOM = '#!lua flags=allow-oom';
  * KEYS: accepted record, sender sequence, hub stream, envelope body, then one rate counter per
  * addressed office, then (inbox, meta) per device.
  * ARGV: id, sender, envelope, retentionMs, hub meta, rate window ms, rate limit, rate counters,
- * max inbox items, body key prefix, then the push channel of each device (same order as the
- * inboxes).
+ * max inbox items, body key prefix, the call's attempt tag, then the push channel of each device
+ * (same order as the inboxes). The acceptance record is `sender|seq|acceptedAt|attempt`: a
+ * caller that lost the answer reads it to learn whether its own call stored the id.
  * Returns {1, record} for a repeat, {2} when a rate counter is over its limit, {3, i} when the
  * i-th device's inbox is full (nothing stored in either case), {0, record, offsets...} for a new
  * envelope, which is then pushed on each device's channel.
@@ -98,13 +99,13 @@ for i = 1, devices do
   local offset = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('ZADD', inbox, offset, offset .. reference)
   -- deliveryMessage() in inboxes.ts, built here so the envelope crosses to Redis once.
-  redis.call('PUBLISH', ARGV[10 + i], '{"type":"envelope","offset":' .. offset .. ',"acceptedAt":' .. now .. ',"envelope":' .. ARGV[3] .. '}')
+  redis.call('PUBLISH', ARGV[11 + i], '{"type":"envelope","offset":' .. offset .. ',"acceptedAt":' .. now .. ',"envelope":' .. ARGV[3] .. '}')
   result[2 + i] = offset
 end
 -- The hub's durable feed: the hub trims what it has recorded, never what it has not read.
 redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'meta', ARGV[5], 'envelope', ARGV[3])
 local record = ARGV[2] .. '|' .. seq .. '|' .. now
-redis.call('SET', KEYS[1], record, 'PX', ARGV[4])
+redis.call('SET', KEYS[1], record .. '|' .. ARGV[11], 'PX', ARGV[4])
 result[2] = record
 return result
 `;

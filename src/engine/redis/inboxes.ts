@@ -11,6 +11,13 @@ import {
   type StoredItem,
 } from '../inboxes.js';
 import { channels } from '../keyspace.js';
+import {
+  attemptTag,
+  outcomeUnknown,
+  parseRecord,
+  readAfter,
+  storedUnknown,
+} from './accept-outcome.js';
 import type { RedisConnection } from './connection.js';
 import { ACCEPT, ACK, DROP, FETCH } from './inbox-scripts.js';
 
@@ -44,6 +51,13 @@ export class RedisInboxes implements Inboxes {
     this.bodies = connection.keys.envelope('');
   }
 
+  /**
+   * Accepts whose answer did not come in time, and how they ended: `settled` when the acceptance
+   * record answered for them, `unknown` when nothing did (UNAVAILABLE, `stored: 'unknown'`).
+   * For metrics and tests.
+   */
+  readonly late = { timedOut: 0, settled: 0, unknown: 0 };
+
   async accept(request: AcceptRequest): Promise<AcceptResult> {
     const { rate } = request;
     const k = this.connection.keys;
@@ -55,21 +69,29 @@ export class RedisInboxes implements Inboxes {
     ];
     for (const key of rate.keys) keys.push(k.counter(key));
     for (const device of request.devices) keys.push(...this.inboxKeys(device));
-    const reply = (await this.scripts.accept(
-      keys.length,
-      ...keys,
-      request.id,
-      request.sender,
-      request.envelope,
-      this.retentionMs,
-      request.meta,
-      rate.windowMs,
-      rate.max,
-      rate.keys.length,
-      this.maxInboxItems,
-      this.bodies,
-      ...request.devices.map((device) => k.channel(channels.device(device))),
-    )) as [number, string, ...number[]];
+    const attempt = attemptTag();
+    let reply: [number, string, ...number[]];
+    try {
+      reply = (await this.scripts.accept(
+        keys.length,
+        ...keys,
+        request.id,
+        request.sender,
+        request.envelope,
+        this.retentionMs,
+        request.meta,
+        rate.windowMs,
+        rate.max,
+        rate.keys.length,
+        this.maxInboxItems,
+        this.bodies,
+        attempt,
+        ...request.devices.map((device) => k.channel(channels.device(device))),
+      )) as typeof reply;
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw error;
+      return this.settle(request, attempt);
+    }
     const [status, record, ...offsetList] = reply;
     if (status === 2)
       return { duplicate: false, rateLimited: true, seq: 0, acceptedAt: 0, offsets: {} };
@@ -84,26 +106,49 @@ export class RedisInboxes implements Inboxes {
         offsets: {},
       };
     }
-    const [sender, seq, acceptedAt] = record.split('|') as [string, string, string];
+    const { sender, seq, acceptedAt } = parseRecord(record);
     if (sender !== request.sender) throw idTaken();
     const offsets: Record<string, number> = {};
     request.devices.forEach((device, i) => {
       if (status === 0) offsets[device] = Number(offsetList[i]);
     });
+    return { duplicate: status === 1, rateLimited: false, seq, acceptedAt, offsets };
+  }
+
+  /**
+   * The answer to an accept whose reply was lost: the acceptance record, read after it on the
+   * same connection, says whether the id is stored and whether this call stored it. Without a
+   * record the script did not store it but the reason (rate, full inbox) is lost, and without
+   * any answer nothing is known: both UNAVAILABLE, and the resend with the same id tells.
+   */
+  private async settle(request: AcceptRequest, attempt: string): Promise<AcceptResult> {
+    this.late.timedOut++;
+    const record = await readAfter(
+      this.connection.redis,
+      this.connection.keys.accepted(request.id),
+    );
+    if (!record) {
+      this.late.unknown++;
+      throw storedUnknown();
+    }
+    const found = parseRecord(record);
+    if (found.sender !== request.sender) throw idTaken();
+    this.late.settled++;
     return {
-      duplicate: status === 1,
+      duplicate: found.attempt !== attempt,
       rateLimited: false,
-      seq: Number(seq),
-      acceptedAt: Number(acceptedAt),
-      offsets,
+      seq: found.seq,
+      acceptedAt: found.acceptedAt,
+      offsets: {},
+      late: true,
     };
   }
 
   async acceptedBefore(id: string) {
     const record = await this.connection.redis.get(this.connection.keys.accepted(id));
     if (!record) return null;
-    const [sender, seq, acceptedAt] = record.split('|') as [string, string, string];
-    return { sender, seq: Number(seq), acceptedAt: Number(acceptedAt) };
+    const { sender, seq, acceptedAt } = parseRecord(record);
+    return { sender, seq, acceptedAt };
   }
 
   async fetch(
