@@ -3,7 +3,7 @@ import { LiaisonError } from '../errors.js';
 import { SIGNATURE_BYTES } from './backend.js';
 import { backend } from './current.js';
 import { encode } from './encoding.js';
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from './sodium.js';
+import { fromBase64UrlBriefly, fromUtf8, toBase64Url, utf8 } from './sodium.js';
 
 /** What a signed object is for; part of the signed bytes, so one kind cannot pass as another. */
 export type SignedDomain =
@@ -45,11 +45,12 @@ export class DecodedSigned {
     const { payload, signature } = signed ?? {};
     if (typeof payload !== 'string' || typeof signature !== 'string') return undefined;
     try {
+      // Decoded briefly: a DecodedSigned is read while a statement is applied, never kept.
       return new DecodedSigned(
         payload,
         signature,
-        fromBase64Url(payload),
-        fromBase64Url(signature),
+        fromBase64UrlBriefly(payload),
+        fromBase64UrlBriefly(signature),
       );
     } catch {
       return undefined;
@@ -60,6 +61,15 @@ export class DecodedSigned {
   matches(signed: Signed): boolean {
     return this.payloadText === signed.payload && this.signatureText === signed.signature;
   }
+
+  /** What the signature is over, for `domain` (made once: a check ahead and openSigned share it). */
+  message(domain: SignedDomain): Uint8Array {
+    if (this.#message?.domain !== domain) {
+      this.#message = { domain, bytes: encode([domain, this.payload]) };
+    }
+    return this.#message.bytes;
+  }
+  #message: { domain: SignedDomain; bytes: Uint8Array } | undefined;
 
   /** The payload parsed as UTF-8 JSON, or NOT_JSON. */
   json(): unknown {
@@ -104,7 +114,7 @@ export function openSigned(
   const opened = decoded?.matches(signed) ? decoded : DecodedSigned.of(signed);
   if (!opened) throw new LiaisonError(codes.invalid, 'payload or signature is not base64url');
   if (opened.signature.length !== SIGNATURE_BYTES) throw new LiaisonError(codes.invalid);
-  if (!backend().verify(opened.signature, encode([domain, opened.payload]), publicKey)) {
+  if (!backend().verify(opened.signature, opened.message(domain), publicKey)) {
     throw new LiaisonError(codes.untrusted);
   }
   const json = opened.json();

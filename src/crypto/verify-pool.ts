@@ -145,25 +145,44 @@ export function withVerified(
   checks: readonly SignatureCheck[],
   results: readonly boolean[],
 ): CryptoBackend {
-  const known = new Map<string, { check: SignatureCheck; ok: boolean }[]>();
+  type Known = { check: SignatureCheck; ok: boolean };
+  // Callers that pass the very arrays they checked ahead are found by identity; any other
+  // arrays by their bytes, indexed only if someone asks.
+  const byArray = new Map<Uint8Array, Known>();
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i] as SignatureCheck;
-    const key = keyOf(check.signature);
-    const list = known.get(key) ?? [];
-    list.push({ check, ok: results[i] === true });
-    known.set(key, list);
+    byArray.set(check.signature, { check, ok: results[i] === true });
   }
+  let byBytes: Map<string, Known[]> | undefined;
+  const indexed = () => {
+    if (byBytes) return byBytes;
+    byBytes = new Map();
+    for (let i = 0; i < checks.length; i++) {
+      const check = checks[i] as SignatureCheck;
+      const key = keyOf(check.signature);
+      byBytes.set(key, [...(byBytes.get(key) ?? []), { check, ok: results[i] === true }]);
+    }
+    return byBytes;
+  };
+  const matches = (
+    check: SignatureCheck,
+    signature: Uint8Array,
+    message: Uint8Array,
+    key: Uint8Array,
+  ) =>
+    sameBytes(check.signature, signature) &&
+    sameBytes(check.publicKey, key) &&
+    sameBytes(check.message, message);
   return {
     ...real,
     verify(signature, message, publicKey) {
-      const found = known
-        .get(keyOf(signature))
-        ?.find(
-          ({ check }) =>
-            sameBytes(check.signature, signature) &&
-            sameBytes(check.publicKey, publicKey) &&
-            sameBytes(check.message, message),
-        );
+      const same = byArray.get(signature);
+      const found =
+        same && matches(same.check, signature, message, publicKey)
+          ? same
+          : indexed()
+              .get(keyOf(signature))
+              ?.find(({ check }) => matches(check, signature, message, publicKey));
       return found ? found.ok : real.verify(signature, message, publicKey);
     },
   };
@@ -174,7 +193,8 @@ const keyOf = (signature: Uint8Array) =>
 
 /** Public values (signatures, keys, signed messages): no constant time needed. */
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
-  a.length === b.length &&
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
+  a === b ||
+  (a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ));

@@ -50,7 +50,7 @@ export async function* readDirectoryStatements(path: string, size: number) {
   if (batch.length > 0) yield batch;
 }
 
-const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 const [QUOTE, BACKSLASH, COMMA, COLON] = [0x22, 0x5c, 0x2c, 0x3a];
 const [OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY] = [0x7b, 0x7d, 0x5b, 0x5d];
 
@@ -79,7 +79,7 @@ async function* scanFile(
   /** The next byte that is not whitespace (−1 at the end), left unread. */
   const peek = async (): Promise<number> => {
     for (;;) {
-      while (at < chunk.length && WHITESPACE.has(chunk[at] as number)) at++;
+      while (at < chunk.length && isSpace(chunk[at] as number)) at++;
       if (at < chunk.length) return chunk[at] as number;
       if (eof) return -1;
       await fill();
@@ -102,18 +102,33 @@ async function* scanFile(
     for (;;) {
       let end = -1;
       for (let i = at; i < chunk.length; i++) {
-        const byte = chunk[i] as number;
         if (inString) {
-          if (escaped) escaped = false;
-          else if (byte === BACKSLASH) escaped = true;
-          else if (byte === QUOTE) {
-            inString = false;
-            if (depth === 0) {
-              end = i + 1;
-              break;
-            }
+          // Strings are most of the file: jump to the next quote, escaped if an odd run of
+          // backslashes stands before it (one left over from the chunk before counts too).
+          if (escaped) {
+            escaped = false;
+            continue;
           }
-        } else if (byte === QUOTE) inString = true;
+          const quote = chunk.indexOf(QUOTE, i);
+          const stop = quote < 0 ? chunk.length : quote;
+          let run = 0;
+          while (stop - run - 1 >= i && chunk[stop - run - 1] === BACKSLASH) run++;
+          if (quote < 0) {
+            escaped = run % 2 === 1;
+            i = chunk.length;
+            break;
+          }
+          i = quote;
+          if (run % 2 === 1) continue;
+          inString = false;
+          if (depth === 0) {
+            end = i + 1;
+            break;
+          }
+          continue;
+        }
+        const byte = chunk[i] as number;
+        if (byte === QUOTE) inString = true;
         else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) depth++;
         else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
           if (depth === 0) {
@@ -124,7 +139,7 @@ async function* scanFile(
             end = i + 1;
             break;
           }
-        } else if (depth === 0 && (byte === COMMA || WHITESPACE.has(byte))) {
+        } else if (depth === 0 && (byte === COMMA || isSpace(byte))) {
           end = i;
           break;
         }

@@ -23,6 +23,12 @@ if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then
   redis.call('DEL', KEYS[2])
   return 0
 end
+if tonumber(ARGV[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  -- A first load (an empty log) takes the staging list as it is: no copy of 100,000s of texts.
+  redis.call('RENAME', KEYS[2], KEYS[1])
+  redis.call('PERSIST', KEYS[1])
+  return 1
+end
 local n = redis.call('LLEN', KEYS[2])
 local step = tonumber(ARGV[2])
 for i = 0, n - 1, step do
