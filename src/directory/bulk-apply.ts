@@ -5,7 +5,11 @@ import { type SignatureCheck, VerifyPool, withVerified } from '../crypto/verify-
 import type { Applied, Directory } from './directory.js';
 import type { PreparedStatement } from './prepared.js';
 
-/** Statements whose signatures are checked ahead together (bounds the memory of the checks). */
+/**
+ * Statements whose signatures are checked ahead together: each window's decoded statements and
+ * checks are garbage once it is applied, so a small one keeps a large start's memory low; 2,000
+ * statements are still ≥ PARALLEL_FROM checks, enough for the worker threads.
+ */
 export const BULK_WINDOW = 2_000;
 
 /** `statements` in windows of BULK_WINDOW, for applyInBulk. */
