@@ -98,6 +98,12 @@ export const PresenceEvent = z.strictObject({
   at: Timestamp,
 });
 
+/**
+ * Live sessions of one device a gateway instance keeps (PROTOCOL.md §9.1): one more replaces the
+ * oldest, which gets `session:closing` with SESSION_REPLACED.
+ */
+export const MAX_SESSIONS_PER_DEVICE = 4;
+
 /** `session:closing` — the server is about to close this socket, and why. */
 export const ClosingEvent = z.strictObject({
   code: z.enum([

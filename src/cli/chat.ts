@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { MAX_SESSIONS_PER_DEVICE } from '../../protocol/v1/events.js';
 import type { LiaisonClient } from '../client/client.js';
 import { isLiaisonError } from '../errors.js';
 import { announceDeviceChanges, CLIENT_OPTIONS, clientFrom } from './client-options.js';
@@ -76,6 +77,22 @@ function sender(client: LiaisonClient, outbox: Outbox, mine: Map<string, string>
   return { flush, stop: () => clearTimeout(retry) };
 }
 
+/** Why the gateway closes this session, as the operator reads it (PROTOCOL.md §9.1, §9.3). */
+function closingReason(code: string): string {
+  if (code === 'SESSION_REPLACED')
+    return `the gateway replaced this session with a newer one of the same key (SESSION_REPLACED: at most ${MAX_SESSIONS_PER_DEVICE} at once; close the chats, Consoles or scripts using this key that you do not need)`;
+  return `the gateway is closing this session (${code})`;
+}
+
+/** Socket.IO's reason for a lost connection in the operator's words (`--json` keeps it as is). */
+const lostBecause = (reason: string): string =>
+  ({
+    'io server disconnect': 'closed by the gateway',
+    'transport close': 'the gateway or the network went away',
+    'transport error': 'the gateway or the network went away',
+    'ping timeout': 'no answer from the gateway',
+  })[reason] ?? reason;
+
 /** What the operator sees of the connection: lost, closing and why, back. */
 function showConnection(client: LiaisonClient, out: Out, end: (code: string) => void) {
   let up = false;
@@ -87,15 +104,18 @@ function showConnection(client: LiaisonClient, out: Out, end: (code: string) => 
   client.on('disconnected', ({ reason }) => {
     if (!up || reason === 'io client disconnect') return;
     up = false;
-    out(`connection to the gateway lost (${reason}); reconnecting — lines you type are queued`, {
-      event: 'connection',
-      state: 'disconnected',
-      reason,
-    });
+    out(
+      `connection to the gateway lost (${lostBecause(reason)}); reconnecting — lines you type are queued`,
+      {
+        event: 'connection',
+        state: 'disconnected',
+        reason,
+      },
+    );
   });
   client.on('closing', ({ code, reconnectInMs }) =>
     out(
-      `the gateway is closing this session (${code})${reconnectInMs === undefined ? '' : `; reconnecting in about ${Math.ceil(reconnectInMs / 1000)} s`}`,
+      `${closingReason(code)}${reconnectInMs === undefined ? '' : `; reconnecting in about ${Math.ceil(reconnectInMs / 1000)} s`}`,
       { event: 'closing', code, ...(reconnectInMs === undefined ? {} : { reconnectInMs }) },
     ),
   );

@@ -16,15 +16,39 @@ export interface SessionNotices {
 const JITTER_MS = 1_000;
 /** The backoff's floor after a network loss (Socket.IO's `reconnectionDelay`, see socket.ts). */
 const BACKOFF_FLOOR_MS = 500;
+/** Replacements closer together than this count as one streak (more clients than the cap). */
+const REPLACED_STREAK_MS = 60_000;
+const REPLACED_DELAY_MAX_MS = 60_000;
 
-const jitter = () => Math.floor(Math.random() * JITTER_MS);
+/**
+ * How long to wait before reconnecting after the server closed the session with `closing`
+ * (PROTOCOL.md §9.1): its `reconnectAfterMs`, else at once — but the `streak`-th replacement in a
+ * row (SESSION_REPLACED within a minute of the last) waits 1 s doubling to 60 s, so more clients
+ * of one device than the gateway keeps take turns slowly instead of replacing each other at
+ * once — plus a random jitter below 1 s. `random` is Math.random's shape (tests pass their own).
+ *
+ * @example
+ * setTimeout(reconnect, reconnectDelayMs({ code: 'SERVER_SHUTDOWN', reconnectAfterMs: 3000 }));
+ */
+export function reconnectDelayMs(
+  closing: { code: ClosingCode; reconnectAfterMs?: number | undefined } | undefined,
+  streak = 0,
+  random: () => number = Math.random,
+): number {
+  const base =
+    closing?.reconnectAfterMs ??
+    (closing?.code === 'SESSION_REPLACED' && streak > 1
+      ? Math.min(REPLACED_DELAY_MAX_MS, 1_000 * 2 ** (streak - 2))
+      : 0);
+  return base + Math.floor(random() * JITTER_MS);
+}
 
 /**
  * Keeps a session alive across what the server does to it. Socket.IO reconnects by itself after a
  * network loss (jittered backoff) but not when the server closes the socket, which it does after a
- * `session:closing` notice: then this reconnects after the server's `reconnectAfterMs` hint (or
- * at once, plus jitter) with a fresh token — except after DEVICE_REVOKED, which is final. A
- * SERVER_SHUTDOWN hint also sets the floor of the backoff for the next network reconnection.
+ * `session:closing` notice: then this reconnects after `reconnectDelayMs` with a fresh token —
+ * except after DEVICE_REVOKED, which is final. A SERVER_SHUTDOWN hint also sets the floor of the
+ * backoff for the next network reconnection. The notice tells the user the wait chosen.
  *
  * @example
  * followSession(socket, { closing: (code) => warn(code), ended: () => stop() }, () => stopped);
@@ -34,15 +58,23 @@ export function followSession(
   notices: SessionNotices,
   stopped: () => boolean,
 ): void {
-  let last: z.infer<typeof ClosingEvent> | undefined;
+  let last: { code: ClosingCode; delay: number | undefined } | undefined;
+  let replaced = { streak: 0, at: 0 };
   socket.on('session:closing', (value: unknown) => {
     const parsed = ClosingEvent.safeParse(value);
     if (!parsed.success) return;
-    last = parsed.data;
-    const final = last.code === 'DEVICE_REVOKED';
-    if (last.reconnectAfterMs !== undefined)
-      socket.io.reconnectionDelay(Math.max(BACKOFF_FLOOR_MS, last.reconnectAfterMs));
-    notices.closing(last.code, final ? undefined : (last.reconnectAfterMs ?? 0));
+    const closing = parsed.data;
+    if (closing.code === 'SESSION_REPLACED') {
+      const now = Date.now();
+      const streak = now - replaced.at < REPLACED_STREAK_MS ? replaced.streak + 1 : 1;
+      replaced = { streak, at: now };
+    }
+    if (closing.reconnectAfterMs !== undefined)
+      socket.io.reconnectionDelay(Math.max(BACKOFF_FLOOR_MS, closing.reconnectAfterMs));
+    const delay =
+      closing.code === 'DEVICE_REVOKED' ? undefined : reconnectDelayMs(closing, replaced.streak);
+    last = { code: closing.code, delay };
+    notices.closing(closing.code, delay);
   });
   socket.on('connect', () => {
     socket.io.reconnectionDelay(BACKOFF_FLOOR_MS);
@@ -50,12 +82,11 @@ export function followSession(
   });
   socket.on('disconnect', (reason) => {
     if (reason !== 'io server disconnect' || stopped()) return;
-    const code = last?.code;
-    if (code === 'DEVICE_REVOKED') {
-      notices.ended(code);
+    if (last?.code === 'DEVICE_REVOKED') {
+      notices.ended(last.code);
       return;
     }
-    const delay = (last?.reconnectAfterMs ?? 0) + jitter();
+    const delay = last?.delay ?? reconnectDelayMs(undefined);
     last = undefined;
     setTimeout(() => {
       if (!stopped() && !socket.connected) socket.connect();

@@ -8,6 +8,7 @@ import {
   type ClosingEvent,
   FetchRequest,
   InboxAckRequest,
+  MAX_SESSIONS_PER_DEVICE,
   PrekeyGetRequest,
   PrekeyPublishRequest,
   RefreshRequest,
@@ -29,11 +30,6 @@ import { relayEnvelope } from './relay.js';
 /** How long a connection counts as present without a heartbeat (survives a killed instance). */
 const PRESENCE_TTL_MS = 30_000;
 const HEARTBEAT_MS = 10_000;
-/**
- * Live sessions of one device on one instance (a chat beside one-shot commands, a desk beside a
- * second window); a further one replaces the oldest, so a leaked client cannot pile them up.
- */
-export const MAX_SESSIONS_PER_DEVICE = 4;
 /** Events one socket may send per second before it is told to slow down. */
 const EVENTS_PER_SECOND = 2_000;
 
@@ -72,8 +68,9 @@ export async function attachConnection(socket: Socket, session: Session, context
   const deviceChannel = channels.device(session.deviceId);
   const officeChannel = channels.office(session.officeId);
 
-  // Sessions of one device live side by side: each gets every push, and acknowledging an offset
-  // twice removes nothing the second time (PROTOCOL.md §9.1).
+  // Sessions of one device live side by side (a chat beside one-shot commands, a desk beside a
+  // second window): each gets every push, and acknowledging an offset twice removes nothing the
+  // second time (PROTOCOL.md §9.1). The cap keeps a leaked client from piling them up.
   const mine = context.sockets.get(session.deviceId) ?? new Set<Socket>();
   context.sockets.set(session.deviceId, mine);
   mine.add(socket);

@@ -209,8 +209,11 @@ export async function startGateway(
     }
     await new Promise<void>((done) => io.close(() => done()));
   });
+  // With Redis gone there is nothing to leave; the engine's close drops the connections next.
   app.addHook('onClose', async () => {
-    await sync.stop();
+    await sync
+      .stop()
+      .catch((error) => logger.warn({ err: error }, 'leaving the directory channel failed'));
   });
 
   await app.listen({ host: options.host, port: options.port });

@@ -144,8 +144,11 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
       socket.emit('session:closing', { code: 'SERVER_SHUTDOWN', reconnectAfterMs });
     await new Promise<void>((done) => io.close(() => done()));
   });
+  // With Redis gone there is nothing to leave: the hub's close drops the connection next.
   app.addHook('onClose', async () => {
-    await pubsub.unsubscribe(channels.recorded, onRecorded);
-    await pubsub.unsubscribe(channels.escalations, onEscalation);
+    await Promise.allSettled([
+      pubsub.unsubscribe(channels.recorded, onRecorded),
+      pubsub.unsubscribe(channels.escalations, onEscalation),
+    ]);
   });
 };

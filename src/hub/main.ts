@@ -21,6 +21,12 @@ import { HubStore } from './store.js';
  */
 export const HUB_KEY_PASSPHRASE = { env: 'HUB_KEY_PASSPHRASE' } as const;
 
+/**
+ * Longest a stop may take: Redis connections are dropped within about 2 s when it does not
+ * answer, so only something else hanging reaches this; the process then exits 1 anyway.
+ */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 /** Runs a hub replica from its configuration; `stop` closes it and its Redis connections. */
 export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () => Promise<void> }> {
   const logger = createLogger(config.logLevel, `hub-${config.consumer}`);
@@ -72,7 +78,26 @@ export async function runHub(config: HubConfig): Promise<{ hub: Hub; stop: () =>
       port: config.port,
     });
   }
-  return { hub, stop: () => hub.close() };
+  const stop = async () => {
+    logger.info('shutting down');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s`)),
+        SHUTDOWN_DEADLINE_MS,
+      );
+    });
+    try {
+      await Promise.race([hub.close(), deadline]);
+      logger.info('stopped');
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown cut short');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { hub, stop };
 }
 
 /**

@@ -312,6 +312,7 @@ async function trackAlerts(
 export class Recorder {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly options: RecorderOptions & {
@@ -350,15 +351,25 @@ export class Recorder {
         try {
           await this.drain(500);
         } catch (error) {
+          // A read cut by the stop itself is no failure.
+          if (!this.running) break;
           this.options.onError(error);
-          await new Promise((done) => setTimeout(done, 1000));
+          await new Promise<void>((done) => {
+            const timer = setTimeout(done, 1000);
+            this.wake = () => {
+              clearTimeout(timer);
+              done();
+            };
+          });
         }
       }
     })();
   }
 
+  /** Waits for the batch in hand (not for the pause after a failure). */
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
   }
 }

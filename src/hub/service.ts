@@ -78,7 +78,7 @@ export async function startHub(
     /** Where the hub's prekey state is kept and its archive key (default: in memory, no archive). */
     prekeys?: Omit<HubPrekeyOptions, 'windowMs'> & { windowMs?: number };
     /** Connections the hub owns: quit in `onClose`, after everything that uses them stopped. */
-    owned?: readonly { close(): Promise<void> }[];
+    owned?: readonly { close(): Promise<boolean | undefined> }[];
   },
 ): Promise<Hub> {
   const { engine, store, hubKeys, logger } = deps;
@@ -183,14 +183,21 @@ export async function startHub(
   prekeyTimer.unref();
   // onClose hooks run last-registered first: this one, registered before the plugins, runs after
   // theirs (the feed leaves its channels), then stops the background work and quits Redis.
+  // Each step runs even when one before failed (Redis gone): the connections are closed anyway.
   app.addHook('onClose', async () => {
     escalator.stop();
     clearInterval(retention);
     clearInterval(checkpoints);
     clearInterval(prekeyTimer);
     await recorder.stop();
-    await sync.stop();
-    await Promise.all((deps.owned ?? []).map((connection) => connection.close()));
+    await sync
+      .stop()
+      .catch((error) => logger.warn({ err: error }, 'leaving the directory channel failed'));
+    const closed = await Promise.all((deps.owned ?? []).map((connection) => connection.close()));
+    if (closed.some((clean) => clean === false))
+      logger.warn(
+        'Redis did not answer at shutdown: its connections were dropped, not closed cleanly',
+      );
   });
 
   await app.register(recordRoutes, {

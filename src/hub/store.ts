@@ -1,4 +1,4 @@
-import { RedisConnection } from '../engine/redis/connection.js';
+import { closeRedis, RedisConnection } from '../engine/redis/connection.js';
 import { AlertBook } from './alert-book.js';
 import { CheckpointLog } from './checkpoints.js';
 import { RedisPrekeyArchive } from './prekey-archive.js';
@@ -36,7 +36,9 @@ export class HubStore {
     this.prekeyArchive = new RedisPrekeyArchive(this.connection);
   }
 
-  async close(): Promise<void> {
-    await Promise.allSettled([this.connection.close(), this.blocking.quit()]);
+  /** Closes its connections; true when Redis answered and they closed cleanly. */
+  async close(): Promise<boolean> {
+    const closed = await Promise.all([this.connection.close(), closeRedis(this.blocking)]);
+    return closed.every(Boolean);
   }
 }

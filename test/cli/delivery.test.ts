@@ -2,19 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCommand } from '../../src/cli/keys.js';
-import { createClientToken } from '../../src/crypto/token.js';
 import { RedisEngine } from '../../src/engine/redis.js';
-import { sealEnvelope } from '../../src/envelope/seal.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { generateDevKeySet, keySetPaths } from '../../src/keystore/devset.js';
-import { loadDirectory } from '../../src/keystore/directory-file.js';
-import { readDeviceKey } from '../../src/keystore/keyfile.js';
 import { type JsonLines, jsonLines, liaison } from '../fixtures/cli.js';
 import { startDevSetGateway } from '../fixtures/dev-gateway.js';
 import { REDIS_URL } from '../fixtures/engines.js';
+import { sendTamperedChat } from '../fixtures/tampered.js';
 
 /**
  * Everyday use of the office commands against a gateway on Redis that can be stopped and started
@@ -124,35 +120,15 @@ describe('the office CLI under everyday use', () => {
 
     // Kordai's duty laptop sends something its signature does not cover (the gateway does not
     // check signatures; every recipient does).
-    const { keys } = await readDeviceKey(paths.deviceKey('KZ-KORDAI/duty-1'));
-    const directory = await loadDirectory(paths.directory);
-    const envelope = await sealEnvelope({
-      sender: keys,
-      to: ['KG-AKZHOL'],
-      body: { type: 'chat', text: 'tampered' },
-      recipients: directory.recipientKeys(['KG-AKZHOL'], Date.now()),
-      counter: 1,
-      directory: directory.head,
+    const id = await sendTamperedChat(
+      `http://127.0.0.1:${port}`,
+      paths,
+      'KZ-KORDAI/duty-1',
+      'KG-AKZHOL',
+    );
+    expect(await akzhol.until((e) => e.event === 'problem' && e.id === id)).toMatchObject({
+      code: 'SIGNATURE_INVALID',
     });
-    const c = envelope.ciphertext;
-    const tampered = { ...envelope, ciphertext: `${c[0] === 'A' ? 'B' : 'A'}${c.slice(1)}` };
-    const token = await createClientToken(keys, { audience: 'liaison-gateway' });
-    const raw = io(`http://127.0.0.1:${port}`, {
-      auth: { token },
-      transports: ['websocket'],
-      reconnection: false,
-    });
-    try {
-      await new Promise((done) => raw.once('connect', () => done(undefined)));
-      expect(await raw.timeout(10_000).emitWithAck('envelope:send', tampered)).toMatchObject({
-        ok: true,
-      });
-    } finally {
-      raw.close();
-    }
-    expect(
-      await akzhol.until((e) => e.event === 'problem' && e.id === envelope.header.id),
-    ).toMatchObject({ code: 'SIGNATURE_INVALID' });
 
     const listed = await liaison([
       'inbox',
@@ -160,7 +136,7 @@ describe('the office CLI under everyday use', () => {
       paths.deviceKey('KG-AKZHOL/duty-1'),
       ...common(),
     ]);
-    expect(listed.stdout).toContain(`REFUSED envelope ${envelope.header.id}`);
+    expect(listed.stdout).toContain(`REFUSED envelope ${id}`);
     expect(listed.stdout).toContain('SIGNATURE_INVALID');
     const asJson = await liaison([
       'inbox',

@@ -1,8 +1,8 @@
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SESSIONS_PER_DEVICE } from '../../protocol/v1/events.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { openEnvelope } from '../../src/envelope/open.js';
-import { MAX_SESSIONS_PER_DEVICE } from '../../src/gateway/connection.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 import {

@@ -19,7 +19,7 @@ describe('the hub on a Redis that cannot keep data', () => {
   const prefix = `liaison-test:${randomUUID()}:`;
   let gatewayEngine: RedisEngine;
   let gateway: Gateway;
-  const opened: { close(): Promise<void> }[] = [];
+  const opened: { close(): Promise<unknown> }[] = [];
 
   const hubOn = async (): Promise<Hub> => {
     const engine = new RedisEngine({ url: redis.url, prefix, retentionMs: 60_000 });
