@@ -62,7 +62,7 @@ export class DecodedSigned {
     return this.payloadText === signed.payload && this.signatureText === signed.signature;
   }
 
-  /** What the signature is over, for `domain` (made once: a check ahead and openSigned share it). */
+  /** The signed message for `domain`, made once: a check ahead and openSigned share it. */
   message(domain: SignedDomain): Uint8Array {
     if (this.#message?.domain !== domain) {
       this.#message = { domain, bytes: encode([domain, this.payload]) };

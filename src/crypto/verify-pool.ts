@@ -47,7 +47,7 @@ parentPort.on('message', ({ buffer, count }) => {
 });
 `;
 
-/** Checks as one buffer: per check three little-endian u32 lengths, then message, signature, key. */
+/** Checks as one buffer: per check three u32 lengths (little-endian), message, signature, key. */
 function pack(checks: readonly SignatureCheck[]): ArrayBuffer {
   let size = 0;
   for (const c of checks) size += 12 + c.message.length + c.signature.length + c.publicKey.length;

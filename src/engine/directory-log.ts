@@ -2,7 +2,7 @@
 export interface DirectoryLog {
   /** Appends if the log still has `expectedVersion` entries; returns success. */
   appendStatements(expectedVersion: number, statements: readonly string[]): Promise<boolean>;
-  /** An append given in parts (while the rest is still being checked), put on the log in one step. */
+  /** An append given in parts (while the rest is being checked), put on the log in one step. */
   startAppend(): StagedAppend;
   /** The statements after the first `after` (at most `limit` of them when given). */
   readStatements(after: number, limit?: number): Promise<string[]>;

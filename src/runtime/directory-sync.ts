@@ -7,7 +7,16 @@ import { Directory } from '../directory/directory.js';
 import type { DirectoryLog } from '../engine/directory-log.js';
 import { channels } from '../engine/keyspace.js';
 import type { PubSub } from '../engine/pubsub.js';
+import { RETRY_AFTER_MS } from '../engine/redis/health.js';
 import { LiaisonError } from '../errors.js';
+
+/** The log no longer holds what this server applied at `version`: nothing to serve until fixed. */
+const logChanged = (message: string, version: number) =>
+  new LiaisonError('UNAVAILABLE', message, {
+    reason: 'directory-log-changed',
+    retryAfterMs: RETRY_AFTER_MS,
+    version,
+  });
 
 /** Longest an instance may lag behind the shared directory log. */
 const REFRESH_EVERY_MS = 2_000;
@@ -103,10 +112,10 @@ export class DirectorySync {
   }
 
   /**
-   * The statements of the directory after the first `after` up to `version`, as JSON texts, read from the shared
-   * log in pages: what a gateway serves (it does not keep them). Each is checked to be the very
-   * statement applied at its place (by its hash), so what is served is what was verified; a log
-   * that lost or changed one since is UNAVAILABLE.
+   * The statements of the directory after the first `after` up to `version`, as JSON texts,
+   * read from the shared log in pages: what a gateway serves (it does not keep them). Each is
+   * checked to be the very statement applied at its place (by its hash), so what is served is
+   * what was verified; a log that lost or changed one since is UNAVAILABLE.
    */
   async statementTexts(after: number, version = this.directory.version): Promise<string[]> {
     const { directory } = this;
@@ -123,21 +132,13 @@ export class DirectorySync {
           signed = undefined;
         }
         if (!signed || statementHash(signed) !== directory.positionAt(at)?.hash) {
-          throw new LiaisonError(
-            'UNAVAILABLE',
-            'the shared directory log changed under this server',
-            {
-              version: at,
-            },
-          );
+          throw logChanged('the shared directory log changed under this server', at);
         }
         texts.push(JSON.stringify(signed));
       }
     }
     if (after + texts.length < version) {
-      throw new LiaisonError('UNAVAILABLE', 'the shared directory log lost statements', {
-        version: after + texts.length,
-      });
+      throw logChanged('the shared directory log lost statements', after + texts.length + 1);
     }
     return texts;
   }
@@ -166,9 +167,9 @@ export class DirectorySync {
   }
 
   /**
-   * Accepts statements submitted over HTTP, or loaded at start (`statements` then a function that
-   * reads them in windows, called once per attempt: a large file is never in memory whole): each must
-   * verify against the authority and fit the directory; repeats are skipped. Returns the
+   * Accepts statements submitted over HTTP, or loaded at start (`statements` then a function
+   * that reads them in windows, called once per attempt: a large file is never in memory whole):
+   * each must verify against the authority and fit the directory; repeats are skipped. Returns the
    * directory version after them. The cost does not grow with the directory: repeats cost a
    * hash, a statement out of place is refused before any signature check, and each new one is
    * checked once against the head and stored in turn.

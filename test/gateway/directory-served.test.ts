@@ -118,11 +118,22 @@ describe('the directory a gateway serves from the shared log', () => {
       await client.lset(prefix, 2, other);
       const response = await fetch(`${gateway.url}/v1/directory?after=1`);
       expect(response.status).toBe(503);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
-        'UNAVAILABLE',
-      );
+      const refusal = (await response.json()) as {
+        error: { code: string; details: { reason: string; version: number } };
+      };
+      expect(refusal.error.code).toBe('UNAVAILABLE');
+      expect(refusal.error.details).toMatchObject({ reason: 'directory-log-changed', version: 3 });
       await client.lset(prefix, 2, original);
       expect((await fetch(`${gateway.url}/v1/directory?after=1`)).status).toBe(200);
+      // The log cut short: the statements it lost are not served either.
+      const last = (await client.rpop(prefix)) as string;
+      const cut = await fetch(`${gateway.url}/v1/directory?after=1`);
+      expect(cut.status).toBe(503);
+      expect(((await cut.json()) as typeof refusal).error.details.reason).toBe(
+        'directory-log-changed',
+      );
+      await client.rpush(prefix, last);
+      expect((await fetch(`${gateway.url}/v1/directory`)).status).toBe(200);
     } finally {
       await client.quit();
     }
