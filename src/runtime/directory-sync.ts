@@ -2,7 +2,7 @@ import { Signed } from '../../protocol/v1/certificate.js';
 import type { StatementPayload } from '../../protocol/v1/statement.js';
 import type { PinnedAuthority } from '../crypto/certificate.js';
 import { statementHash, verifyDirectoryHead } from '../crypto/statement.js';
-import { applyInBulk, inWindows } from '../directory/bulk-apply.js';
+import { applyInBulk, BULK_WINDOW, inWindows } from '../directory/bulk-apply.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryLog } from '../engine/directory-log.js';
 import { channels } from '../engine/keyspace.js';
@@ -17,6 +17,13 @@ const logChanged = (message: string, version: number) =>
     retryAfterMs: RETRY_AFTER_MS,
     version,
   });
+
+/** The log's texts as statements, parsed a window at a time as applyInBulk asks for them. */
+function* parsedInWindows(texts: readonly string[]): Generator<Signed[]> {
+  for (let at = 0; at < texts.length; at += BULK_WINDOW) {
+    yield texts.slice(at, at + BULK_WINDOW).map((text) => Signed.parse(JSON.parse(text)));
+  }
+}
 
 /** Longest an instance may lag behind the shared directory log. */
 const REFRESH_EVERY_MS = 2_000;
@@ -73,10 +80,13 @@ export class DirectorySync {
     const next = this.refreshing.then(async () => {
       for (;;) {
         const page = await this.log.readStatements(this.directory.version, READ_PAGE);
-        for (const text of page) {
-          const signed = Signed.parse(JSON.parse(text));
-          const applied = this.directory.applyVerified(signed);
-          if (applied) for (const listener of this.listeners) listener(applied.statement);
+        // A long log (another instance's first start) has its signatures checked on all cores.
+        if (page.length > 0) {
+          await applyInBulk(this.directory, parsedInWindows(page), async (_, applied) => {
+            for (const { statement } of applied) {
+              for (const listener of this.listeners) listener(statement);
+            }
+          });
         }
         if (page.length < READ_PAGE) break;
       }
