@@ -6,6 +6,7 @@ import type { HubAloneRun } from './scenarios/hub-alone.js';
 import type { LatencyRun } from './scenarios/latency.js';
 import type { ThroughputRun } from './scenarios/throughput.js';
 import { ratio } from './stats.js';
+import type { CodecFigure, WireBytes } from './wire.js';
 
 const title = (text: string) => console.log(`\n${text}`);
 const pairUp = <T extends { target: string }>(runs: readonly T[], key: (run: T) => unknown) => {
@@ -134,4 +135,23 @@ export function printSustained(runs: readonly ThroughputRun[]) {
 export function printDirectory(runs: readonly DirectoryRun[]) {
   title('7. Directory scaling: `liaison gateway` from a directory file on an empty Redis');
   console.table(runs);
+}
+
+export function printWire(wire: { bytes: readonly WireBytes[]; codec: readonly CodecFigure[] }) {
+  title(
+    'Bytes on the wire per chat (3 recipient keys, padded; Engine.IO packets + WebSocket headers)',
+  );
+  console.table(
+    wire.bytes.map((w) => ({
+      text: w.textBytes,
+      'padded plaintext': w.plaintextPaddedBytes,
+      'json send': w.json.sendWebSocketBytes,
+      'compact send': w.compact.sendWebSocketBytes,
+      'json push': w.json.pushWebSocketBytes,
+      'compact push': w.compact.pushWebSocketBytes,
+      'compact / json': w.ratio,
+    })),
+  );
+  title('Envelope encoding on one core (1 KiB chat)');
+  console.table(wire.codec.map((c) => ({ figure: c.name, 'µs/op': c.microsecondsPerOp })));
 }

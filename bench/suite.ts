@@ -1,11 +1,12 @@
 // The benchmark suite (run by bench/index.ts): envelope cryptography, the hub alone, relay
 // throughput with the hub's lag and every process's CPU, a sustained paced run the hub must keep
 // up with, latency across two instances, idle connections, a reconnect storm, and the directory's
-// start at 1k/16k/100k devices; relay figures against a plain Socket.IO relay in the same run.
+// start at 1k/16k/100k devices, bytes on the wire per chat in the JSON and the compact encoding;
+// relay figures against a plain Socket.IO relay in the same run.
 // Prints tables and writes bench/results/bench.json.
 // `npm run bench -- --quick` runs every scenario small (under a minute); it fails only on a
 // functional error (an envelope lost, duplicated or refused), never on a timing.
-// `--only=crypto,hub,throughput,sustained,latency,connections,directory` picks scenarios.
+// `--only=crypto,wire,hub,throughput,sustained,latency,connections,directory` picks scenarios.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import {
   printLatency,
   printSustained,
   printThroughput,
+  printWire,
 } from './report.js';
 import { connections } from './scenarios/connections.js';
 import type { Bench } from './scenarios/context.js';
@@ -27,6 +29,7 @@ import { directoryScale } from './scenarios/directory-scale.js';
 import { hubAlone } from './scenarios/hub-alone.js';
 import { latency } from './scenarios/latency.js';
 import { sustained, throughput } from './scenarios/throughput.js';
+import { benchWire } from './wire.js';
 import { writeWorld } from './world.js';
 
 const quick = process.argv.includes('--quick');
@@ -75,6 +78,11 @@ const results: Record<string, unknown> = { at: new Date().toISOString(), machine
 if (runs('crypto')) {
   results.crypto = await benchCrypto(plan.cryptoSeconds);
   printCrypto(results.crypto as Awaited<ReturnType<typeof benchCrypto>>);
+}
+
+if (runs('wire')) {
+  results.wire = await benchWire(plan.cryptoSeconds);
+  printWire(results.wire as Awaited<ReturnType<typeof benchWire>>);
 }
 
 const functionalErrors: string[] = [];

@@ -48,6 +48,7 @@ export const PUBLISHED_SCHEMAS = {
   PresenceEvent: v1.PresenceEvent,
   ClosingEvent: v1.ClosingEvent,
   EscalationEvent: v1.EscalationEvent,
+  EncodingEvent: v1.EncodingEvent,
   DirectoryQuery: v1.DirectoryQuery,
   DirectoryResponse: v1.DirectoryResponse,
   SubmitStatementsRequest: v1.SubmitStatementsRequest,

@@ -22,6 +22,7 @@ import { headerBytes, signatureInput } from '../src/envelope/layout.js';
 import { paddedLength } from '../src/envelope/padding.js';
 import { type Entropy, sealEnvelope } from '../src/envelope/seal.js';
 import { attachmentVector } from './attachment-vectors.js';
+import { compactVector } from './compact-vectors.js';
 import { enrolmentVector, keyFileVector } from './key-vectors.js';
 import { prekeyVector } from './prekey-vectors.js';
 
@@ -224,6 +225,11 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     validUntil: VECTOR_TIME + 24 * 3600_000,
   };
 
+  const chatVector = await envelopeVector('chat', '00000000-0000-4000-8000-00000000c001', {
+    type: 'chat',
+    text: 'Салам, Ак-Жол! Convoy of 3 trucks heading to you at 10:40.',
+  });
+  const alertVector = await envelopeVector('alert', '00000000-0000-4000-8000-00000000e001', alert);
   return {
     keys: {
       description: 'Fixed keys: seed = BLAKE2b-256(encode(["liaison/v1/test-vector", label]))',
@@ -262,11 +268,12 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       verifyAt: VECTOR_TIME + 10_000,
       signingInputHex: hex(utf8(token.split('.').slice(0, 2).join('.'))),
     },
-    'envelope-chat': await envelopeVector('chat', '00000000-0000-4000-8000-00000000c001', {
-      type: 'chat',
-      text: 'Салам, Ак-Жол! Convoy of 3 trucks heading to you at 10:40.',
-    }),
-    'envelope-alert': await envelopeVector('alert', '00000000-0000-4000-8000-00000000e001', alert),
+    'envelope-chat': chatVector,
+    'envelope-alert': alertVector,
+    'envelope-compact': compactVector([
+      { of: 'envelope-chat', envelope: chatVector.envelope },
+      { of: 'envelope-alert', envelope: alertVector.envelope },
+    ]),
     checkpoint: await checkpointVector(devices['CARICC/hub'] as DeviceKeys),
     'key-file': await keyFileVector(fixed),
     enrolment: await enrolmentVector(fixed, VECTOR_TIME),

@@ -34,8 +34,9 @@ class RawSocket {
   readonly closed: Promise<void>;
 
   private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const text = String(data);
+    ws.on('message', (data, binary) => {
+      // A binary message (a Socket.IO attachment) is shown as `bin ` and its bytes in hex.
+      const text = binary ? `bin ${Buffer.from(data as Buffer).toString('hex')}` : String(data);
       const reader = this.waiting.shift();
       if (reader) reader(text);
       else this.frames.push(text);
@@ -222,6 +223,20 @@ async function exchange(url: string, v: Inputs): Promise<Transcript> {
     send('kordai-2', connect(await v.tokenOf('KZ-KORDAI/desk-1', `${JTI}a003`)));
     await receive('kordai-2');
     await receive('kordai-2');
+
+    begin('compact');
+    await open('duty');
+    await receive('duty');
+    const dutyToken = await v.tokenOf('KG-AKZHOL/duty-1', `${JTI}a004`);
+    send('duty', `40${JSON.stringify({ token: dutyToken, encoding: 'compact' })}`);
+    await receive('duty');
+    await receive('duty');
+    await receive('duty');
+    await receive('kordai');
+    await receive('kordai-2');
+    send('duty', `420${emit('inbox:fetch', { after: 0, limit: 10 })}`);
+    await receive('duty');
+    await receive('duty');
 
     // Nothing the transcript leaves out: no frame arrived that was not read.
     await new Promise((done) => setTimeout(done, 200));

@@ -10,14 +10,23 @@ import {
   BlobStatusRequest,
 } from './blob.js';
 import { Signed } from './certificate.js';
+import { WireEncoding } from './compact.js';
 import { Envelope } from './envelope.js';
 import { DeviceId, KeyId, OfficeId, Timestamp, Uuid, WireError } from './primitives.js';
 
 /** Position in one device's inbox: increases by one per stored envelope, never reused. */
 export const Offset = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-/** Socket.IO handshake: `io(url, { auth: { token }, transports: ['websocket'] })`. */
-export const HandshakeAuth = z.strictObject({ token: z.string().min(1).max(4096) });
+/**
+ * Socket.IO handshake: `io(url, { auth: { token }, transports: ['websocket'] })`; with
+ * `encoding: 'compact'` a device asks for envelopes in the compact encoding (PROTOCOL.md §9.5).
+ */
+export const HandshakeAuth = z.strictObject({
+  token: z.string().min(1).max(4096),
+  encoding: WireEncoding.optional().describe(
+    'how envelopes travel on this connection: json (absent: the default) or compact (§9.5)',
+  ),
+});
 
 const failure = z.strictObject({ ok: z.literal(false), error: WireError });
 /** Every ack is either `{ ok: true, ... }` or `{ ok: false, error }`. */
@@ -128,6 +137,13 @@ export const EscalationEvent = z.strictObject({
   escalatedAt: Timestamp,
 });
 
+/**
+ * `session:encoding` — the gateway took the handshake's `encoding: 'compact'`: from now on this
+ * connection's `envelope` pushes and `inbox:fetch` items carry compact envelopes (PROTOCOL.md
+ * §9.5). Sent once, first, and only to a connection that asked.
+ */
+export const EncodingEvent = z.strictObject({ encoding: z.literal('compact') });
+
 /** Most prekeys one device keeps published: a week ahead, a day behind (PROTOCOL.md §5.6). */
 export const MAX_PREKEYS_PER_DEVICE = 10;
 
@@ -177,4 +193,5 @@ export const SERVER_EVENTS = {
   presence: PresenceEvent,
   'session:closing': ClosingEvent,
   'alert:escalated': EscalationEvent,
+  'session:encoding': EncodingEvent,
 } as const;

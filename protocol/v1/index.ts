@@ -2,6 +2,7 @@ export * from './analyst.js';
 export * from './blob.js';
 export * from './certificate.js';
 export * from './checkpoint.js';
+export * from './compact.js';
 export * from './enrolment.js';
 export * from './envelope.js';
 export * from './events.js';

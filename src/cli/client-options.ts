@@ -13,6 +13,7 @@ export const CLIENT_OPTIONS = {
   audience: { type: 'string', default: 'liaison-gateway' },
   authority: { type: 'string', default: 'keys/dev/authority.pub.json' },
   json: { type: 'boolean', default: false },
+  compact: { type: 'boolean', default: false },
   ...PASSPHRASE_OPTIONS,
 } as const;
 
@@ -21,6 +22,8 @@ export interface ClientFlags extends PassphraseFlags {
   gateway: string;
   audience: string;
   authority: string;
+  /** Envelopes in the compact encoding (PROTOCOL.md §9.5), for a weak link. */
+  compact?: boolean | undefined;
 }
 
 /**
@@ -49,6 +52,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     acknowledge,
     // Every desk of an office sees what the others sent.
     copyToOwnOffice: true,
+    ...(flags.compact ? { encoding: 'compact' as const } : {}),
     ...(knownDevices ? { knownDevices } : {}),
     ...(knownHead ? { knownHead } : {}),
     ...(sequences ? { sequences } : {}),

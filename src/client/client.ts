@@ -2,10 +2,16 @@ import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
 import type { AttachmentRef } from '../../protocol/v1/blob.js';
 import type { Signed } from '../../protocol/v1/certificate.js';
+import {
+  encodeCompactEnvelope,
+  isWireBytes,
+  type WireEncoding,
+} from '../../protocol/v1/compact.js';
 import type { Envelope, EnvelopeHeader } from '../../protocol/v1/envelope.js';
 import {
   CheckpointAck,
   Delivery,
+  EncodingEvent,
   EscalationEvent,
   FetchAck,
   InboxAckAck,
@@ -28,6 +34,7 @@ import { verifyCheckpoint } from '../directory/checkpoint.js';
 import { Directory } from '../directory/directory.js';
 import type { KnownHead } from '../directory/head.js';
 import { openEnvelope, plausibleArrival } from '../envelope/open.js';
+import { decodeCompact } from '../envelope/parse.js';
 import { sealEnvelope } from '../envelope/seal.js';
 import { type MissingRange, type SequenceState, Sequences } from '../envelope/sequence.js';
 import { isLiaisonError, LiaisonError } from '../errors.js';
@@ -112,6 +119,13 @@ export interface ClientOptions {
   readonly defaultHandling?: Handling;
   /** The forwarding permissions received, as saved from `forwardPermissions` last time. */
   readonly forwardPermissions?: PermissionState;
+  /**
+   * How envelopes travel to and from the gateway: `json` (default) or `compact` (raw bytes in
+   * Socket.IO binary attachments, about a third fewer bytes: PROTOCOL.md §9.5), for weak links.
+   * Compact is used once the gateway confirms it; until then, and with a gateway that does not,
+   * JSON.
+   */
+  readonly encoding?: WireEncoding;
 }
 
 /** The gateway's default retention: nothing older is ever legitimately delivered. */
@@ -225,6 +239,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   private drained: { at: number; offset: number } | undefined;
   /** The day number (UTC) prekeys were last published for, so a long session publishes daily. */
   private publishedDay = -1;
+  /** The gateway confirmed compact envelopes on the current connection (`session:encoding`). */
+  private compact = false;
   /** Transfers waiting for the next connection; stop() lets them fail. */
   private readonly waiters: (() => void)[] = [];
   /** What attachment transfers use to reach the gateway, across reconnections. */
@@ -298,6 +314,11 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     return officeOfDevice(this.options.keys.deviceId);
   }
 
+  /** How envelopes travel on the current connection (compact once the gateway confirmed it). */
+  get encoding(): WireEncoding {
+    return this.compact ? 'compact' : 'json';
+  }
+
   /** Whether a session with the gateway is up now (sending needs one). */
   get isConnected(): boolean {
     return this.socket?.connected === true;
@@ -311,8 +332,10 @@ export class LiaisonClient extends Emitter<ClientEvents> {
   /** Loads the directory, connects, and catches up. Resolves once connected. */
   async start(): Promise<void> {
     await this.refreshDirectory();
-    const socket = openSocket(this.options.url, () =>
-      createClientToken(this.options.keys, { audience: this.options.audience }),
+    const socket = openSocket(
+      this.options.url,
+      () => createClientToken(this.options.keys, { audience: this.options.audience }),
+      this.options.encoding,
     );
     this.socket = socket;
     const connected = untilConnected(socket);
@@ -331,7 +354,13 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     on('alert:escalated', EscalationEvent, (e) =>
       this.emit('escalated', { alertId: e.alertId, precedence: e.precedence, to: e.to }),
     );
-    socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
+    on('session:encoding', EncodingEvent, () => {
+      this.compact = this.options.encoding === 'compact';
+    });
+    socket.on('disconnect', (reason) => {
+      this.compact = false;
+      this.emit('disconnected', { reason });
+    });
     followSession(
       socket,
       {
@@ -533,7 +562,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
         directory: this.directory.head,
       });
       try {
-        await request(socket, 'envelope:send', envelope, SendAck);
+        const payload = this.compact ? encodeCompactEnvelope(envelope) : envelope;
+        await request(socket, 'envelope:send', payload, SendAck);
         if (id) this.sequences.settled(keys, [officeId], id);
         if (withoutPrekey.length > 0) {
           this.emit('withoutForwardSecrecy', { id: envelope.header.id, deviceIds: withoutPrekey });
@@ -640,7 +670,16 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     live: boolean,
     acknowledge = true,
   ): Promise<boolean> {
-    const { offset, envelope } = delivery;
+    const { offset } = delivery;
+    // Compact bytes (PROTOCOL.md §9.5) are read as the envelope they spell; bytes that spell none
+    // are refused below like any bad envelope: reported, passed, acknowledged.
+    let envelope = delivery.envelope;
+    let unreadable: unknown;
+    try {
+      if (isWireBytes(envelope)) envelope = decodeCompact(envelope);
+    } catch (error) {
+      unreadable = error;
+    }
     const id = (envelope as Partial<Envelope> | null)?.header?.id;
     if (offset <= this.lastOffset) return true;
     // A push past a hole means something was not pushed to us: fetch it first.
@@ -649,7 +688,8 @@ export class LiaisonClient extends Emitter<ClientEvents> {
       return true;
     }
     try {
-      await this.deliver(delivery);
+      if (unreadable) throw unreadable;
+      await this.deliver({ ...delivery, envelope });
     } catch (error) {
       if (error instanceof NotYet) {
         this.emit('problem', {

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
+import type { WireEncoding } from '../../protocol/v1/compact.js';
 import { WireError } from '../../protocol/v1/primitives.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 
@@ -8,18 +9,23 @@ export const ACK_TIMEOUT_MS = 10_000;
 
 /**
  * A Socket.IO connection that proves itself with a fresh single-use token on every
- * (re)connection, over WebSocket only (PROTOCOL.md §9.1).
+ * (re)connection, over WebSocket only (PROTOCOL.md §9.1), asking for `encoding` (§9.5).
  *
  * @example
  * const socket = openSocket(`${hub}/analyst`, () => createClientToken(keys, { audience }));
  */
-export function openSocket(url: string, token: () => Promise<string>): Socket {
+export function openSocket(
+  url: string,
+  token: () => Promise<string>,
+  encoding: WireEncoding = 'json',
+): Socket {
   return io(url, {
     transports: ['websocket'],
     forceNew: true,
     auth: (cb) => {
       token().then(
-        (t) => cb({ token: t }),
+        // JSON is the default: only compact is asked for (PROTOCOL.md §9.5).
+        (t) => cb(encoding === 'compact' ? { token: t, encoding } : { token: t }),
         () => cb({}),
       );
     },

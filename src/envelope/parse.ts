@@ -1,3 +1,4 @@
+import { CompactDecodeError, decodeCompactEnvelope } from '../../protocol/v1/compact.js';
 import {
   ENVELOPE_VERSION,
   Envelope,
@@ -6,6 +7,7 @@ import {
   MAX_RECIPIENTS,
 } from '../../protocol/v1/envelope.js';
 import { isCanonicalBase64Url } from '../../protocol/v1/primitives.js';
+import { rejectOtherVersions } from '../crypto/signed.js';
 import { issuesOf, LiaisonError } from '../errors.js';
 
 // The envelope schema (protocol/v1/envelope.ts) is the one definition; zod checking it costs more
@@ -131,4 +133,20 @@ export function parseEnvelope(input: unknown): Envelope {
   // The property test keeps this from happening; were it to, the schema decides.
   if (parsed.success) return parsed.data;
   throw new LiaisonError('ENVELOPE_INVALID', undefined, issuesOf(parsed.error));
+}
+
+/**
+ * The object compact bytes spell (PROTOCOL.md §9.5), not yet checked against the schema (check it
+ * with `parseEnvelope`, as a JSON envelope). Bytes that spell none are VALIDATION_FAILED saying
+ * where; a first byte other than the header version is UNSUPPORTED_VERSION, as a JSON `v`.
+ */
+export function decodeCompact(input: Uint8Array | ArrayBuffer): unknown {
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (bytes.length > 0) rejectOtherVersions({ v: bytes[0] }, ENVELOPE_VERSION);
+  try {
+    return decodeCompactEnvelope(input);
+  } catch (error) {
+    if (!(error instanceof CompactDecodeError)) throw error;
+    throw new LiaisonError('VALIDATION_FAILED', `not a compact envelope: ${error.message}`);
+  }
 }

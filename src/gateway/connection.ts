@@ -17,10 +17,11 @@ import { officeOfDevice } from '../../protocol/v1/primitives.js';
 import type { Engine } from '../engine/engine.js';
 import { channels } from '../engine/keyspace.js';
 import { LiaisonError } from '../errors.js';
-import { authenticate, type Session } from '../runtime/auth.js';
+import { authenticate, handshakeEncoding, type Session } from '../runtime/auth.js';
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, checkDepth, parse } from '../runtime/wire.js';
 import { serveBlobs } from './blobs.js';
+import { incomingEnvelope, outgoingEnvelope } from './encoding.js';
 import { wirePage } from './inbox-page.js';
 import type { Metrics } from './metrics.js';
 import { cutSlowConsumer, outboundBytes } from './outbound.js';
@@ -67,6 +68,9 @@ export async function attachConnection(socket: Socket, session: Session, context
   const log = logger.child({ device: session.deviceId, connection: socket.id });
   const deviceChannel = channels.device(session.deviceId);
   const officeChannel = channels.office(session.officeId);
+  // Asked for at the handshake and confirmed before anything else is sent (PROTOCOL.md §9.5).
+  const encoding = handshakeEncoding(socket.handshake.auth);
+  if (encoding === 'compact') socket.emit('session:encoding', { encoding });
 
   // Sessions of one device live side by side (a chat beside one-shot commands, a desk beside a
   // second window): each gets every push, and acknowledging an offset twice removes nothing the
@@ -105,7 +109,10 @@ export async function attachConnection(socket: Socket, session: Session, context
   const onDeviceMessage = (message: string) => {
     const m = JSON.parse(message);
     if (m.type === 'envelope') {
-      push('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope: m.envelope });
+      // A stored body that is no envelope is not pushed; a fetch reports it lost (ENVELOPE_LOST).
+      const envelope = outgoingEnvelope(m.envelope, encoding);
+      if (envelope !== undefined)
+        push('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope });
     } else if (m.type === 'status') {
       push('envelope:status', {
         id: m.id,
@@ -226,7 +233,7 @@ export async function attachConnection(socket: Socket, session: Session, context
 
   handle('envelope:send', null, async (input) => {
     const stop = metrics.sendSeconds.startTimer();
-    const result = await relayEnvelope(input, session, {
+    const result = await relayEnvelope(incomingEnvelope(input, encoding), session, {
       directory: sync.directory,
       inboxes,
       rateLimitPerMinute: context.rateLimitPerMinute,
@@ -255,7 +262,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     try {
       const page = await inboxes.fetch(session.deviceId, after, limit);
       metrics.fetchedItems.observe(page.items.length);
-      const wire = wirePage(page, log);
+      const wire = wirePage(page, log, encoding);
       if (wire.lost) metrics.lostItems.inc(wire.lost.length);
       return wire;
     } finally {

@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Namespace, Socket } from 'socket.io';
+import type { WireEncoding } from '../../protocol/v1/compact.js';
 import { HandshakeAuth } from '../../protocol/v1/events.js';
 import { verifyClientToken } from '../crypto/token.js';
 import type { Directory } from '../directory/directory.js';
@@ -60,10 +61,16 @@ export async function authenticate(token: string | undefined, door: Door): Promi
   };
 }
 
-/** The token of a Socket.IO handshake (`auth: { token }`), if it has one. */
+/** The token of a Socket.IO handshake (`auth: { token, encoding? }`), if it has one. */
 export const handshakeToken = (auth: unknown): string | undefined => {
   const parsed = HandshakeAuth.safeParse(auth);
   return parsed.success ? parsed.data.token : undefined;
+};
+
+/** The envelope encoding a handshake asked for (`auth.encoding`); JSON unless it asked for compact. */
+export const handshakeEncoding = (auth: unknown): WireEncoding => {
+  const parsed = HandshakeAuth.safeParse(auth);
+  return parsed.success ? (parsed.data.encoding ?? 'json') : 'json';
 };
 
 /**

@@ -112,6 +112,37 @@ describe('the office CLI under everyday use', () => {
     expect(await kordai.exited).toBe(0);
   });
 
+  it('--compact sends and lists in the compact encoding; the reader sees the same alert', {
+    timeout: 300_000,
+  }, async () => {
+    const sent = await liaison([
+      'alert',
+      'KZ-KORDAI',
+      '--key',
+      paths.deviceKey('UZ-OYBEK/duty-1'),
+      ...common(),
+      '--title',
+      'Grey Kamaz, false floor suspected',
+      '--compact',
+      '--json',
+    ]);
+    expect(sent.stderr).toBe('');
+    const { id } = JSON.parse(sent.stdout.trim().split('\n').at(-1) as string);
+    for (const compact of [['--compact'], []]) {
+      const listed = await liaison([
+        'inbox',
+        '--key',
+        paths.deviceKey('KZ-KORDAI/duty-1'),
+        ...common(),
+        ...compact,
+        '--json',
+      ]);
+      expect(listed.stderr).toBe('');
+      expect(listed.stdout).toContain(id);
+      expect(listed.stdout).toContain('Grey Kamaz, false floor suspected');
+    }
+  });
+
   it('inbox and alert beside a running chat leave the chat connected, and both report a refused envelope with its code', {
     timeout: 300_000,
   }, async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTACHMENT_CHUNK_BYTES } from '../../protocol/v1/blob.js';
+import { decodeCompactEnvelope, encodeCompactEnvelope } from '../../protocol/v1/compact.js';
 import { Envelope } from '../../protocol/v1/envelope.js';
 import { vectorFile } from '../../scripts/attachment-vectors.js';
 import { buildVectors, renderVectors } from '../../scripts/vectors.js';
@@ -247,5 +248,24 @@ describe('the attachment vector (PROTOCOL.md §8.2)', () => {
     const opened = await openAttachment(attachment, async (_, i) => (i === 0 ? chunk0 : chunk1));
     expect(Buffer.from(opened.bytes).equals(Buffer.from(file))).toBe(true);
     expect(opened.type).toBe(vector.file.sniffedType);
+  });
+
+  it('let an integrator rebuild the compact bytes of both envelopes field by field, and read them back', async () => {
+    const vector = await load('envelope-compact');
+    expect(vector.items.map((i: { of: string }) => i.of)).toEqual([
+      'envelope-chat',
+      'envelope-alert',
+    ]);
+    for (const item of vector.items) {
+      // The same envelope as its own vector file, byte for byte.
+      expect(item.envelope).toEqual((await load(item.of)).envelope);
+      const bytes = Buffer.from(item.compactHex, 'hex');
+      expect(item.fields.map((f: { hex: string }) => f.hex).join('')).toBe(item.compactHex);
+      expect(Buffer.from(encodeCompactEnvelope(Envelope.parse(item.envelope))).equals(bytes)).toBe(
+        true,
+      );
+      expect(decodeCompactEnvelope(bytes)).toEqual(item.envelope);
+      expect(bytes.length).toBe(item.compactBytes);
+    }
   });
 });

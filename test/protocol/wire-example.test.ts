@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ERROR_CODES } from '../../protocol/errors.js';
+import { decodeCompactEnvelope } from '../../protocol/v1/compact.js';
 import { CLIENT_EVENTS, HandshakeAuth, SERVER_EVENTS } from '../../protocol/v1/events.js';
 import { WireError } from '../../protocol/v1/primitives.js';
 import {
@@ -48,9 +49,38 @@ describe('WIRE-EXAMPLE.md', () => {
     const token = JSON.parse(await readFile(join(protocol, 'vectors', 'token.json'), 'utf8'));
     const asked = new Map<string, ClientEvent>();
     const seen = new Set<string>();
+    // A binary ack's JSON waits for its attachment (the next message) to be checked.
+    let awaiting: { event: ClientEvent; answer: string } | undefined;
     for (const { who, arrow, frame } of await shownFrames()) {
       if (arrow === '⇄') expect(frame).toBe(`GET ${SOCKET_PATH}`);
       if (arrow !== '→' && arrow !== '←') continue;
+      if (frame.startsWith('bin ')) {
+        // The one attachment: the vectors envelope in the compact encoding, in the delivery's place.
+        const envelope = decodeCompactEnvelope(Buffer.from(frame.slice(4), 'hex'));
+        expect(envelope).toEqual(chat.envelope);
+        if (!awaiting) throw new Error('an attachment without the packet it belongs to');
+        const { event, answer } = awaiting;
+        const placeholder = '{"_placeholder":true,"num":0}';
+        expect(answer).toContain(placeholder);
+        CLIENT_EVENTS[event].ack.parse(
+          JSON.parse(answer.replace(placeholder, JSON.stringify(envelope))),
+        );
+        awaiting = undefined;
+        seen.add('binary attachment');
+        continue;
+      }
+      const binaryAck = /^46(\d+)-(\d+)(.*)$/.exec(frame);
+      if (binaryAck) {
+        const [, attachments, ackId, json] = binaryAck;
+        expect(attachments).toBe('1');
+        const event = asked.get(`${who} ${ackId}`) as ClientEvent;
+        const [answer, ...rest] = JSON.parse(json as string);
+        expect(rest).toEqual([]);
+        awaiting = { event, answer: JSON.stringify(answer) };
+        asked.delete(`${who} ${ackId}`);
+        seen.add('server 6 with id');
+        continue;
+      }
       const packet = /^(\d)(\d)?(\d*)(.*)$/.exec(frame);
       const [, engineType, socketType, ackId, json] = packet ?? [];
       if (engineType === '0') {
@@ -103,7 +133,9 @@ describe('WIRE-EXAMPLE.md', () => {
       }
     }
     expect(asked, 'every request shown is answered').toEqual(new Map());
+    expect(awaiting, 'every binary ack has its attachment').toBeUndefined();
     expect([...seen].sort()).toEqual([
+      'binary attachment',
       'client 0',
       'client 1',
       'client 2 with id',
@@ -111,6 +143,7 @@ describe('WIRE-EXAMPLE.md', () => {
       'server 2',
       'server 3 with id',
       'server 4',
+      'server 6 with id',
     ]);
     expect(await document()).toContain(`kordai → 40{"token":"${token.token}"}`);
   });
