@@ -7,7 +7,7 @@ import {
 import { type Country, HUB_OFFICE_ID, officeOfDevice } from '../../protocol/v1/primitives.js';
 import { LiaisonError } from '../errors.js';
 import { type AuthorityKeys, authorityKeyId, deviceKeyId } from './keys.js';
-import { openSigned, signObject } from './signed.js';
+import { type DecodedSigned, openSigned, signObject } from './signed.js';
 import { fromBase64Url, ready, toBase64Url } from './sodium.js';
 
 /** The authority's public key as a client pins it: checked once, then trusted. */
@@ -85,12 +85,20 @@ export interface Certificate extends CertificatePayload {
  * Verifies a certificate against the pinned authority: signature, schema, and that its ids, role,
  * country and key id agree with each other. Validity in time is `checkValidity`'s job, because
  * the time that matters depends on the use (now for a token, creation time for an envelope).
+ * `decoded` (see openSigned) spares decoding it again.
  */
-export function verifyCertificate(signed: Signed, authority: PinnedAuthority): Certificate {
-  const json = openSigned('liaison/v1/certificate', signed, authority.signingPublicKey, {
-    invalid: 'CERT_INVALID',
-    untrusted: 'CERT_UNTRUSTED',
-  });
+export function verifyCertificate(
+  signed: Signed,
+  authority: PinnedAuthority,
+  decoded?: DecodedSigned,
+): Certificate {
+  const json = openSigned(
+    'liaison/v1/certificate',
+    signed,
+    authority.signingPublicKey,
+    { invalid: 'CERT_INVALID', untrusted: 'CERT_UNTRUSTED' },
+    decoded,
+  );
   const parsed = CertificatePayload.safeParse(json);
   if (!parsed.success) throw new LiaisonError('CERT_INVALID', 'certificate does not match schema');
   const cert = parsed.data;

@@ -19,6 +19,7 @@ interface NodeBufferClass {
     toString(encoding: 'base64url'): string;
     write(text: string, encoding: 'base64url'): number;
   };
+  from(text: string, encoding: 'base64url'): Uint8Array;
 }
 const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer;
 
@@ -40,6 +41,18 @@ export const fromBase64Url: (text: string) => Uint8Array = NodeBuffer
       return bytes;
     }
   : (text) => sodium.from_base64(text, sodium.base64_variants.URLSAFE_NO_PADDING);
+
+/**
+ * fromBase64Url for bytes that are read and let go of at once (never kept): on Node small ones
+ * share Buffer's pooled memory instead of an allocation each, which a large directory's start
+ * makes by the hundred thousand.
+ */
+export const fromBase64UrlBriefly: (text: string) => Uint8Array = NodeBuffer
+  ? (text) => {
+      if (!isCanonicalBase64Url(text)) throw new TypeError('invalid base64url');
+      return NodeBuffer.from(text, 'base64url');
+    }
+  : fromBase64Url;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });

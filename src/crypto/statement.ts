@@ -9,7 +9,7 @@ import type { PinnedAuthority } from './certificate.js';
 import { backend } from './current.js';
 import { encode } from './encoding.js';
 import type { AuthorityKeys } from './keys.js';
-import { openSigned, signObject } from './signed.js';
+import { type DecodedSigned, openSigned, signObject } from './signed.js';
 import { fromBase64Url, ready, toBase64Url } from './sodium.js';
 
 /** What a statement of kind K says, beyond the fields every statement has. */
@@ -36,12 +36,12 @@ export interface StatementOptions {
 
 /** BLAKE2b-256(encode(["liaison/v1/statement-hash", payloadBytes])) of a signed statement. */
 export function statementHash(signed: Signed): string {
-  const digest = backend().hash(
-    32,
-    encode(['liaison/v1/statement-hash', fromBase64Url(signed.payload)]),
-  );
-  return toBase64Url(digest);
+  return toBase64Url(statementDigest(fromBase64Url(signed.payload)));
 }
+
+/** statementHash as bytes, from the payload's bytes. */
+export const statementDigest = (payload: Uint8Array): Uint8Array =>
+  backend().hash(32, encode(['liaison/v1/statement-hash', payload]));
 
 /** The log position after `signed` (statement `after.version + 1`). */
 export const advance = (after: LogPosition, signed: Signed): LogPosition => ({
@@ -122,12 +122,22 @@ export class StatementLog {
   }
 }
 
-/** Verifies a statement's signature against the pinned authority and returns its content. */
-export function verifyStatement(signed: Signed, authority: PinnedAuthority): StatementPayload {
-  const json = openSigned('liaison/v1/statement', signed, authority.signingPublicKey, {
-    invalid: 'STATEMENT_INVALID',
-    untrusted: 'STATEMENT_UNTRUSTED',
-  });
+/**
+ * Verifies a statement's signature against the pinned authority and returns its content.
+ * `decoded` (see openSigned) spares decoding it again.
+ */
+export function verifyStatement(
+  signed: Signed,
+  authority: PinnedAuthority,
+  decoded?: DecodedSigned,
+): StatementPayload {
+  const json = openSigned(
+    'liaison/v1/statement',
+    signed,
+    authority.signingPublicKey,
+    { invalid: 'STATEMENT_INVALID', untrusted: 'STATEMENT_UNTRUSTED' },
+    decoded,
+  );
   const parsed = StatementPayload.safeParse(json);
   if (!parsed.success)
     throw new LiaisonError('STATEMENT_INVALID', 'statement does not match schema');

@@ -1,89 +1,110 @@
 import type { Signed } from '../../protocol/v1/certificate.js';
 import { backend, useBackend } from '../crypto/current.js';
-import { encode } from '../crypto/encoding.js';
-import type { SignedDomain } from '../crypto/signed.js';
-import { fromBase64Url, fromUtf8 } from '../crypto/sodium.js';
+import { DecodedSigned, NOT_JSON, type SignedDomain } from '../crypto/signed.js';
 import { type SignatureCheck, VerifyPool, withVerified } from '../crypto/verify-pool.js';
 import type { Applied, Directory } from './directory.js';
+import type { PreparedStatement } from './prepared.js';
 
-/** Statements whose signatures are checked ahead together (bounds the memory of the checks). */
-const WINDOW = 8_000;
+/**
+ * Statements whose signatures are checked ahead together: each window's decoded statements and
+ * checks are garbage once it is applied, so a small one keeps a large start's memory low; 2,000
+ * statements are still ≥ PARALLEL_FROM checks, enough for the worker threads.
+ */
+export const BULK_WINDOW = 2_000;
 
-/** The signature of a signed object as openSigned checks it, or nothing when it cannot be read. */
-function checkOf(domain: SignedDomain, signed: unknown, publicKey: Uint8Array) {
-  const { payload, signature } = (signed ?? {}) as { payload?: unknown; signature?: unknown };
-  if (typeof payload !== 'string' || typeof signature !== 'string') return undefined;
-  try {
-    const bytes = fromBase64Url(payload);
-    return {
-      bytes,
-      check: { message: encode([domain, bytes]), signature: fromBase64Url(signature), publicKey },
-    };
-  } catch {
-    return undefined;
+/** `statements` in windows of BULK_WINDOW, for applyInBulk. */
+export function* inWindows(statements: readonly Signed[]): Generator<Signed[]> {
+  for (let at = 0; at < statements.length; at += BULK_WINDOW) {
+    yield statements.slice(at, at + BULK_WINDOW);
   }
 }
 
-/** Every signature applying `statements` will check: each statement's, and its certificate's. */
-function checksOf(statements: readonly Signed[], authorityKey: Uint8Array): SignatureCheck[] {
+/** The signature check openSigned will make of `decoded` (the very same message bytes). */
+const checkOf = (domain: SignedDomain, decoded: DecodedSigned, publicKey: Uint8Array) => ({
+  message: decoded.message(domain),
+  signature: decoded.signature,
+  publicKey,
+});
+
+/**
+ * Every signature applying `statements` will check: each statement's, and its certificate's
+ * (whose decoding is kept on the statement for verifyCertificate).
+ */
+function checksOf(
+  statements: readonly PreparedStatement[],
+  authorityKey: Uint8Array,
+): SignatureCheck[] {
   const checks: SignatureCheck[] = [];
-  for (const signed of statements) {
-    const statement = checkOf('liaison/v1/statement', signed, authorityKey);
-    if (!statement) continue;
-    checks.push(statement.check);
-    let certificate: unknown;
-    try {
-      certificate = (JSON.parse(fromUtf8(statement.bytes)) as { certificate?: unknown })
-        ?.certificate;
-    } catch {
-      continue;
-    }
-    const cert = certificate
-      ? checkOf('liaison/v1/certificate', certificate, authorityKey)
-      : undefined;
-    if (cert) checks.push(cert.check);
+  for (const prepared of statements) {
+    const { decoded } = prepared;
+    if (!decoded) continue;
+    checks.push(checkOf('liaison/v1/statement', decoded, authorityKey));
+    const json = decoded.json();
+    if (json === NOT_JSON || typeof json !== 'object' || json === null) continue;
+    const certificate = (json as { certificate?: unknown }).certificate;
+    if (typeof certificate !== 'object' || certificate === null) continue;
+    const cert = DecodedSigned.of(certificate);
+    if (!cert) continue;
+    prepared.certificate = cert;
+    checks.push(checkOf('liaison/v1/certificate', cert, authorityKey));
   }
   return checks;
 }
 
 /**
- * Applies `statements` to `directory` in order, exactly as `applyVerified` one by one would
- * (same checks, same errors, each signature verified once), with the signatures of each window
- * of statements verified ahead on worker threads while the window before is applied. Returns
- * what was applied (repeats left out).
+ * Applies the new statements of `windows` (repeats left out) in order, exactly as
+ * `applyVerified` one by one would (same checks, same errors, each signature verified once),
+ * window by window (see inWindows): each is placed (`directory.fresh`, no signature checked for
+ * garbage out of place) and its signatures verified on worker threads while the window before
+ * is applied. Each window, once applied, is handed to `onWindow` (awaited before the next is
+ * applied) and let go of, so a large batch read in windows is never in memory whole. Returns
+ * how many statements were applied.
  */
 export async function applyInBulk(
   directory: Directory,
-  statements: readonly Signed[],
-): Promise<Applied[]> {
+  windows: AsyncIterable<readonly Signed[]> | Iterable<readonly Signed[]>,
+  onWindow: (window: readonly PreparedStatement[], applied: readonly Applied[]) => Promise<void>,
+): Promise<number> {
   const real = backend();
   const key = directory.authority.signingPublicKey;
   const pool = new VerifyPool(real);
-  const applied: Applied[] = [];
-  const verifyWindow = (at: number) => {
-    const window = statements.slice(at, at + WINDOW);
+  const cursor = directory.freshCursor();
+  let count = 0;
+  const source =
+    Symbol.asyncIterator in windows
+      ? windows[Symbol.asyncIterator]()
+      : (windows as Iterable<readonly Signed[]>)[Symbol.iterator]();
+  /** The next window placed and its signatures being checked; undefined after the last. */
+  const verifyNext = async () => {
+    const step = await source.next();
+    if (step.done) return undefined;
+    const window = directory.fresh(step.value, cursor);
     const checks = checksOf(window, key);
-    return pool.verify(checks).then((results) => ({ window, checks, results }));
+    return { window, checks, results: await pool.verify(checks) };
   };
-  let next = statements.length > 0 ? verifyWindow(0) : undefined;
+  let next: ReturnType<typeof verifyNext> | undefined;
   try {
-    for (let at = 0; next; at += WINDOW) {
-      const { window, checks, results } = await next;
-      next = at + WINDOW < statements.length ? verifyWindow(at + WINDOW) : undefined;
+    next = verifyNext();
+    for (let current = await next; current; current = await next) {
+      const { window, checks, results } = current;
+      next = verifyNext();
+      const applied: Applied[] = [];
       // Synchronous from here to the restore: nothing else runs on the backend meanwhile.
       useBackend(withVerified(real, checks, results));
       try {
-        for (const signed of window) {
-          const done = directory.applyVerified(signed);
+        for (const prepared of window) {
+          const done = directory.applyVerified(prepared.signed, prepared);
           if (done) applied.push(done);
         }
       } finally {
         useBackend(real);
       }
+      count += applied.length;
+      if (window.length > 0) await onWindow(window, applied);
     }
   } finally {
     await next?.catch(() => undefined);
     await pool.close();
   }
-  return applied;
+  return count;
 }

@@ -11,15 +11,17 @@ import {
   type PinnedAuthority,
   verifyCertificate,
 } from '../crypto/certificate.js';
-import { fromBase64Url, fromUtf8 } from '../crypto/sodium.js';
+import { toBase64Url } from '../crypto/sodium.js';
 import {
   EMPTY_LOG,
   type LogPosition,
-  statementHash,
   verifyDirectoryHead,
   verifyStatement,
 } from '../crypto/statement.js';
 import { LiaisonError } from '../errors.js';
+import { HashLog } from './hash-log.js';
+import { KeptCertificates } from './kept-certificates.js';
+import { claimedPosition, type PreparedStatement, prepare } from './prepared.js';
 
 export interface Office {
   readonly officeId: string;
@@ -40,7 +42,8 @@ interface KeyRecord {
 interface DeviceRecord {
   readonly deviceId: string;
   readonly officeId: string;
-  readonly keys: Map<string, KeyRecord>;
+  /** Few a device (one per rotation): a list costs less than a map. */
+  readonly keys: KeyRecord[];
   currentKeyId: string;
   /** The whole device is revoked from this time on (-Infinity: for all time). */
   revokedFrom?: number;
@@ -60,17 +63,21 @@ export interface RecipientKey {
   readonly encryptionPublicKey: Uint8Array;
 }
 
-/**
- * The place in the log a statement claims (`seq`, `prev`), read WITHOUT checking its signature:
- * only to refuse one that cannot follow the log before spending a verification on it.
- */
-function claimedPosition(signed: Signed): { seq?: unknown; prev?: unknown } {
-  try {
-    const json = JSON.parse(fromUtf8(fromBase64Url(signed.payload))) as unknown;
-    return typeof json === 'object' && json !== null ? json : {};
-  } catch {
-    return {};
-  }
+const keyOf = (device: DeviceRecord | undefined, keyId: string) =>
+  device?.keys.find((key) => key.certificate.keyId === keyId);
+
+/** How far `fresh` got through a batch given in parts. */
+export interface FreshCursor {
+  at: LogPosition;
+  readonly seen: HashLog;
+}
+
+export interface DirectoryOptions {
+  /**
+   * Whether `statements()` can answer: clients keep the signed statements; a server that has
+   * them in the shared log (DirectorySync) does not, which is most of a large directory's memory.
+   */
+  readonly keepStatements?: boolean;
 }
 
 /** How far in the future a directory head's issue time may lie (clocks drift). */
@@ -101,35 +108,45 @@ export class Directory {
   private readonly linksOfOffice = new Map<string, Set<string>>();
   /** Statement ids applied: an id is used once in the whole log. */
   private readonly statementIds = new Set<string>();
-  private readonly log: Signed[] = [];
+  /** The statements applied, when kept (DirectoryOptions). */
+  private readonly log: Signed[] | undefined;
   /** Hash of every statement, by position (index 0 is seq 1), and as a set. */
-  private readonly hashes: string[] = [];
-  private readonly hashIndex = new Set<string>();
+  private hashes = new HashLog();
+  /** The head's hash as text, asked for by every statement applied. */
+  private headHash = EMPTY_LOG.hash;
+  private readonly kept: KeptCertificates;
 
-  constructor(authority: PinnedAuthority) {
+  constructor(authority: PinnedAuthority, options: DirectoryOptions = {}) {
     this.authority = authority;
+    if (options.keepStatements !== false) this.log = [];
+    this.kept = new KeptCertificates();
   }
 
   /** Number of statements applied: the directory's version. */
   get version(): number {
-    return this.log.length;
+    return this.hashes.length;
   }
 
   /** Where the log ends: the version and the hash of the last statement. */
   get head(): LogPosition {
-    const hash = this.hashes.at(-1);
-    return hash === undefined ? EMPTY_LOG : { version: this.log.length, hash };
+    return this.hashes.length === 0
+      ? EMPTY_LOG
+      : { version: this.hashes.length, hash: this.headHash };
   }
 
   /** The log position at an earlier version (to compare with a head naming that version). */
   positionAt(version: number): LogPosition | undefined {
     if (version === 0) return EMPTY_LOG;
-    const hash = this.hashes[version - 1];
+    const hash = this.hashes.at(version - 1);
     return hash === undefined ? undefined : { version, hash };
   }
 
-  /** The statements applied, in order (what a gateway serves). */
+  /**
+   * The statements applied, in order (what a client shows). A directory that does not keep them
+   * (a server's: they are in the shared log) throws a TypeError.
+   */
   statements(after = 0): readonly Signed[] {
+    if (!this.log) throw new TypeError('this directory does not keep its statements');
     return this.log.slice(after);
   }
 
@@ -143,62 +160,65 @@ export class Directory {
     return this.applyVerified(signed) !== undefined;
   }
 
-  /** apply, returning what it verified (undefined for a repeat): nobody need verify it again. */
-  applyVerified(signed: Signed): Applied | undefined {
-    const vetted = this.vet(signed);
+  /**
+   * apply, returning what it verified (undefined for a repeat): nobody need verify it again.
+   * `prepared` (from `fresh` or `prepare`) spares decoding the statement again.
+   */
+  applyVerified(signed: Signed, prepared?: PreparedStatement): Applied | undefined {
+    const ready = prepared?.signed === signed ? prepared : prepare(signed);
+    const vetted = this.vet(ready);
     if (!vetted) return undefined;
     this.record(vetted.statement, vetted.certificate);
     this.statementIds.add(vetted.statement.id);
-    this.log.push(signed);
-    this.hashes.push(vetted.hash);
-    this.hashIndex.add(vetted.hash);
+    this.log?.push(signed);
+    this.hashes.push(ready.digest as Uint8Array);
+    this.headHash = vetted.hash;
     return vetted;
   }
 
   /**
    * Throws STATEMENT_OUT_OF_ORDER unless the batch's new statements (repeats left out) follow
    * this log one after another; reads their claimed places only, so garbage costs no signature
-   * check. Returns those new statements, in order.
+   * check. Returns those new statements, in order, decoded for applying them. A batch given in
+   * parts passes the same `cursor` (from `freshCursor`) with each part, in order.
    */
-  fresh(batch: readonly Signed[]): Signed[] {
-    const fresh: Signed[] = [];
-    const seen = new Set<string>();
-    let at = this.head;
+  fresh(batch: readonly Signed[], cursor = this.freshCursor()): PreparedStatement[] {
+    const fresh: PreparedStatement[] = [];
     for (const signed of batch) {
-      let hash: string;
-      try {
-        hash = statementHash(signed);
-      } catch {
-        throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
-      }
-      if (this.hashIndex.has(hash) || seen.has(hash)) continue;
-      const { seq, prev } = claimedPosition(signed);
+      const prepared = prepare(signed);
+      const { digest } = prepared;
+      if (!digest) throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
+      if (this.hashes.has(digest) || cursor.seen.has(digest)) continue;
+      const { seq, prev } = claimedPosition(prepared);
+      const { at } = cursor;
       if (seq !== at.version + 1 || prev !== at.hash) {
         throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'statement does not follow the log', {
           seq: typeof seq === 'number' ? seq : null,
           version: at.version,
         });
       }
-      seen.add(hash);
-      fresh.push(signed);
-      at = { version: at.version + 1, hash };
+      cursor.seen.push(digest);
+      fresh.push(prepared);
+      cursor.at = { version: at.version + 1, hash: toBase64Url(digest) };
     }
     return fresh;
   }
 
+  /** Where `fresh` starts: the head, nothing seen yet. */
+  freshCursor(): FreshCursor {
+    return { at: this.head, seen: new HashLog() };
+  }
+
   /** Every check of apply; undefined for a repeat. */
-  private vet(signed: Signed): Applied | undefined {
+  private vet(prepared: PreparedStatement): Applied | undefined {
     // A statement already in the log has the same bytes as one verified before: no signature
     // check needed to recognise a repeat (replays cost a hash, not a verification).
-    let hash: string;
-    try {
-      hash = statementHash(signed);
-    } catch {
-      throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
-    }
-    if (this.hashIndex.has(hash)) return undefined;
-    const statement = verifyStatement(signed, this.authority);
-    if (statement.seq <= this.log.length) {
+    const { signed, digest } = prepared;
+    if (!digest) throw new LiaisonError('STATEMENT_INVALID', 'payload is not base64url');
+    if (this.hashes.has(digest)) return undefined;
+    const hash = toBase64Url(digest);
+    const statement = verifyStatement(signed, this.authority, prepared.decoded);
+    if (statement.seq <= this.version) {
       throw new LiaisonError('STATEMENT_OUT_OF_ORDER', 'another statement holds this seq', {
         seq: statement.seq,
       });
@@ -212,7 +232,7 @@ export class Directory {
     }
     if (this.statementIds.has(statement.id))
       throw new LiaisonError('STATEMENT_CONFLICT', 'statement id reused');
-    const certificate = this.check(statement);
+    const certificate = this.check(statement, prepared);
     return { hash, statement, ...(certificate ? { certificate } : {}) };
   }
 
@@ -221,7 +241,7 @@ export class Directory {
    * verified again. Costs a copy of the records, not a signature check per statement.
    */
   fork(): Directory {
-    const copy = new Directory(this.authority);
+    const copy = new Directory(this.authority, { keepStatements: this.log !== undefined });
     for (const [id, office] of this.offices) copy.offices.set(id, office);
     for (const [key, periods] of this.links)
       copy.links.set(
@@ -229,7 +249,7 @@ export class Directory {
         periods.map((p) => ({ ...p })),
       );
     for (const [id, device] of this.devices) {
-      const keys = new Map([...device.keys].map(([keyId, key]) => [keyId, { ...key }]));
+      const keys = device.keys.map((key) => ({ ...key }));
       const twin: DeviceRecord = { ...device, keys };
       copy.devices.set(id, twin);
       copy.devicesOf(twin.officeId).push(twin);
@@ -237,11 +257,10 @@ export class Directory {
     for (const [office, others] of this.linksOfOffice)
       copy.linksOfOffice.set(office, new Set(others));
     for (const id of this.statementIds) copy.statementIds.add(id);
-    for (let i = 0; i < this.log.length; i++) {
-      copy.log.push(this.log[i] as Signed);
-      copy.hashes.push(this.hashes[i] as string);
-      copy.hashIndex.add(this.hashes[i] as string);
-    }
+    // One at a time: spreading 200,000 arguments overflows the stack.
+    if (this.log) for (const signed of this.log) copy.log?.push(signed);
+    copy.hashes = this.hashes.copy();
+    copy.headHash = this.headHash;
     return copy;
   }
 
@@ -320,7 +339,7 @@ export class Directory {
 
   /** The certificate of a device key the directory has ever certified, whatever became of it. */
   certificateOf(deviceId: string, keyId: string): Certificate | undefined {
-    return this.devices.get(deviceId)?.keys.get(keyId)?.certificate;
+    return keyOf(this.devices.get(deviceId), keyId)?.certificate;
   }
 
   /**
@@ -331,7 +350,7 @@ export class Directory {
    */
   usableKey(deviceId: string, keyId: string, at: number, acceptedAt?: number): Certificate {
     const device = this.devices.get(deviceId);
-    const key = device?.keys.get(keyId);
+    const key = keyOf(device, keyId);
     if (!device || !key) throw new LiaisonError('CERT_UNKNOWN', undefined, { deviceId, keyId });
     const from = Math.min(
       device.revokedFrom ?? Number.POSITIVE_INFINITY,
@@ -356,7 +375,7 @@ export class Directory {
    * compromised later.
    */
   hubKeyAt(deviceId: string, keyId: string, at: number): Certificate | undefined {
-    const key = this.devices.get(deviceId)?.keys.get(keyId);
+    const key = keyOf(this.devices.get(deviceId), keyId);
     if (key?.certificate.role !== 'hub') return undefined;
     if (key.rotatedAt !== undefined && at >= key.rotatedAt) return undefined;
     const { notBefore, notAfter } = key.certificate;
@@ -369,7 +388,7 @@ export class Directory {
     const devices = [...new Set(officeIds)].flatMap((o) => this.devicesOfOffice.get(o) ?? []);
     for (const device of devices) {
       if (device.revokedFrom !== undefined) continue;
-      const key = device.keys.get(device.currentKeyId);
+      const key = keyOf(device, device.currentKeyId);
       if (!key || key.revokedFrom !== undefined || key.certificate.role === 'analyst') continue;
       if (at < key.certificate.notBefore || at > key.certificate.notAfter) continue;
       const { deviceId, keyId, encryptionPublicKey } = key.certificate;
@@ -387,7 +406,7 @@ export class Directory {
    * Throws STATEMENT_CONFLICT when the statement does not fit the directory as it stands. Returns
    * the verified certificate a statement carries, if any.
    */
-  private check(statement: StatementPayload): Certificate | undefined {
+  private check(statement: StatementPayload, prepared: PreparedStatement): Certificate | undefined {
     const conflict = (why: string) => new LiaisonError('STATEMENT_CONFLICT', why);
     switch (statement.kind) {
       case 'office.registered': {
@@ -411,28 +430,28 @@ export class Directory {
         return;
       }
       case 'device.enrolled': {
-        const cert = verifyCertificate(statement.certificate, this.authority);
+        const cert = verifyCertificate(statement.certificate, this.authority, prepared.certificate);
         if (!this.offices.has(cert.officeId)) throw conflict('office not registered');
         if (this.devices.has(cert.deviceId))
           throw conflict('device already enrolled; rotate its key');
         return cert;
       }
       case 'device.key-rotated': {
-        const cert = verifyCertificate(statement.certificate, this.authority);
+        const cert = verifyCertificate(statement.certificate, this.authority, prepared.certificate);
         const device = this.devices.get(cert.deviceId);
         if (!device || device.revokedFrom !== undefined)
           throw conflict('no such device, or it is revoked');
         if (device.currentKeyId !== statement.previousKeyId)
           throw conflict('previous key is not current');
-        if (device.keys.has(cert.keyId)) throw conflict('key already certified');
-        const role = device.keys.get(device.currentKeyId)?.certificate.role;
+        if (keyOf(device, cert.keyId)) throw conflict('key already certified');
+        const role = keyOf(device, device.currentKeyId)?.certificate.role;
         if (cert.role !== role) throw conflict('rotation cannot change the role');
         return cert;
       }
       case 'device.revoked': {
         const device = this.devices.get(statement.deviceId);
         if (!device) throw conflict('no such device');
-        if (statement.keyId !== undefined && !device.keys.has(statement.keyId)) {
+        if (statement.keyId !== undefined && !keyOf(device, statement.keyId)) {
           throw conflict('no such key');
         }
         if (statement.compromisedAt !== undefined && statement.compromisedAt > statement.issuedAt) {
@@ -441,6 +460,12 @@ export class Directory {
         return;
       }
     }
+  }
+
+  /** The certificate as kept for good: its office id the office record's own text. */
+  private keep(certificate: Certificate): Certificate {
+    const office = this.offices.get(certificate.officeId) as Office;
+    return this.kept.keep(certificate, office.officeId);
   }
 
   private record(statement: StatementPayload, certificate: Certificate | undefined): void {
@@ -467,11 +492,12 @@ export class Directory {
       }
       case 'device.enrolled': {
         if (!certificate) return;
+        const kept = this.keep(certificate);
         const device: DeviceRecord = {
-          deviceId: certificate.deviceId,
-          officeId: certificate.officeId,
-          keys: new Map([[certificate.keyId, { certificate }]]),
-          currentKeyId: certificate.keyId,
+          deviceId: kept.deviceId,
+          officeId: kept.officeId,
+          keys: [{ certificate: kept }],
+          currentKeyId: kept.keyId,
         };
         this.devices.set(certificate.deviceId, device);
         // check() refuses a second enrolment of a device, so each is listed once.
@@ -481,16 +507,17 @@ export class Directory {
       case 'device.key-rotated': {
         if (!certificate) return;
         const device = this.devices.get(certificate.deviceId) as DeviceRecord;
-        const previous = device.keys.get(statement.previousKeyId) as KeyRecord;
+        const previous = keyOf(device, statement.previousKeyId) as KeyRecord;
         previous.rotatedAt = statement.issuedAt;
-        device.keys.set(certificate.keyId, { certificate });
-        device.currentKeyId = certificate.keyId;
+        const kept = this.keep(certificate);
+        device.keys.push({ certificate: kept });
+        device.currentKeyId = kept.keyId;
         return;
       }
       case 'device.revoked': {
         const device = this.devices.get(statement.deviceId) as DeviceRecord;
         const target =
-          statement.keyId === undefined ? device : (device.keys.get(statement.keyId) as KeyRecord);
+          statement.keyId === undefined ? device : (keyOf(device, statement.keyId) as KeyRecord);
         // A second revocation can only move the time earlier.
         target.revokedFrom = Math.min(
           target.revokedFrom ?? Number.POSITIVE_INFINITY,

@@ -35,8 +35,11 @@ export interface GatewayOptions {
   readonly attachmentQuotaBytes?: number;
   readonly shutdownGraceMs: number;
   readonly tls?: { certFile: string; keyFile: string } | undefined;
-  /** Statements to load before listening when the shared directory is empty. */
-  readonly bootstrap?: readonly Signed[];
+  /**
+   * Statements to load before listening when the shared directory is empty; for a large file, a
+   * function that reads them in windows (each time it is called), so it is never in memory whole.
+   */
+  readonly bootstrap?: readonly Signed[] | (() => AsyncIterable<readonly Signed[]>);
   /** The directory head that came with the bootstrap statements, if the file has one. */
   readonly bootstrapHead?: Signed;
   /** Directory posts one client address may make per minute (default 30). */

@@ -13,6 +13,9 @@ import { asLiaisonError, checkDepth, parse } from '../runtime/wire.js';
 import { addressRate } from './address-rate.js';
 import type { Metrics } from './metrics.js';
 
+/** The largest whole-directory answer kept for the next client (about 10,000 devices). */
+const MAX_KEPT_DIRECTORY_CHARS = 32 * 2 ** 20;
+
 /** Directory posts one client address may make per minute (they need no token). */
 export const DIRECTORY_POSTS_PER_MINUTE = 30;
 
@@ -39,7 +42,8 @@ export function registerRoutes(
 
   app.addHook('preValidation', async (request) => checkDepth(request.body));
 
-  // The whole directory is the same bytes until it changes: made once per version and head.
+  // The whole directory is the same bytes until it changes: made once per version and head, and
+  // kept when small (a 100,000-device directory is ~300 MB of text, read from the log instead).
   let whole: { tag: string; body: string } | undefined;
   app.get('/v1/directory', async (request, reply) => {
     const query = parse(DirectoryQuery, request.query);
@@ -53,15 +57,19 @@ export function registerRoutes(
     if (after === 0 && whole?.tag === tag) {
       return reply.type('application/json; charset=utf-8').send(whole.body);
     }
-    const body = JSON.stringify({
-      authority: directory.authority.keyId,
-      version: directory.version,
-      statements: directory
-        .statements(after)
-        .map((statement, i) => ({ version: after + i + 1, statement })),
-      ...(sync.head ? { head: sync.head } : {}),
-    });
-    if (after === 0) whole = { tag, body };
+    const { head } = sync;
+    const { version } = directory;
+    const texts = await sync.statementTexts(after, version);
+    // The texts are JSON already: put together as JSON.stringify of the response would.
+    const parts = [
+      `{"authority":${JSON.stringify(directory.authority.keyId)},"version":${version},"statements":[`,
+    ];
+    for (let i = 0; i < texts.length; i++) {
+      parts.push(`${i === 0 ? '' : ','}{"version":${after + i + 1},"statement":${texts[i]}}`);
+    }
+    parts.push(head ? `],"head":${JSON.stringify(head)}}` : ']}');
+    const body = parts.join('');
+    if (after === 0 && body.length <= MAX_KEPT_DIRECTORY_CHARS) whole = { tag, body };
     return reply.type('application/json; charset=utf-8').send(body);
   });
 

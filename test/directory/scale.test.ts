@@ -77,7 +77,16 @@ describe('a directory larger than one Redis call', () => {
       } finally {
         counter.restore();
       }
-      await reader.start();
+      // The reader verifies each statement once too, the long log on worker threads.
+      const readerCounter = countingVerifies();
+      const readerThreads = verifiedOnThreads();
+      try {
+        await reader.start();
+        expect(readerCounter.count() + verifiedOnThreads() - readerThreads).toBe(OFFICES);
+        expect(verifiedOnThreads() - readerThreads).toBeGreaterThan(0);
+      } finally {
+        readerCounter.restore();
+      }
       expect(reader.directory.version).toBe(OFFICES);
       expect(reader.directory.head).toEqual(writer.directory.head);
       expect(reader.directory.office(`KG-S${OFFICES - 1}`)?.name).toBe(`KG-S${OFFICES - 1}`);

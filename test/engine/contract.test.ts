@@ -355,6 +355,28 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       expect(await engine.directoryLog.readStatements(1)).toEqual(['b', 'c']);
     });
 
+    it('a large append given in parts lands whole at the expected version, or not at all', async () => {
+      engine = make();
+      const texts = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => `statement ${from + i}`);
+      // An empty log first (a first start), then one with statements.
+      const first = engine.directoryLog.startAppend();
+      for (let at = 0; at < 2_500; at += 700) await first.add(texts(at, Math.min(700, 2_500 - at)));
+      expect(await engine.directoryLog.readStatements(0)).toEqual([]);
+      expect(await first.commit(0)).toBe(true);
+      const late = engine.directoryLog.startAppend();
+      await late.add(texts(9_000, 1_500));
+      const next = engine.directoryLog.startAppend();
+      await next.add(texts(2_500, 1_200));
+      expect(await next.commit(2_500)).toBe(true);
+      // Someone appended meanwhile: nothing of this one lands.
+      expect(await late.commit(2_500)).toBe(false);
+      const dropped = engine.directoryLog.startAppend();
+      await dropped.add(texts(5_000, 1_100));
+      await dropped.abort();
+      expect(await engine.directoryLog.readStatements(0)).toEqual(texts(0, 3_700));
+    });
+
     it('keeps the latest directory head beside the log', async () => {
       engine = make();
       expect(await engine.directoryLog.readHead()).toBeUndefined();

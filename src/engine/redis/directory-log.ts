@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DirectoryLog } from '../directory-log.js';
+import type { DirectoryLog, StagedAppend } from '../directory-log.js';
 import type { RedisConnection } from './connection.js';
 
 /** Statements per command: a 100,000-device directory is ~200,000 of them (one call overflowed). */
@@ -23,6 +23,12 @@ if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then
   redis.call('DEL', KEYS[2])
   return 0
 end
+if tonumber(ARGV[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  -- A first load (an empty log) takes the staging list as it is: no copy of 100,000s of texts.
+  redis.call('RENAME', KEYS[2], KEYS[1])
+  redis.call('PERSIST', KEYS[1])
+  return 1
+end
 local n = redis.call('LLEN', KEYS[2])
 local step = tonumber(ARGV[2])
 for i = 0, n - 1, step do
@@ -34,8 +40,8 @@ return 1
 
 /**
  * The directory log as a Redis list, appended with a compare-and-append script. A large append
- * (a first start from a big directory file) is staged in chunks, then moved in one step: the log
- * never holds half of it.
+ * (a first start from a big directory file) is staged in chunks as it is given, then moved in one
+ * step: the log never holds half of it.
  */
 export class RedisDirectoryLog implements DirectoryLog {
   private readonly append;
@@ -47,24 +53,60 @@ export class RedisDirectoryLog implements DirectoryLog {
   }
 
   async appendStatements(expectedVersion: number, statements: readonly string[]) {
+    const staged = this.startAppend();
+    await staged.add(statements);
+    return staged.commit(expectedVersion);
+  }
+
+  startAppend(): StagedAppend {
     const log = this.connection.keys.directory;
-    if (statements.length <= CHUNK) {
-      return (await this.append(log, expectedVersion, ...statements)) === 1;
-    }
     const staging = `${log}:staging:${randomUUID()}`;
     const { redis } = this.connection;
-    try {
-      for (let i = 0; i < statements.length; i += CHUNK) {
-        await redis
-          .multi()
-          .rpush(staging, ...statements.slice(i, i + CHUNK))
-          .pexpire(staging, STAGING_TTL_MS)
-          .exec();
-      }
-      return (await this.appendStaged(log, staging, expectedVersion, CHUNK)) === 1;
-    } finally {
-      await redis.del(staging);
-    }
+    /** Up to a chunk waits here; an append that never fills one is a single script call. */
+    let held: string[] = [];
+    let staged = false;
+    let writing: Promise<unknown> = Promise.resolve();
+    const stage = (chunk: string[]) => {
+      staged = true;
+      const write = redis
+        .multi()
+        .rpush(staging, ...chunk)
+        .pexpire(staging, STAGING_TTL_MS)
+        .exec();
+      // Awaited by the next add or by commit; a failure is reported there, not left unhandled.
+      writing = Promise.all([writing, write]);
+      writing.catch(() => undefined);
+    };
+    const drop = () => redis.del(staging);
+    return {
+      add: async (statements) => {
+        const before = writing;
+        for (const statement of statements) {
+          held.push(statement);
+          if (held.length === CHUNK) {
+            stage(held);
+            held = [];
+          }
+        }
+        await before;
+      },
+      commit: async (expectedVersion) => {
+        try {
+          if (!staged) return (await this.append(log, expectedVersion, ...held)) === 1;
+          if (held.length > 0) stage(held);
+          held = [];
+          await writing;
+          return (await this.appendStaged(log, staging, expectedVersion, CHUNK)) === 1;
+        } finally {
+          if (staged) await drop();
+        }
+      },
+      abort: async () => {
+        held = [];
+        await writing.catch(() => undefined);
+        if (staged) await drop();
+      },
+    };
   }
 
   async readStatements(after: number, limit?: number): Promise<string[]> {
