@@ -16,7 +16,8 @@ export const DEFAULT_OUTDIR = join(here, '..', '..', 'dist', 'console');
 
 /**
  * zod re-exports every one of its ~50 locales as a namespace, which bundlers cannot drop (about
- * 200 KiB minified). The Console shows zod's messages to nobody, so only English stays.
+ * 200 KiB minified). The Console shows zod's messages to nobody, so only English stays; and
+ * what zod keeps for tools alone goes too.
  */
 const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
@@ -29,6 +30,17 @@ const zodEnglishOnly: Plugin = {
           }
         : undefined,
     );
+    // z.fromJSONSchema (a JSON Schema to zod converter, ~12 KiB minified) is for tools, not the Console.
+    b.onResolve({ filter: /from-json-schema\.js$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'zod')}`)
+        ? { path: 'from-json-schema', namespace: 'zod-unused' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-unused' }, () => ({
+      contents:
+        'export function fromJSONSchema() { throw new Error("z.fromJSONSchema is not in the Console"); }',
+      loader: 'js',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
       contents: `export { default as en } from ${JSON.stringify(args.path)};`,
       loader: 'js',
