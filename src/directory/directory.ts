@@ -22,6 +22,7 @@ import { LiaisonError } from '../errors.js';
 import { HashLog } from './hash-log.js';
 import { KeptCertificates } from './kept-certificates.js';
 import { claimedPosition, type PreparedStatement, prepare } from './prepared.js';
+import { StatementIds } from './statement-ids.js';
 
 export interface Office {
   readonly officeId: string;
@@ -107,7 +108,7 @@ export class Directory {
   private readonly devicesOfOffice = new Map<string, DeviceRecord[]>();
   private readonly linksOfOffice = new Map<string, Set<string>>();
   /** Statement ids applied: an id is used once in the whole log. */
-  private readonly statementIds = new Set<string>();
+  private statementIds = new StatementIds();
   /** The statements applied, when kept (DirectoryOptions). */
   private readonly log: Signed[] | undefined;
   /** Hash of every statement, by position (index 0 is seq 1), and as a set. */
@@ -256,7 +257,7 @@ export class Directory {
     }
     for (const [office, others] of this.linksOfOffice)
       copy.linksOfOffice.set(office, new Set(others));
-    for (const id of this.statementIds) copy.statementIds.add(id);
+    copy.statementIds = this.statementIds.copy();
     // One at a time: spreading 200,000 arguments overflows the stack.
     if (this.log) for (const signed of this.log) copy.log?.push(signed);
     copy.hashes = this.hashes.copy();
