@@ -61,9 +61,15 @@ function write(out: Uint8Array, view: DataView, at: number, item: Item): number 
   return at;
 }
 
-/** Encodes the items in order: `u32be(len(item)) || item` for each. */
-export function encode(items: readonly Item[]): Uint8Array {
-  const out = new Uint8Array(bound(items));
-  const end = write(out, new DataView(out.buffer), 0, items);
+/**
+ * Encodes the items in order: `u32be(len(item)) || item` for each. `alloc` gives the bytes to
+ * write into (at least the size asked; they need not be zeroed: only what is written is returned).
+ */
+export function encode(
+  items: readonly Item[],
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
+  const out = alloc(bound(items));
+  const end = write(out, new DataView(out.buffer, out.byteOffset, out.byteLength), 0, items);
   return out.subarray(0, end);
 }

@@ -3,7 +3,7 @@ import { LiaisonError } from '../errors.js';
 import { SIGNATURE_BYTES } from './backend.js';
 import { backend } from './current.js';
 import { encode } from './encoding.js';
-import { fromBase64UrlBriefly, fromUtf8, toBase64Url, utf8 } from './sodium.js';
+import { briefBytes, fromBase64UrlBriefly, fromUtf8, toBase64Url, utf8 } from './sodium.js';
 
 /** What a signed object is for; part of the signed bytes, so one kind cannot pass as another. */
 export type SignedDomain =
@@ -65,7 +65,8 @@ export class DecodedSigned {
   /** The signed message for `domain`, made once: a check ahead and openSigned share it. */
   message(domain: SignedDomain): Uint8Array {
     if (this.#message?.domain !== domain) {
-      this.#message = { domain, bytes: encode([domain, this.payload]) };
+      // Brief like the payload: verified (or packed for a worker) and let go of.
+      this.#message = { domain, bytes: encode([domain, this.payload], briefBytes) };
     }
     return this.#message.bytes;
   }

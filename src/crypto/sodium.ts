@@ -20,6 +20,7 @@ interface NodeBufferClass {
     write(text: string, encoding: 'base64url'): number;
   };
   from(text: string, encoding: 'base64url'): Uint8Array;
+  allocUnsafe(size: number): Uint8Array;
 }
 const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer;
 
@@ -53,6 +54,14 @@ export const fromBase64UrlBriefly: (text: string) => Uint8Array = NodeBuffer
       return NodeBuffer.from(text, 'base64url');
     }
   : fromBase64Url;
+
+/**
+ * Room for bytes that are read and let go of at once, like fromBase64UrlBriefly's: on Node small
+ * ones come from Buffer's pool. Not zeroed: the caller writes what it returns.
+ */
+export const briefBytes: (size: number) => Uint8Array = NodeBuffer
+  ? (size) => NodeBuffer.allocUnsafe(size)
+  : (size) => new Uint8Array(size);
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });

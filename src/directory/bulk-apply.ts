@@ -7,10 +7,12 @@ import type { PreparedStatement } from './prepared.js';
 
 /**
  * Statements whose signatures are checked ahead together: each window's decoded statements and
- * checks are garbage once it is applied, so a small one keeps a large start's memory low; 2,000
- * statements are still ≥ PARALLEL_FROM checks, enough for the worker threads.
+ * checks are garbage once it is applied and staged. A small window's garbage dies young in V8's
+ * new space; one of 2,000 statements outlived it, was promoted, and the old space a 100,000-device
+ * start grew that way stayed committed at ready. 500 statements are ~750 checks, still enough to
+ * keep the worker threads busy (they start once a batch asked for PARALLEL_FROM).
  */
-export const BULK_WINDOW = 2_000;
+export const BULK_WINDOW = 500;
 
 /** `statements` in windows of BULK_WINDOW, for applyInBulk. */
 export function* inWindows(statements: readonly Signed[]): Generator<Signed[]> {

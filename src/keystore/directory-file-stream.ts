@@ -64,13 +64,17 @@ async function* scanFile(
 ): AsyncGenerator<string[], Record<string, unknown>> {
   const file = await open(path);
   const bad = (why: string) => new SyntaxError(`${path} is not a directory file (${why})`);
-  let chunk = Buffer.alloc(0);
+  let chunk: Buffer = Buffer.alloc(0);
   let at = 0;
   let eof = false;
   /** Texts of elements completed in this chunk, handed out before the next read. */
   let done: string[] = [];
+  // Two buffers read into in turn rather than a new megabyte for each read: a value is far
+  // shorter than a chunk (MAX_VALUE_BYTES), so one read spans at most the chunk before it.
+  const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  let reads = 0;
   const fill = async () => {
-    chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    chunk = buffers[reads++ % 2] as Buffer;
     const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, null);
     chunk = chunk.subarray(0, bytesRead);
     at = 0;
@@ -160,7 +164,10 @@ async function* scanFile(
       if (eof) throw bad('it ends in the middle of a value');
       start = 0;
     }
-    return keep ? Buffer.concat(parts).toString('utf8') : '';
+    if (!keep) return '';
+    return parts.length === 1
+      ? (parts[0] as Buffer).toString('utf8')
+      : Buffer.concat(parts).toString('utf8');
   };
 
   try {

@@ -44,6 +44,31 @@ describe('verifying a large batch on worker threads', () => {
     expect(one.filter((ok) => !ok).length).toBeGreaterThan(600);
   });
 
+  it('checks a long batch given in windows on threads too, each window right', async () => {
+    const native = loadNativeBackend().backend;
+    if (native) useBackend(native);
+    const checks = await batch(PARALLEL_FROM + 700);
+    const one = checks.map((c) => backend().verify(c.signature, c.message, c.publicKey));
+    const pool = new VerifyPool(backend(), 2);
+    const before = verifiedOnThreads();
+    const found: boolean[] = [];
+    try {
+      // Windows of different sizes, so a worker's buffer is reused for larger and smaller ones.
+      for (
+        let at = 0, size = 300;
+        at < checks.length;
+        at += size, size = size === 300 ? 700 : 300
+      ) {
+        found.push(...(await pool.verify(checks.slice(at, at + size))));
+      }
+    } finally {
+      await pool.close();
+    }
+    expect(found).toEqual(one);
+    // The windows before PARALLEL_FROM checks are checked here; the rest on threads.
+    if (native) expect(verifiedOnThreads() - before).toBeGreaterThanOrEqual(700);
+  });
+
   it('answers from what was found only for the same signature, key and message', async () => {
     const checks = await batch(20);
     const results = checks.map(() => true); // claimed, even for the broken ones

@@ -4,6 +4,13 @@ import type { RedisConnection } from './connection.js';
 
 /** Statements per command: a 100,000-device directory is ~200,000 of them (one call overflowed). */
 const CHUNK = 1000;
+/**
+ * An add of at least this many is staged at once instead of waiting for a full chunk: a large
+ * start's texts then live for one write, not across windows (long-lived texts are promoted to
+ * V8's old space, and a server's memory keeps that peak). Smaller adds (a post) wait, so an
+ * append that never fills a chunk stays one script call.
+ */
+const STAGE_FROM = 200;
 /** A staging list left by a writer that died mid-append expires on its own. */
 const STAGING_TTL_MS = 10 * 60 * 1000;
 
@@ -87,6 +94,10 @@ export class RedisDirectoryLog implements DirectoryLog {
             stage(held);
             held = [];
           }
+        }
+        if (held.length >= STAGE_FROM) {
+          stage(held);
+          held = [];
         }
         await before;
       },
