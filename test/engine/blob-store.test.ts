@@ -109,6 +109,22 @@ describe.each(ENGINES)('$name engine: attachment blobs', ({ make }) => {
     ).toBe(1);
   });
 
+  it('chunks stored at the same moment cannot pass the quota or the blob count together', async () => {
+    engine = make();
+    const at = (n: number, request: Partial<BlobPut>) =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          codeOf(put(engine, { blobId: randomUUID(), index: 0, chunk: bytes(200), ...request })),
+        ),
+      );
+    const quota = await at(10, { quotaBytes: 1_000 });
+    expect(quota.filter((c) => c === 'resolved')).toHaveLength(5);
+    expect(quota.filter((c) => c === 'QUOTA_EXCEEDED')).toHaveLength(5);
+    expect(await engine.blobs.usage(KZ)).toBe(1_000);
+    const count = await at(4, { owner: KG, maxBlobs: 2 });
+    expect(count.filter((c) => c === 'resolved')).toHaveLength(2);
+  });
+
   it('forgets blobs past retention and gives their bytes back to the quota', async () => {
     engine = make(300);
     const blobId = randomUUID();
