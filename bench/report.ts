@@ -48,7 +48,7 @@ export function printThroughput(runs: readonly ThroughputRun[]) {
       'Redis CPU ms/env b | l': `${b?.redisCpuMsPerEnvelope} | ${l?.redisCpuMsPerEnvelope}`,
       'machine CPU ms/env b | l': `${b?.machineCpuMsPerEnvelope} | ${l?.machineCpuMsPerEnvelope}`,
       'recorded/s (liaison)': l?.recordedPerSecond,
-      'lost | dup (liaison)': `${l?.lost} | ${l?.duplicated}`,
+      'lost | dup | cut (liaison)': `${l?.lost} | ${l?.duplicated} | ${l?.cuts}`,
       'hub lag p50 | p99 ms': l?.hubLagMs ? `${l.hubLagMs.p50} | ${l.hubLagMs.p99}` : '-',
     })),
   );
@@ -144,7 +144,7 @@ export function printSustained(runs: readonly ThroughputRun[]) {
       'hub lag p50 ms': r.hubLagMs?.p50,
       'hub lag p99 ms': r.hubLagMs?.p99,
       'CPU ms/env gateway, hub, Redis, load': `${r.serverCpuMsPerEnvelope}, ${r.hubCpuMsPerEnvelope}, ${r.redisCpuMsPerEnvelope}, ${r.loadCpuMsPerEnvelope}`,
-      'lost / dup': `${r.lost} / ${r.duplicated}`,
+      'lost / dup / cut': `${r.lost} / ${r.duplicated} / ${r.cuts}`,
     })),
   );
 }

@@ -10,7 +10,7 @@ import { AUDIENCE, startTestGateway } from '../test/fixtures/gateway.js';
 import { buildWorld, device } from '../test/fixtures/world.js';
 
 const MiB = 1024 * 1024;
-const size = Number(process.argv[2] ?? 25) * MiB;
+const size = Math.round(Number(process.argv[2] ?? 25) * MiB);
 const runs = Number(process.argv[3] ?? 3);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

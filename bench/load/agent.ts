@@ -65,25 +65,96 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Records pushed envelopes and acknowledges them in batches, as the SDK does. */
-function receiveOn(socket: Socket, deviceId: string) {
+type Delivery = { offset: number; envelope: Envelope };
+type InboxPage =
+  | { ok: true; items: Delivery[]; more: boolean }
+  | { ok: false; error: { code: string } };
+
+/** Offsets each device has recorded: a push and a catch-up page may carry the same item. */
+const seen = new Map<string, Set<number>>();
+/** Times the server cut a receiving socket (a slow consumer, say); each resumed from its inbox. */
+let cuts = 0;
+/** Bumped by each 'disconnect' request, so a resume still under way then gives up. */
+let generation = 0;
+
+/** Reads a device's inbox after `after` to its end; returns the last offset read and the pages. */
+async function fetchInbox(socket: Socket, after: number, onItem: (item: Delivery) => void) {
+  for (let pages = 1; ; pages++) {
+    const page = (await socket
+      .timeout(60_000)
+      .emitWithAck('inbox:fetch', { after, limit: 100 })) as InboxPage;
+    if (!page.ok) throw new Error(page.error.code);
+    for (const item of page.items) onItem(item);
+    after = page.items.at(-1)?.offset ?? after;
+    if (!page.more) return { after, pages };
+  }
+}
+
+/**
+ * Records pushed envelopes and acknowledges them in batches, as the SDK does. A socket the server
+ * cuts (Liaison only) reconnects and reads what it missed from its inbox, acknowledging nothing
+ * until that catch-up is done, so an envelope is counted lost only if the relay lost it.
+ */
+function receiveOn(socket: Socket, deviceId: string, target: Target, url: string) {
+  const offsets = seen.get(deviceId) ?? new Set<number>();
+  seen.set(deviceId, offsets);
   let pending: number | undefined;
   let scheduled = false;
+  let catchingUp = false;
+  const record = ({ offset, envelope }: Delivery) => {
+    if (offsets.has(offset)) return;
+    offsets.add(offset);
+    received.push([envelope.header.id, deviceId, now()]);
+  };
   const flush = () => {
     scheduled = false;
-    if (pending === undefined) return;
+    if (pending === undefined || catchingUp) return;
     const upTo = pending;
     pending = undefined;
     socket.emit('inbox:ack', { upTo }, () => acked.set(deviceId, upTo));
   };
-  socket.on('envelope', (delivery: { offset: number; envelope: Envelope }) => {
-    received.push([delivery.envelope.header.id, deviceId, now()]);
-    pending = delivery.offset;
+  socket.on('envelope', (delivery: Delivery) => {
+    record(delivery);
+    pending = Math.max(pending ?? 0, delivery.offset);
     if (!scheduled) {
       scheduled = true;
       setTimeout(flush, 50);
     }
   });
+  socket.once('disconnect', (reason) => {
+    // Our own disconnect, or the plain relay (no inbox to resume from): nothing to do.
+    if (reason === 'io client disconnect' || target !== 'liaison') return;
+    cuts++;
+    void resume(deviceId, target, url);
+  });
+  return {
+    /** Reads what arrived while this socket was away, then lets acknowledgements go. */
+    async catchUp() {
+      catchingUp = true;
+      try {
+        const { after } = await fetchInbox(socket, acked.get(deviceId) ?? 0, record);
+        pending = Math.max(pending ?? 0, after);
+      } finally {
+        catchingUp = false;
+        flush();
+      }
+    },
+  };
+}
+
+async function resume(deviceId: string, target: Target, url: string) {
+  const started = generation;
+  for (let attempt = 0; attempt < 20 && generation === started; attempt++) {
+    try {
+      const socket = await open(target, url, deviceId);
+      if (generation !== started) return void socket.disconnect();
+      sockets.set(deviceId, socket);
+      await receiveOn(socket, deviceId, target, url).catchUp();
+      return;
+    } catch {
+      await sleep(500);
+    }
+  }
 }
 
 async function connect(request: Extract<AgentRequest, { type: 'connect' }>): Promise<AgentReply> {
@@ -94,7 +165,7 @@ async function connect(request: Extract<AgentRequest, { type: 'connect' }>): Pro
     try {
       const socket = await open(request.target, request.url, deviceId);
       sockets.set(deviceId, socket);
-      if (request.receive) receiveOn(socket, deviceId);
+      if (request.receive) receiveOn(socket, deviceId, request.target, request.url);
       connected++;
     } catch (error) {
       count(refused, (error as Error).message);
@@ -206,19 +277,10 @@ async function catchUp(request: Extract<AgentRequest, { type: 'catch-up' }>): Pr
         const socket = await open(request.target, request.url, deviceId);
         sockets.set(deviceId, socket);
         const got: string[] = [];
-        let after = acked.get(deviceId) ?? 0;
-        for (;;) {
-          fetches++;
-          const page = (await socket
-            .timeout(60_000)
-            .emitWithAck('inbox:fetch', { after, limit: 100 })) as
-            | { ok: true; items: { offset: number; envelope: Envelope }[]; more: boolean }
-            | { ok: false; error: { code: string } };
-          if (!page.ok) throw new Error(page.error.code);
-          for (const item of page.items) got.push(item.envelope.header.id);
-          after = page.items.at(-1)?.offset ?? after;
-          if (!page.more) break;
-        }
+        const { after, pages } = await fetchInbox(socket, acked.get(deviceId) ?? 0, (item) => {
+          got.push(item.envelope.header.id);
+        });
+        fetches += pages;
         await socket.timeout(60_000).emitWithAck('inbox:ack', { upTo: after });
         acked.set(deviceId, after);
         ids[deviceId] = got;
@@ -248,12 +310,14 @@ async function handle(request: AgentRequest): Promise<AgentReply> {
     case 'received': {
       const items = received;
       received = [];
-      return { type: 'received', items };
+      return { type: 'received', items, cuts };
     }
     case 'disconnect': {
       const n = sockets.size;
+      generation++;
       for (const socket of sockets.values()) socket.disconnect();
       sockets.clear();
+      seen.clear();
       return { type: 'disconnected', count: n };
     }
     case 'catch-up':

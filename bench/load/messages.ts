@@ -42,7 +42,12 @@ export type AgentReply =
       firstAt: Millis;
       lastAckAt: Millis;
     }
-  | { type: 'received'; items: [string, string, Millis][] }
+  | {
+      type: 'received';
+      items: [string, string, Millis][];
+      /** Receiving sockets the server cut so far (each resumed from its inbox). */
+      cuts: number;
+    }
   | { type: 'disconnected'; count: number }
   | {
       type: 'caught-up';

@@ -66,7 +66,7 @@ async function runOnce(
       ),
     );
     const sentAt = new Map(sent.flatMap((s) => s.sentAt));
-    const received = await collectReceived(bench.receivers, sentAt.size);
+    const { items: received } = await collectReceived(bench.receivers, sentAt.size);
     for (const agent of [...bench.senders, ...bench.receivers]) {
       await agent.ask({ type: 'disconnect' });
     }

@@ -43,6 +43,8 @@ export interface ThroughputRun {
   readonly accepted: number;
   readonly refused: Record<string, number>;
   readonly delivered: number;
+  /** Receiving sockets the gateway cut (slow consumers); each resumed from its inbox. */
+  readonly cuts: number;
   readonly lost: number;
   readonly duplicated: number;
   readonly seconds: number;
@@ -70,15 +72,20 @@ export interface ThroughputRun {
 /** Collects pushed envelopes from the receiving agents until `expected` arrived or it stalls. */
 export async function collectReceived(agents: Agent[], expected: number) {
   const items: [string, string, number][] = [];
+  let cuts = 0;
   let quietSince = Date.now();
   while (items.length < expected && Date.now() - quietSince < 5_000) {
     const before = items.length;
-    for (const agent of agents)
-      items.push(...(await agent.ask<'received'>({ type: 'received' })).items);
+    cuts = 0;
+    for (const agent of agents) {
+      const reply = await agent.ask<'received'>({ type: 'received' });
+      items.push(...reply.items);
+      cuts += reply.cuts;
+    }
     if (items.length > before) quietSince = Date.now();
     else await sleep(100);
   }
-  return items;
+  return { items, cuts };
 }
 
 async function hubLag(prefix: string, accepted: Set<string>) {
@@ -158,7 +165,7 @@ async function runOnce(
     const acceptedIds = sent.flatMap((s) => s.sentAt.map(([id]) => id));
     const firstAt = Math.min(...sent.map((s) => s.firstAt));
     const lastAckAt = Math.max(...sent.map((s) => s.lastAckAt));
-    const received = await collectReceived(bench.receivers, acceptedIds.length);
+    const { items: received, cuts } = await collectReceived(bench.receivers, acceptedIds.length);
     const lastReceivedAt = Math.max(firstAt, ...received.map(([, , at]) => at));
     const { lost, duplicated } = deliveryCheck(
       acceptedIds,
@@ -175,6 +182,7 @@ async function runOnce(
       accepted: acceptedIds.length,
       refused: mergeTallies(sent.map((s) => s.refused)),
       delivered: received.length,
+      cuts,
       lost,
       duplicated,
       seconds: round(seconds, 2),

@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import type { Handling } from '../../protocol/v1/payload.js';
 import { LiaisonClient } from '../client/client.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
-import { keepClientState, loadClientState } from './client-state.js';
+import { ClientStateFile, loadClientState } from './client-state.js';
 import { PASSPHRASE_OPTIONS, type PassphraseFlags, passphraseSource } from './key-protection.js';
 import { UsageError } from './usage.js';
 
@@ -46,6 +46,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     throw fileProblem('--authority', flags.authority, error, "the authority's public key file");
   });
   const state = await loadClientState(flags.key);
+  const stateFile = new ClientStateFile(flags.key);
   const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint, prekeyState } = state;
   const client = new LiaisonClient({
     url: flags.gateway,
@@ -59,13 +60,15 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
     ...(knownDevices ? { knownDevices } : {}),
     ...(knownHead ? { knownHead } : {}),
     ...(sequences ? { sequences } : {}),
+    // Other commands may be sending with this key at the same time.
+    reserveCounter: stateFile.reserve,
     ...(heldOffset !== undefined ? { heldOffset } : {}),
     ...(knownCheckpoint ? { knownCheckpoint } : {}),
     ...(prekeyState ? { prekeyState } : {}),
     ...(state.forwardPermissions ? { forwardPermissions: state.forwardPermissions } : {}),
     ...(flags.defaultHandling ? { defaultHandling: flags.defaultHandling } : {}),
   });
-  keepClientState(client, flags.key);
+  stateFile.keep(client);
   return client;
 }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
 import { PENDING_IDS, RECENT_IDS } from '../envelope/sequence.js';
+import { withFileLock } from './file-lock.js';
 
 // What a CLI device remembers between runs, beside its key file: the devices of linked offices
 // its user has been told about (so one added while the CLI was off is still announced) and the
@@ -69,38 +70,78 @@ export async function loadClientState(keyFile: string): Promise<ClientState> {
   return parsed.success ? parsed.data : {};
 }
 
-/** Saves what the client knows whenever it may have changed. */
-export function keepClientState(client: LiaisonClient, keyFile: string): void {
-  // Written whole, then renamed over the old file: a command starting meanwhile (a chat beside a
-  // one-shot inbox) reads the old state or the new, never half a file.
-  const save = () =>
-    writeAtomically(
-      pathFor(keyFile),
-      `${JSON.stringify({
-        knownDevices: client.roster,
-        knownHead: client.head,
-        sequences: client.sequenceState,
-        heldOffset: client.heldOffset,
-        knownCheckpoint: client.checkpoint,
-        prekeyState: client.prekeyState,
-        forwardPermissions: client.forwardPermissions,
-      })}\n`,
-    ).catch(() => undefined);
-  const events = [
-    'connected',
-    'deviceAdded',
-    'deviceRemoved',
-    'keyChanged',
-    'stateChanged',
-    'checkpoint',
-  ] as const;
-  for (const event of events) {
-    client.on(event, () => void save());
+/**
+ * The state file of one key, shared by every command running with it (a chat beside one-shot
+ * alerts): each save and each counter taken holds the file's lock (file-lock.ts) and merges what
+ * the others saved, so no two commands give one counter twice and none winds another's back.
+ */
+export class ClientStateFile {
+  private client: LiaisonClient | undefined;
+  // One lock at a time per process: a save asked for while a counter is taken runs after it.
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly keyFile: string) {}
+
+  /** Saves what `client` knows whenever it may have changed, from now on. */
+  keep(client: LiaisonClient): void {
+    this.client = client;
+    const events = [
+      'connected',
+      'deviceAdded',
+      'deviceRemoved',
+      'keyChanged',
+      'stateChanged',
+      'checkpoint',
+    ] as const;
+    for (const event of events) {
+      client.on(event, () => void this.save().catch(() => undefined));
+    }
+    // At once: a second command started meanwhile derives the same prekeys from it.
+    void this.save().catch(() => undefined);
   }
-  // At once: a second command started meanwhile derives the same prekeys from it.
-  void save();
+
+  /** For `reserveCounter`: takes a counter past what every command with this key used. */
+  readonly reserve = (take: (usedElsewhere: Record<string, number>) => number): Promise<number> =>
+    this.locked(async (onDisk) => take(onDisk.sequences?.sent ?? {}));
+
+  private save(): Promise<void> {
+    return this.locked(async () => undefined);
+  }
+
+  private locked<T>(work: (onDisk: ClientState) => Promise<T>): Promise<T> {
+    const path = pathFor(this.keyFile);
+    const run = this.chain.then(() =>
+      withFileLock(path, async () => {
+        const onDisk = await loadClientState(this.keyFile);
+        const result = await work(onDisk);
+        if (this.client) await writeAtomically(path, stateText(this.client, onDisk));
+        return result;
+      }),
+    );
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
 }
 
+/** What the client knows, with the highest counter per stream any command with the key used. */
+function stateText(client: LiaisonClient, onDisk: ClientState): string {
+  const sequences = client.sequenceState;
+  const sent = { ...onDisk.sequences?.sent };
+  for (const [stream, last] of Object.entries(sequences.sent))
+    sent[stream] = Math.max(last, sent[stream] ?? 0);
+  return `${JSON.stringify({
+    knownDevices: client.roster,
+    knownHead: client.head,
+    sequences: { ...sequences, sent },
+    heldOffset: client.heldOffset,
+    knownCheckpoint: client.checkpoint,
+    prekeyState: client.prekeyState,
+    forwardPermissions: client.forwardPermissions,
+  })}\n`;
+}
+
+// Written whole, then renamed over the old file: a command starting meanwhile (a chat beside a
+// one-shot inbox) reads the old state or the new, never half a file.
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temporary = `${path}.${randomUUID()}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });

@@ -80,6 +80,14 @@ export interface ClientOptions {
    * envelope replayed after a restart is then refused (ENVELOPE_REPLAYED) and a gap is reported.
    */
   readonly sequences?: SequenceState;
+  /**
+   * Where other processes send with this key too (the CLI's commands): takes each counter
+   * exclusively among them. It runs `take` with the last counter each stream was given elsewhere
+   * and saves the result before resolving, so no two envelopes share a counter (ENVELOPE_REPLAYED).
+   */
+  readonly reserveCounter?: (
+    take: (usedElsewhere: SequenceState['sent']) => number,
+  ) => Promise<number>;
   /** Past key pairs of this device it still keeps, so a backlog sealed before a rotation opens. */
   readonly pastKeys?: readonly DeviceKeys[];
   /**
@@ -548,7 +556,9 @@ export class LiaisonClient extends Emitter<ClientEvents> {
     const { keys } = this.options;
     // Taken once: a copy refused and sealed again keeps it, and so does a resend of the same id
     // (its answer was lost, or the app restarted), so readers see no gap.
-    const counter = this.sequences.next(keys, [officeId], id);
+    const take = (elsewhere: SequenceState['sent'] = {}) =>
+      this.sequences.adopt(elsewhere).next(keys, [officeId], id);
+    const counter = await (this.options.reserveCounter?.(take) ?? take());
     this.emit('stateChanged', undefined);
     for (let attempt = 0; ; attempt++) {
       const createdAt = Date.now();

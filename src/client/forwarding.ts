@@ -20,23 +20,33 @@ export interface Forwardable {
 /** Most permissions kept (the oldest go first). */
 const MAX_PERMISSIONS = 2_000;
 
-/** The permissions this device received, by the envelope they name: who gave it, to whom. */
+/**
+ * The permissions this device received, by the envelope they name and the office that gave
+ * them (`${envelopeId} ${office}`): who gave it, to whom.
+ */
 export type PermissionState = Record<string, { from: string; to: string[] }>;
+
+// Per giver: only the provider's own word counts, and another office's line about the same item
+// (its id is named in every forwarded copy) neither replaces nor widens it.
+const keyOf = (envelopeId: string, from: string) => `${envelopeId} ${from}`;
 
 /** The forwarding permissions received from provider offices. */
 export class ForwardPermissions {
   private readonly byEnvelope: Map<string, { from: string; to: string[] }>;
 
   constructor(saved: PermissionState = {}) {
-    this.byEnvelope = new Map(Object.entries(saved));
+    // Saved before they were kept per giver: keyed by the envelope id alone.
+    this.byEnvelope = new Map(
+      Object.entries(saved).map(([key, p]) => [key.includes(' ') ? key : keyOf(key, p.from), p]),
+    );
   }
 
   /** Notes a permission carried by a verified chat line from office `from`. */
   note(from: string, permission: ForwardPermission): void {
-    const kept = this.byEnvelope.get(permission.envelopeId);
-    const to = new Set([...(kept?.from === from ? kept.to : []), ...permission.to]);
-    this.byEnvelope.delete(permission.envelopeId);
-    this.byEnvelope.set(permission.envelopeId, { from, to: [...to] });
+    const key = keyOf(permission.envelopeId, from);
+    const to = new Set([...(this.byEnvelope.get(key)?.to ?? []), ...permission.to]);
+    this.byEnvelope.delete(key);
+    this.byEnvelope.set(key, { from, to: [...to] });
     while (this.byEnvelope.size > MAX_PERMISSIONS) {
       this.byEnvelope.delete(this.byEnvelope.keys().next().value as string);
     }
@@ -44,8 +54,7 @@ export class ForwardPermissions {
 
   /** Whether the provider of `item` permitted forwarding it to `officeId`. */
   permits(item: Forwardable, provider: string, officeId: string): boolean {
-    const kept = this.byEnvelope.get(item.id);
-    return kept !== undefined && kept.from === provider && kept.to.includes(officeId);
+    return this.byEnvelope.get(keyOf(item.id, provider))?.to.includes(officeId) === true;
   }
 
   snapshot(): PermissionState {

@@ -10,8 +10,13 @@ export interface BlobStore {
   put(request: BlobPut): Promise<number>;
   /** The blob's state, or undefined when it is not stored (never, or expired). */
   status(blobId: string): Promise<BlobState | undefined>;
-  /** Marks an upload complete once `chunks` are stored (idempotent); BLOB_INVALID otherwise. */
-  seal(blobId: string, owner: string, chunks: number): Promise<BlobState>;
+  /**
+   * Marks an upload complete once `chunks` are stored, keeping the `hash` they were checked
+   * against (idempotent); BLOB_INVALID otherwise.
+   */
+  seal(blobId: string, owner: string, chunks: number, hash: string): Promise<BlobState>;
+  /** Deletes an unsealed upload of `owner` (it failed its check) and gives its bytes back. */
+  discard(blobId: string, owner: string): Promise<void>;
   /** One stored chunk, or undefined. */
   get(blobId: string, index: number): Promise<Uint8Array | undefined>;
   /** Bytes the office's live blobs hold. */
@@ -38,6 +43,8 @@ export interface BlobState {
   /** Bytes stored (the ciphertext chunks together). */
   readonly bytes: number;
   readonly sealed: boolean;
+  /** Once sealed: the BLAKE2b-256 (base64url) the stored chunks were checked against. */
+  readonly hash?: string;
   readonly expiresAt: number;
 }
 
@@ -69,6 +76,7 @@ interface MemoryBlob {
   chunks: Uint8Array[];
   bytes: number;
   sealed: boolean;
+  hash?: string;
   expiresAt: number;
 }
 
@@ -105,7 +113,8 @@ export class MemoryBlobStore implements BlobStore {
     if (index > received) throw blobRefusal.order(received);
     if (blob.bytes + chunk.byteLength > request.maxBytes)
       throw blobRefusal.tooLarge(request.maxBytes);
-    const used = await this.usage(owner);
+    // Checked and stored with no await between: chunks put at once cannot pass it together.
+    const used = this.usedBy(owner);
     if (used + chunk.byteLength > request.quotaBytes)
       throw blobRefusal.quota(request.quotaBytes, used);
     this.blobs.set(blobId, blob);
@@ -120,13 +129,19 @@ export class MemoryBlobStore implements BlobStore {
     return blob && stateOf(blob);
   }
 
-  async seal(blobId: string, owner: string, chunks: number): Promise<BlobState> {
+  async seal(blobId: string, owner: string, chunks: number, hash: string): Promise<BlobState> {
     this.reclaim();
     const blob = this.blobs.get(blobId);
     if (!blob || blob.owner !== owner) throw blobRefusal.notOwner();
     if (blob.chunks.length !== chunks) throw blobRefusal.incomplete(blob.chunks.length);
+    if (!blob.sealed) blob.hash = hash;
     blob.sealed = true;
     return stateOf(blob);
+  }
+
+  async discard(blobId: string, owner: string): Promise<void> {
+    const blob = this.blobs.get(blobId);
+    if (blob && blob.owner === owner && !blob.sealed) this.blobs.delete(blobId);
   }
 
   async get(blobId: string, index: number): Promise<Uint8Array | undefined> {
@@ -135,6 +150,10 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async usage(office: string): Promise<number> {
+    return this.usedBy(office);
+  }
+
+  private usedBy(office: string): number {
     let used = 0;
     for (const blob of this.blobs.values()) if (blob.owner === office) used += blob.bytes;
     return used;
@@ -151,5 +170,6 @@ const stateOf = (blob: MemoryBlob): BlobState => ({
   received: blob.chunks.length,
   bytes: blob.bytes,
   sealed: blob.sealed,
+  ...(blob.hash === undefined ? {} : { hash: blob.hash }),
   expiresAt: blob.expiresAt,
 });

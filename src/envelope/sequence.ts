@@ -113,6 +113,13 @@ export class Sequences {
     return counter;
   }
 
+  /** Counts on from what other processes with this key used last (never back). */
+  adopt(sent: SequenceState['sent']): this {
+    for (const [stream, last] of Object.entries(sent))
+      if (last > (this.sent.get(stream) ?? 0)) this.sent.set(stream, last);
+    return this;
+  }
+
   /** The envelope `id` was accepted (or refused for good): its counter is no longer held for it. */
   settled(sender: EnvelopeHeader['sender'], to: readonly string[], id: string): void {
     this.pending.delete(`${counterStream({ sender, to })} ${id}`);

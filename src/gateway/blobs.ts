@@ -108,9 +108,19 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
         bytes: state.bytes,
       });
     }
+    const sodium = await ready;
+    // Sealed before (its answer was lost): answered from the hash it was sealed with. Reading
+    // the blob back again would let anyone asking turn a small request into 32 MiB of reads.
+    if (state.sealed) {
+      if (
+        state.hash === undefined ||
+        !sodium.memcmp(fromBase64Url(state.hash), fromBase64Url(hash))
+      )
+        throw new LiaisonError('BLOB_INVALID', 'the blob was sealed with another hash');
+      return { sealed: true, expiresAt: state.expiresAt };
+    }
     // What the recipients will check, checked here too: a broken upload is refused now, not
     // found out by every recipient later.
-    const sodium = await ready;
     const hashing = sodium.crypto_generichash_init(null, 32);
     for (let index = 0; index < chunks; index++) {
       const chunk = await blobs.get(blobId, index);
@@ -118,9 +128,12 @@ export function serveBlobs(handle: Handle, context: BlobContext): void {
       sodium.crypto_generichash_update(hashing, chunk);
     }
     if (!sodium.memcmp(sodium.crypto_generichash_final(hashing, 32), fromBase64Url(hash))) {
+      // Its chunks can never change: the upload is useless. Dropped, so asking again costs no
+      // reads, and its bytes go back to the quota; the uploader starts a new blob.
+      await blobs.discard(blobId, office);
       throw new LiaisonError('BLOB_INVALID', 'the hash is not that of the stored chunks');
     }
-    const sealed = await blobs.seal(blobId, office, chunks);
+    const sealed = await blobs.seal(blobId, office, chunks, hash);
     return { sealed: true, expiresAt: sealed.expiresAt };
   };
 

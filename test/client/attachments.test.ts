@@ -259,10 +259,10 @@ describe('encrypted attachments end to end (real gateway, Redis, hub, crypto)', 
       ).toMatchObject({ ok: true, received: 1 });
       const hash = Buffer.alloc(32).toString('base64url');
       expect(
-        await request(socket, 'blob:seal', { blobId, chunks: 1, size: 100, hash }),
+        await request(socket, 'blob:seal', { blobId, chunks: 2, size: 200, hash }),
       ).toMatchObject({ ok: false, error: { code: 'BLOB_INVALID' } });
       expect(
-        await request(socket, 'blob:seal', { blobId, chunks: 2, size: 200, hash }),
+        await request(socket, 'blob:seal', { blobId, chunks: 1, size: 100, hash }),
       ).toMatchObject({ ok: false, error: { code: 'BLOB_INVALID' } });
       // Not sealed: nobody can fetch it.
       expect(await request(socket, 'blob:get', { blobId, index: 0 })).toMatchObject({

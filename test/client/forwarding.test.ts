@@ -87,7 +87,58 @@ describe('forwarding an item to a third office', () => {
       code: 'FORWARD_NOT_PERMITTED',
     });
     // What was permitted is kept for a restart (the CLI saves it with its state).
-    expect(kordai.forwardPermissions[item.id]).toEqual({ from: 'KG-AKZHOL', to: ['UZ-OYBEK'] });
+    expect(kordai.forwardPermissions[`${item.id} KG-AKZHOL`]).toEqual({
+      from: 'KG-AKZHOL',
+      to: ['UZ-OYBEK'],
+    });
+  });
+
+  it('a third office’s line about the same item neither wipes nor widens the provider’s permission', async () => {
+    const akzhol = client('KG-AKZHOL/duty-1');
+    const kordai = client('KZ-KORDAI/duty-1');
+    const oybek = client('UZ-OYBEK/desk-1');
+    await Promise.all([akzhol.start(), kordai.start(), oybek.start()]);
+    const text = `Safe house near the bazaar ${randomUUID()}`;
+    const received = waitFor(
+      kordai,
+      'message',
+      (m) => m.body.type === 'chat' && m.body.text === text,
+    );
+    await akzhol.send('KZ-KORDAI', { type: 'chat', text, handling: { code: 'H2' } });
+    const item = await received;
+    const permitted = (from: string) =>
+      waitFor(
+        kordai,
+        'message',
+        (m) =>
+          m.from === from &&
+          m.body.type === 'chat' &&
+          m.body.permitsForward?.envelopeId === item.id,
+      );
+    const fromProvider = permitted('KG-AKZHOL');
+    await akzhol.permitForward('KZ-KORDAI', item.id, ['UZ-OYBEK']);
+    await fromProvider;
+    // Oybek, which knows the id (it is named in every forwarded copy), says something about it.
+    const fromOybek = permitted('UZ-OYBEK');
+    await oybek.permitForward('KZ-KORDAI', item.id, ['KG-AKZHOL']);
+    await fromOybek;
+    const forwarded = waitFor(oybek, 'message', (m) => m.from === 'KZ-KORDAI');
+    await kordai.forward(item, 'UZ-OYBEK');
+    expect((await forwarded).body).toMatchObject({ forwardedFrom: { envelopeId: item.id } });
+  });
+
+  it('permissions saved before they were kept per provider still count', async () => {
+    const akzhol = client('KG-AKZHOL/duty-1');
+    await akzhol.start();
+    const received = waitFor(akzhol, 'message', (m) => m.from === 'KZ-KORDAI');
+    const sender = client('KZ-KORDAI/duty-1');
+    await sender.start();
+    await sender.send('KG-AKZHOL', { type: 'chat', text: 'Old permit', handling: { code: 'H2' } });
+    const item = await received;
+    const restarted = client('KG-AKZHOL/duty-1', {
+      forwardPermissions: { [item.id]: { from: 'KZ-KORDAI', to: ['UZ-OYBEK'] } },
+    });
+    expect(() => restarted.forwardedBody(item, 'UZ-OYBEK')).not.toThrow();
   });
 
   it('an office’s default handling code goes on what names none, never over what names one', async () => {

@@ -6,6 +6,7 @@ import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 
 const KZ = 'KZ-KORDAI';
 const KG = 'KG-AKZHOL';
+const HASH = 'A'.repeat(43);
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 const put = (engine: Engine, request: Partial<BlobPut> & { blobId: string; index: number }) =>
   engine.blobs.put({
@@ -42,8 +43,8 @@ describe.each(ENGINES)('$name engine: attachment blobs', ({ make }) => {
       bytes: 150,
       sealed: false,
     });
-    const sealed = await engine.blobs.seal(blobId, KZ, 2);
-    expect(sealed.sealed).toBe(true);
+    const sealed = await engine.blobs.seal(blobId, KZ, 2, HASH);
+    expect(sealed).toMatchObject({ sealed: true, hash: HASH });
     expect(sealed.expiresAt).toBeGreaterThan(Date.now());
     expect(Buffer.from((await engine.blobs.get(blobId, 1)) ?? [])).toEqual(
       Buffer.from(bytes(50, 8)),
@@ -60,10 +61,30 @@ describe.each(ENGINES)('$name engine: attachment blobs', ({ make }) => {
     await put(engine, { blobId, index: 0 });
     expect(await codeOf(put(engine, { blobId, index: 2 }))).toBe('BLOB_INVALID');
     expect(await codeOf(put(engine, { blobId, index: 1, owner: KG }))).toBe('BLOB_NOT_FOUND');
-    expect(await codeOf(engine.blobs.seal(blobId, KG, 1))).toBe('BLOB_NOT_FOUND');
-    expect(await codeOf(engine.blobs.seal(blobId, KZ, 2))).toBe('BLOB_INVALID');
-    await engine.blobs.seal(blobId, KZ, 1);
+    expect(await codeOf(engine.blobs.seal(blobId, KG, 1, HASH))).toBe('BLOB_NOT_FOUND');
+    expect(await codeOf(engine.blobs.seal(blobId, KZ, 2, HASH))).toBe('BLOB_INVALID');
+    await engine.blobs.seal(blobId, KZ, 1, HASH);
     expect(await codeOf(put(engine, { blobId, index: 1 }))).toBe('BLOB_INVALID');
+  });
+
+  it('keeps the hash a blob was first sealed with; discards only an unsealed upload of its owner', async () => {
+    engine = make();
+    const sealed = randomUUID();
+    await put(engine, { blobId: sealed, index: 0 });
+    await engine.blobs.seal(sealed, KZ, 1, HASH);
+    expect(await engine.blobs.seal(sealed, KZ, 1, 'B'.repeat(43))).toMatchObject({ hash: HASH });
+    await engine.blobs.discard(sealed, KZ);
+    expect(await engine.blobs.status(sealed)).toMatchObject({ sealed: true, hash: HASH });
+    const failed = randomUUID();
+    await put(engine, { blobId: failed, index: 0 });
+    await put(engine, { blobId: failed, index: 1 });
+    await engine.blobs.discard(failed, KG);
+    expect(await engine.blobs.status(failed)).toMatchObject({ received: 2 });
+    expect(await engine.blobs.usage(KZ)).toBe(300);
+    await engine.blobs.discard(failed, KZ);
+    expect(await engine.blobs.status(failed)).toBeUndefined();
+    expect(await engine.blobs.get(failed, 0)).toBeUndefined();
+    expect(await engine.blobs.usage(KZ)).toBe(100);
   });
 
   it('refuses a blob past its size limit and an office past its quota, with codes', async () => {
@@ -86,6 +107,22 @@ describe.each(ENGINES)('$name engine: attachment blobs', ({ make }) => {
     expect(
       await put(engine, { blobId: randomUUID(), index: 0, owner: KG, quotaBytes: 1_000 }),
     ).toBe(1);
+  });
+
+  it('chunks stored at the same moment cannot pass the quota or the blob count together', async () => {
+    engine = make();
+    const at = (n: number, request: Partial<BlobPut>) =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          codeOf(put(engine, { blobId: randomUUID(), index: 0, chunk: bytes(200), ...request })),
+        ),
+      );
+    const quota = await at(10, { quotaBytes: 1_000 });
+    expect(quota.filter((c) => c === 'resolved')).toHaveLength(5);
+    expect(quota.filter((c) => c === 'QUOTA_EXCEEDED')).toHaveLength(5);
+    expect(await engine.blobs.usage(KZ)).toBe(1_000);
+    const count = await at(4, { owner: KG, maxBlobs: 2 });
+    expect(count.filter((c) => c === 'resolved')).toHaveLength(2);
   });
 
   it('forgets blobs past retention and gives their bytes back to the quota', async () => {

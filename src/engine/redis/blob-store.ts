@@ -48,13 +48,27 @@ redis.call('HINCRBY', KEYS[4], 'total', #chunk)
 redis.call('HINCRBY', KEYS[4], id, #chunk)
 return {'ok', received + 1}`;
 
-/** KEYS: blob meta. ARGV: owner, chunks. Returns {'ok'} or {'err', reason, received}. */
+/** KEYS: blob meta. ARGV: owner, chunks, hash. Returns {'ok'} or {'err', reason, received}. */
 const SEAL = `
-local meta = redis.call('HMGET', KEYS[1], 'owner', 'received')
+local meta = redis.call('HMGET', KEYS[1], 'owner', 'received', 'sealed')
 if not meta[1] or meta[1] ~= ARGV[1] then return {'err', 'owner', 0} end
 if tonumber(meta[2]) ~= tonumber(ARGV[2]) then return {'err', 'incomplete', tonumber(meta[2])} end
-redis.call('HSET', KEYS[1], 'sealed', '1')
+if meta[3] ~= '1' then redis.call('HSET', KEYS[1], 'sealed', '1', 'hash', ARGV[3]) end
 return {'ok'}`;
+
+/**
+ * KEYS: blob meta, blob chunks, the owner's blobs by expiry, the owner's usage. ARGV: blob id,
+ * owner. Deletes the blob if it is the owner's and not sealed, and gives its bytes back.
+ */
+const DISCARD = `
+local meta = redis.call('HMGET', KEYS[1], 'owner', 'sealed')
+if meta[1] ~= ARGV[2] or meta[2] == '1' then return 0 end
+local b = tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')
+redis.call('HINCRBY', KEYS[4], 'total', -b)
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`;
 
 /** KEYS: the office's blobs by expiry, its usage. Returns the bytes its live blobs hold. */
 const USAGE = `${NOW}
@@ -79,6 +93,7 @@ export class RedisBlobStore implements BlobStore {
     this.scripts = {
       put: connection.script('blob_put', PUT, 4),
       seal: connection.script('blob_seal', SEAL, 1),
+      discard: connection.script('blob_discard', DISCARD, 4),
       usage: connection.script('blob_usage', USAGE, 2),
     };
   }
@@ -122,15 +137,17 @@ export class RedisBlobStore implements BlobStore {
       received: Number(fields.received),
       bytes: Number(fields.bytes),
       sealed: fields.sealed === '1',
+      ...(fields.hash === undefined ? {} : { hash: fields.hash }),
       expiresAt: Number(fields.expiresAt),
     };
   }
 
-  async seal(blobId: string, owner: string, chunks: number): Promise<BlobState> {
+  async seal(blobId: string, owner: string, chunks: number, hash: string): Promise<BlobState> {
     const [status, reason, received] = (await this.scripts.seal(
       this.connection.keys.blob(blobId),
       owner,
       chunks,
+      hash,
     )) as Reply;
     if (status !== 'ok') {
       throw reason === 'incomplete'
@@ -140,6 +157,17 @@ export class RedisBlobStore implements BlobStore {
     const state = await this.status(blobId);
     if (!state) throw blobRefusal.notOwner();
     return state;
+  }
+
+  async discard(blobId: string, owner: string): Promise<void> {
+    const k = this.connection.keys;
+    await this.scripts.discard(
+      k.blob(blobId),
+      k.blobChunks(blobId),
+      ...this.officeKeys(owner),
+      blobId,
+      owner,
+    );
   }
 
   async get(blobId: string, index: number): Promise<Uint8Array | undefined> {
