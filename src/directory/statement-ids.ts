@@ -3,10 +3,21 @@ import { ByteRows } from './byte-rows.js';
 /** A statement id is a lower-case UUID (protocol/v1/primitives.ts `Uuid`): 16 bytes. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The 16 bytes of a lower-case UUID; one text has one form, so equal ids give equal bytes. */
+/** A hex digit's value (the UUID test passed: 0-9 or a-f). */
+const nibble = (code: number) => (code <= 0x39 ? code - 0x30 : code - 0x57);
+
+/**
+ * The 16 bytes of a lower-case UUID; one text has one form, so equal ids give equal bytes.
+ * Without Buffer: the Console's directory (in the browser) keeps its ids the same way.
+ */
 function bytesOf(id: string): Uint8Array {
   if (!UUID.test(id)) throw new TypeError('a statement id is a lower-case UUID');
-  return Buffer.from(id.replaceAll('-', ''), 'hex');
+  const bytes = new Uint8Array(16);
+  for (let i = 0, at = 0; i < 16; i++, at += 2) {
+    if (id.charCodeAt(at) === 0x2d) at++;
+    bytes[i] = (nibble(id.charCodeAt(at)) << 4) | nibble(id.charCodeAt(at + 1));
+  }
+  return bytes;
 }
 
 /**
