@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
 import { mergePermissions } from '../client/forwarding.js';
+import { furtherCheckpoint } from '../directory/checkpoint.js';
 import { mergeSequenceStates, PENDING_IDS, RECENT_IDS } from '../envelope/sequence.js';
 import { withFileLock } from './file-lock.js';
 
@@ -132,8 +133,8 @@ export class ClientStateFile {
  * - knownHead: the higher version (a lower one would let a gateway roll the directory back).
  * - heldOffset: the lower (nothing from the first envelope either could not open is acknowledged).
  * - forwardPermissions: every permission either received.
- * - knownCheckpoint: this client's, else the file's (which is newer needs the hub key to verify,
- *   as each client does when it uses it).
+ * - knownCheckpoint: the one further along the record (an older one would let the hub's record
+ *   be held to less than this office saw).
  * - knownDevices, prekeyState: this client's. The roster is its view of the signed directory: an
  *   older one only makes the next command tell again what was told, never hide a change. The
  *   prekey state is sealed for the device; each command derives the same chain from it.
@@ -150,7 +151,7 @@ function stateText(client: LiaisonClient, onDisk: ClientState): string {
       ? mergeSequenceStates(onDisk.sequences, client.sequenceState)
       : client.sequenceState,
     heldOffset: held.length > 0 ? Math.min(...held) : undefined,
-    knownCheckpoint: client.checkpoint ?? onDisk.knownCheckpoint,
+    knownCheckpoint: furtherCheckpoint(client.checkpoint, onDisk.knownCheckpoint),
     prekeyState: client.prekeyState,
     forwardPermissions: mergePermissions(
       onDisk.forwardPermissions ?? {},
