@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_MISSING_RANGES,
   mergeSequenceStates,
   RECENT_IDS,
   type SequenceState,
@@ -144,6 +145,25 @@ describe('merging what two processes with one key saw', () => {
     // The sender's next envelope is newer than any seen: taken, as counting again.
     const next = { ...header(0, 2, 5_001), id: '00000000-0000-4000-8000-100000000002' };
     expect(merged.observe(next, 6).kind).toBe('restarted');
+  });
+
+  it('gaps stay bounded, the newest kept', () => {
+    // Gaps that overlap by one counter each: together nearly twice as many, each one counter.
+    const gaps = (start: number) =>
+      Array.from({ length: MAX_MISSING_RANGES }, (_, i): [number, number] => [
+        start + 4 * i,
+        start + 4 * i + 2,
+      ]);
+    const stream = (missing: [number, number][]) => ({
+      sent: {},
+      received: { s: { high: 2_000, newest: 3_000, since: 0, missing } },
+    });
+    const merged = mergeSequenceStates(stream(gaps(1)), stream(gaps(3)));
+    const missing = merged.received.s?.missing ?? [];
+    expect(missing).toHaveLength(MAX_MISSING_RANGES);
+    // The last counter both missed: where the last gaps of each overlap.
+    const last = 3 + 4 * (MAX_MISSING_RANGES - 1);
+    expect(missing.at(-1)).toEqual([last, last]);
   });
 
   it('sent counters: the higher; pending ones: both; recent ids: both, the newest kept', () => {
