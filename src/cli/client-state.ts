@@ -3,7 +3,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
-import { PENDING_IDS, RECENT_IDS } from '../envelope/sequence.js';
+import { mergePermissions } from '../client/forwarding.js';
+import { furtherCheckpoint } from '../directory/checkpoint.js';
+import { mergeSequenceStates, PENDING_IDS, RECENT_IDS } from '../envelope/sequence.js';
 import { withFileLock } from './file-lock.js';
 
 // What a CLI device remembers between runs, beside its key file: the devices of linked offices
@@ -73,7 +75,8 @@ export async function loadClientState(keyFile: string): Promise<ClientState> {
 /**
  * The state file of one key, shared by every command running with it (a chat beside one-shot
  * alerts): each save and each counter taken holds the file's lock (file-lock.ts) and merges what
- * the others saved, so no two commands give one counter twice and none winds another's back.
+ * the others saved (stateText), so no two commands give one counter twice and none forgets what
+ * another saw: an envelope any of them accepted is refused as a replay by the next.
  */
 export class ClientStateFile {
   private client: LiaisonClient | undefined;
@@ -123,21 +126,39 @@ export class ClientStateFile {
   }
 }
 
-/** What the client knows, with the highest counter per stream any command with the key used. */
+/**
+ * What the client knows merged with what the file holds (other commands with this key saved it
+ * since this one loaded it), each part by its meaning: an older view never winds back a newer.
+ * - sequences: mergeSequenceStates (an envelope either saw counts as seen; sent counters: max).
+ * - knownHead: the higher version (a lower one would let a gateway roll the directory back).
+ * - heldOffset: the lower (nothing from the first envelope either could not open is acknowledged).
+ * - forwardPermissions: every permission either received.
+ * - knownCheckpoint: the one further along the record (an older one would let the hub's record
+ *   be held to less than this office saw).
+ * - knownDevices, prekeyState: this client's. The roster is its view of the signed directory: an
+ *   older one only makes the next command tell again what was told, never hide a change. The
+ *   prekey state is sealed for the device; each command derives the same chain from it.
+ */
 function stateText(client: LiaisonClient, onDisk: ClientState): string {
-  const sequences = client.sequenceState;
-  const sent = { ...onDisk.sequences?.sent };
-  for (const [stream, last] of Object.entries(sequences.sent))
-    sent[stream] = Math.max(last, sent[stream] ?? 0);
-  return `${JSON.stringify({
+  const head = client.head;
+  const theirHead = onDisk.knownHead;
+  const held = [client.heldOffset, onDisk.heldOffset].filter((o) => o !== undefined);
+  const state = {
     knownDevices: client.roster,
-    knownHead: client.head,
-    sequences: { ...sequences, sent },
-    heldOffset: client.heldOffset,
-    knownCheckpoint: client.checkpoint,
+    knownHead:
+      head && theirHead && theirHead.version > head.version ? theirHead : (head ?? theirHead),
+    sequences: onDisk.sequences
+      ? mergeSequenceStates(onDisk.sequences, client.sequenceState)
+      : client.sequenceState,
+    heldOffset: held.length > 0 ? Math.min(...held) : undefined,
+    knownCheckpoint: furtherCheckpoint(client.checkpoint, onDisk.knownCheckpoint),
     prekeyState: client.prekeyState,
-    forwardPermissions: client.forwardPermissions,
-  })}\n`;
+    forwardPermissions: mergePermissions(
+      onDisk.forwardPermissions ?? {},
+      client.forwardPermissions,
+    ),
+  };
+  return `${JSON.stringify(state)}\n`;
 }
 
 // Written whole, then renamed over the old file: a command starting meanwhile (a chat beside a

@@ -63,6 +63,19 @@ export class ForwardPermissions {
 }
 
 /**
+ * The permissions two records of one device hold together (two processes with its key each
+ * saved what they received): every one either received, each to every office either saw named.
+ */
+export function mergePermissions(a: PermissionState, b: PermissionState): PermissionState {
+  const merged = new ForwardPermissions(a);
+  for (const [key, p] of Object.entries(b)) {
+    const envelopeId = key.includes(' ') ? key.slice(0, key.indexOf(' ')) : key;
+    merged.note(p.from, { envelopeId, to: p.to });
+  }
+  return merged.snapshot();
+}
+
+/**
  * The body to send when forwarding `item` to `officeId`: its chat or alert, marked with where it
  * came from and carrying the provider's handling. An item forwarded before keeps its first
  * provider. FORWARD_NOT_PERMITTED for an H2 item its provider did not permit to go there.

@@ -58,3 +58,32 @@ export function verifyCheckpoint(signed: Signed, directory: Directory): RecordCh
   });
   return named.data;
 }
+
+/**
+ * Of two checkpoints a device kept (each verified when it was kept), the one further along the
+ * record by what it says: the higher position, or at one position the later; `a` when neither
+ * is, or when one cannot be read. For merging what two processes of one device saved, never for
+ * trusting one served (verifyCheckpoint).
+ *
+ * @example
+ * const kept = furtherCheckpoint(client.checkpoint, onDisk.knownCheckpoint);
+ */
+export function furtherCheckpoint(
+  a: Signed | undefined,
+  b: Signed | undefined,
+): Signed | undefined {
+  const [x, y] = [a && claimed(a), b && claimed(b)];
+  if (!x || !y) return a ?? b;
+  return y.seq > x.seq || (y.seq === x.seq && y.at > x.at) ? b : a;
+}
+
+function claimed(signed: Signed): RecordCheckpointPayload | undefined {
+  try {
+    const parsed = RecordCheckpointPayload.safeParse(
+      JSON.parse(fromUtf8(fromBase64Url(signed.payload))),
+    );
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -219,3 +219,87 @@ export class Sequences {
     };
   }
 }
+
+/**
+ * What two records of one device's counters know together: two processes with its key (the
+ * CLI's commands) each saved what they saw. An envelope either accepted counts as seen, so the
+ * result refuses a replay of it after a restart. Sent counters: the higher, never back. Pending
+ * counters: both (the higher where both hold one id). Recent ids: both, by where they were
+ * delivered (offsets of the device's one inbox), the newest kept.
+ *
+ * @example
+ * const saved = mergeSequenceStates(onDisk.sequences, client.sequenceState);
+ */
+export function mergeSequenceStates(a: SequenceState, b: SequenceState): SequenceState {
+  const sent = { ...a.sent };
+  for (const [stream, last] of Object.entries(b.sent))
+    sent[stream] = Math.max(last, sent[stream] ?? 0);
+  const received = { ...a.received };
+  for (const [stream, theirs] of Object.entries(b.received)) {
+    const ours = received[stream];
+    received[stream] = ours ? mergeStreams(ours, theirs) : theirs;
+  }
+  const recent = new Map(a.recent ?? []);
+  for (const [id, at] of b.recent ?? []) recent.set(id, Math.min(at, recent.get(id) ?? at));
+  const pending = new Map(a.pending ?? []);
+  for (const [key, counter] of b.pending ?? [])
+    pending.set(key, Math.max(counter, pending.get(key) ?? counter));
+  return {
+    sent,
+    received,
+    recent: [...recent].sort(([, x], [, y]) => x - y).slice(-RECENT_IDS),
+    pending: [...pending].slice(-PENDING_IDS),
+  };
+}
+
+/**
+ * One stream as two readers saw it: a counter is missing only if neither saw it. When one saw
+ * the sender count again (a later `since`) and the other did not, the other's counters from the
+ * earlier run still count as seen: a late envelope of the new run with such a counter and an
+ * older time than the newest is then refused, and a newer one is taken as the sender counting
+ * again; an envelope either accepted is never taken twice.
+ */
+function mergeStreams(a: StreamState, b: StreamState): StreamState {
+  const high = Math.max(a.high, b.high);
+  const missing = intersect(unseen(a, high), unseen(b, high));
+  return {
+    high,
+    newest: Math.max(a.newest, b.newest),
+    since: Math.max(a.since, b.since),
+    missing: missing.slice(-MAX_MISSING_RANGES),
+  };
+}
+
+/** The counters up to `high` a reader did not see, as sorted ranges that neither touch nor overlap. */
+function unseen(state: StreamState, high: number): MissingRange[] {
+  // Ranges above the reader's own high (kept from before a sender counted again) are never
+  // consulted by `observe`: above the high is judged as new.
+  const ranges = state.missing
+    .filter(([from]) => from <= state.high)
+    .map(([from, to]): MissingRange => [from, Math.min(to, state.high)]);
+  if (state.high < high) ranges.push([state.high + 1, high]);
+  ranges.sort(([x], [y]) => x - y);
+  const joined: [number, number][] = [];
+  for (const [from, to] of ranges) {
+    const last = joined.at(-1);
+    if (last && from <= last[1] + 1) last[1] = Math.max(last[1], to);
+    else joined.push([from, to]);
+  }
+  return joined;
+}
+
+function intersect(a: readonly MissingRange[], b: readonly MissingRange[]): MissingRange[] {
+  const both: MissingRange[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [fromA, toA] = a[i] as MissingRange;
+    const [fromB, toB] = b[j] as MissingRange;
+    const from = Math.max(fromA, fromB);
+    const to = Math.min(toA, toB);
+    if (from <= to) both.push([from, to]);
+    if (toA < toB) i++;
+    else j++;
+  }
+  return both;
+}

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/client/client.js';
+import { mergePermissions } from '../../src/client/forwarding.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { testClients, waitFor } from '../fixtures/client.js';
@@ -139,6 +140,23 @@ describe('forwarding an item to a third office', () => {
       forwardPermissions: { [item.id]: { from: 'KZ-KORDAI', to: ['UZ-OYBEK'] } },
     });
     expect(() => restarted.forwardedBody(item, 'UZ-OYBEK')).not.toThrow();
+  });
+
+  it('permissions two processes of one key saved are all kept, each to every office either saw', () => {
+    const item = randomUUID();
+    const other = randomUUID();
+    const merged = mergePermissions(
+      { [`${item} KZ-KORDAI`]: { from: 'KZ-KORDAI', to: ['UZ-OYBEK'] } },
+      {
+        [`${item} KZ-KORDAI`]: { from: 'KZ-KORDAI', to: ['TJ-PANJ'] },
+        // Saved before permissions were kept per provider: keyed by the envelope id alone.
+        [other]: { from: 'KZ-KORDAI', to: ['UZ-OYBEK'] },
+      },
+    );
+    expect(merged).toEqual({
+      [`${item} KZ-KORDAI`]: { from: 'KZ-KORDAI', to: ['UZ-OYBEK', 'TJ-PANJ'] },
+      [`${other} KZ-KORDAI`]: { from: 'KZ-KORDAI', to: ['UZ-OYBEK'] },
+    });
   });
 
   it('an office’s default handling code goes on what names none, never over what names one', async () => {
