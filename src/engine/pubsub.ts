@@ -1,6 +1,22 @@
 /** Receives one published message. */
 export type Handler = (message: string) => void;
 
+/**
+ * Gives a message to each handler of its channel. Anyone who can write to Redis can publish on
+ * a channel, so a handler may meet anything; one that throws must neither keep the message from
+ * the others nor throw into the Redis client, where it would end the process. Handlers check
+ * and count what they drop themselves (gateway/channel-messages.ts); this is the backstop.
+ */
+export function deliver(handlers: Iterable<Handler>, message: string): void {
+  for (const handler of handlers) {
+    try {
+      handler(message);
+    } catch {
+      // Dropped: the handler's own checks are where such a message is counted.
+    }
+  }
+}
+
 /** Messages between server instances, by channel (see `channels` in keyspace.ts). */
 export interface PubSub {
   publish(channel: string, message: string): Promise<void>;
@@ -16,7 +32,7 @@ export class MemoryPubSub implements PubSub {
     // Asynchronous like Redis pub/sub, so callers never depend on same-tick delivery.
     const handlers = [...(this.handlers.get(channel) ?? [])];
     queueMicrotask(() => {
-      for (const handler of handlers) handler(message);
+      deliver(handlers, message);
     });
   }
 

@@ -21,10 +21,11 @@ import { authenticate, handshakeEncoding, type Session } from '../runtime/auth.j
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, checkDepth, parse } from '../runtime/wire.js';
 import { serveBlobs } from './blobs.js';
+import { deliveryOf, encodedDelivery, officeEventOf, statusEventsOf } from './channel-messages.js';
 import { incomingEnvelope, outgoingEnvelope } from './encoding.js';
 import { wirePage } from './inbox-page.js';
 import type { Metrics } from './metrics.js';
-import { cutSlowConsumer, outboundBytes } from './outbound.js';
+import { cutSlowConsumer, outboundBytes, writePacket } from './outbound.js';
 import { publishPrekeys, servePrekeys } from './prekeys.js';
 import { relayEnvelope } from './relay.js';
 
@@ -108,26 +109,34 @@ export async function attachConnection(socket: Socket, session: Session, context
     return false;
   };
 
+  /** Counted and logged without its text (a push holds an envelope): see channel-messages.ts. */
+  const dropped = (channel: string) => {
+    metrics.droppedMessages.inc();
+    log.warn({ channel }, 'channel message dropped: not a valid event');
+  };
   const onDeviceMessage = (message: string) => {
-    const m = JSON.parse(message);
-    if (m.type === 'envelope') {
-      // A stored body that is no envelope is not pushed; a fetch reports it lost (ENVELOPE_LOST).
-      const envelope = outgoingEnvelope(m.envelope, encoding);
-      if (envelope !== undefined)
-        push('envelope', { offset: m.offset, acceptedAt: m.acceptedAt, envelope });
-    } else if (m.type === 'status') {
-      for (const id of m.ids as string[])
-        push('envelope:status', { id, status: 'delivered', deviceId: m.deviceId, at: m.at });
+    // JSON connections get the stored envelope text as it came, in a ready-made packet.
+    const packet = encoding === 'json' ? encodedDelivery(message) : undefined;
+    if (packet !== undefined) {
+      if (keepsUp()) writePacket(socket, packet);
+      return;
     }
+    const delivery = deliveryOf(message);
+    if (delivery !== undefined) {
+      // A stored body that is no envelope is not pushed; a fetch reports it lost (ENVELOPE_LOST).
+      const envelope = outgoingEnvelope(delivery.envelope, encoding);
+      if (envelope === undefined) return dropped('device');
+      push('envelope', { offset: delivery.offset, acceptedAt: delivery.acceptedAt, envelope });
+      return;
+    }
+    const statuses = statusEventsOf(message);
+    if (statuses === undefined) return dropped('device');
+    for (const status of statuses) push('envelope:status', status);
   };
   const onOfficeMessage = (message: string) => {
-    const m = JSON.parse(message);
-    if (m.type === 'escalation') {
-      const { alertId, precedence, to, acceptedAt, escalatedAt } = m;
-      push('alert:escalated', { alertId, precedence, to, acceptedAt, escalatedAt });
-    }
-    if (m.type === 'presence')
-      push('presence', { officeId: m.officeId, online: m.online, at: m.at });
+    const office = officeEventOf(message);
+    if (office === undefined) return dropped('office');
+    push(office.event, office.payload);
   };
   let expiry = setTimeout(
     () => closeSession(socket, 'TOKEN_EXPIRED'),

@@ -56,6 +56,10 @@ export function createMetrics() {
       'Attachment ciphertext bytes stored (in) and served (out) by this instance',
       ['direction'],
     ),
+    droppedMessages: m.counter(
+      'liaison_channel_messages_dropped_total',
+      'Messages on a device or office channel that make no valid event (dropped): someone other than the gateways and the hub writes to Redis',
+    ),
     fetchedItems: m.histogram(
       'liaison_inbox_fetch_items',
       'Items returned per inbox:fetch (backlog a device catches up on)',

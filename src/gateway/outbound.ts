@@ -53,3 +53,12 @@ export function cutSlowConsumer(socket: Socket): void {
   ws?.terminate?.();
   conn.close?.(true);
 }
+
+/**
+ * Writes a Socket.IO packet that is already encoded (what `socket.emit` would have made of the
+ * same event) to the socket, as socket.io's own broadcasts do with pre-encoded packets.
+ */
+export function writePacket(socket: Socket, packet: string): void {
+  if (socket.conn.readyState !== 'open') return;
+  socket.conn.write(packet, { compress: true });
+}

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
-import { FeedSubscribeRequest } from '../../protocol/v1/analyst.js';
+import { FeedEscalation, FeedSubscribeRequest } from '../../protocol/v1/analyst.js';
 import { BlobGetRequest } from '../../protocol/v1/blob.js';
 import { type ClosingEvent, RefreshRequest } from '../../protocol/v1/events.js';
 import type { BlobStore } from '../engine/blob-store.js';
@@ -117,7 +117,13 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
   const onRecorded = (message: string) => {
     if (feed.sockets.size === 0) return;
     for (const stored of recordedEntries(message)) {
-      const entry = parseEntry(stored).body;
+      // Whoever writes to Redis can publish here: what does not parse is no entry of ours.
+      let entry: ReturnType<typeof parseEntry>['body'];
+      try {
+        entry = parseEntry(stored).body;
+      } catch {
+        continue;
+      }
       const audience = [...feed.sockets.values()].filter(
         (socket) => socket.data.filter && matches(entry, socket.data.filter),
       );
@@ -151,7 +157,16 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, options
     });
     return change;
   };
-  const onEscalation = (message: string) => feed.emit('escalation', JSON.parse(message));
+  const onEscalation = (message: string) => {
+    let escalation: unknown;
+    try {
+      escalation = JSON.parse(message);
+    } catch {
+      return;
+    }
+    const event = FeedEscalation.safeParse(escalation);
+    if (event.success) feed.emit('escalation', event.data);
+  };
   // A revoked analyst loses the feed at once, like a revoked office device loses the relay.
   sync.onStatement((statement) => {
     if (statement.kind !== 'device.revoked') return;

@@ -2,14 +2,18 @@ import fc from 'fast-check';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../protocol/errors.js';
+import { EscalationEvent, PresenceEvent, StatusEvent } from '../../protocol/v1/events.js';
 import { createClientToken } from '../../src/crypto/token.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { channels } from '../../src/engine/keyspace.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { disposeEngine, ENGINES } from '../fixtures/engines.js';
 import {
   AUDIENCE,
+  collect,
   connect,
   expectCanaryServed,
+  nextMatching,
   request,
   startTestGateway,
 } from '../fixtures/gateway.js';
@@ -196,6 +200,58 @@ describe('hostile input', () => {
     const ack = raw.frames.find((f) => f.startsWith('431')) ?? '431[{}]';
     expect(JSON.parse(ack.slice(3))[0].error.code).toBe('VALIDATION_FAILED');
     raw.close();
+    await canaryServed();
+  });
+  it('garbage a Redis writer publishes on device and office channels costs at most those connections', {
+    timeout: 60_000,
+  }, async () => {
+    // The pushes a gateway relays come from Redis: whoever can write there can publish anything
+    // on a channel. The gateway must neither crash nor stop serving nor pass on an event that is
+    // not one; the worst is a reconnect of the device whose channel it was.
+    const victim = await connect(gateway, device(world, 'KG-AKZHOL/duty-1'));
+    sockets.push(victim);
+    const events = { status: StatusEvent, presence: PresenceEvent, escalated: EscalationEvent };
+    const got = {
+      status: collect(victim, 'envelope:status'),
+      presence: collect(victim, 'presence'),
+      escalated: collect(victim, 'alert:escalated'),
+    };
+    const garbage = [
+      'not json',
+      'null',
+      '[]',
+      '{"type":"status","ids":5}',
+      '{"type":"status","ids":[{"a":1}],"deviceId":"KZ-KORDAI/desk-1","at":1}',
+      `{"type":"status","ids":["${'0'.repeat(36)}"],"deviceId":{},"at":1}`,
+      '{"type":"escalation"}',
+      '{"type":"escalation","alertId":"x","precedence":"FLASH","to":"KZ-KORDAI"}',
+      '{"type":"presence","officeId":{}}',
+      '{"type":"presence","officeId":"KZ-KORDAI","online":"yes","at":1}',
+    ];
+    const channelsOfVictim = [channels.device('KG-AKZHOL/duty-1'), channels.office('KG-AKZHOL')];
+    for (const text of garbage)
+      for (const channel of channelsOfVictim) await engine.pubsub.publish(channel, text);
+    // A valid event after the garbage: once it arrives, the gateway has read everything before it.
+    const marker = nextMatching<{ at: number }>(victim, 'presence', (p) => p.at === 42);
+    await engine.pubsub.publish(
+      channels.office('KG-AKZHOL'),
+      '{"type":"presence","officeId":"KZ-KORDAI","online":true,"at":42}',
+    );
+    await marker;
+    for (const [name, schema] of Object.entries(events)) {
+      for (const event of got[name as keyof typeof got])
+        expect(schema.safeParse(event).success, `${name} ${JSON.stringify(event)}`).toBe(true);
+    }
+    // Pushes of envelopes go out as they came (channel-messages.ts): garbage with their prefix,
+    // a stack-deep body or a forged second event, costs at most this connection.
+    for (const text of [
+      '{"type":"envelope",',
+      '{"type":"envelope","offset":1}],["session:closing",{"code":"SERVER_SHUTDOWN"}',
+      `{"type":"envelope","offset":2,"acceptedAt":1,"envelope":${'['.repeat(100_000)}}`,
+    ])
+      await engine.pubsub.publish(channels.device('KG-AKZHOL/duty-1'), text);
+    victim.close();
+    await expectCanaryServed(gateway, world, 'KZ-KORDAI/desk-1', 'KG-AKZHOL/duty-1');
     await canaryServed();
   });
 });

@@ -1,4 +1,4 @@
-import type { Handler, PubSub } from '../pubsub.js';
+import { deliver, type Handler, type PubSub } from '../pubsub.js';
 import type { RedisConnection } from './connection.js';
 
 /** Pub/sub through Redis: publishes on the command connection, listens on the subscriber. */
@@ -8,7 +8,7 @@ export class RedisPubSub implements PubSub {
   constructor(private readonly connection: RedisConnection) {
     const { prefix } = connection.keys;
     connection.subscriber.on('message', (channel: string, message: string) => {
-      for (const handler of this.handlers.get(channel.slice(prefix.length)) ?? []) handler(message);
+      deliver(this.handlers.get(channel.slice(prefix.length)) ?? [], message);
     });
   }
 
