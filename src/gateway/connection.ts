@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import {
   CheckpointRequest,
-  CLIENT_EVENTS,
   type ClosingEvent,
   FetchRequest,
   InboxAckRequest,
@@ -68,11 +67,21 @@ export function closeSession(socket: Socket, code: Closing['code'], reconnectAft
 export async function attachConnection(socket: Socket, session: Session, context: GatewayContext) {
   const { sync, metrics, logger } = context;
   const { inboxes, presence, pubsub } = context.engine;
-  const log = logger.child({ device: session.deviceId, connection: socket.id });
+  // The child logger is made when first needed: most connections log only their coming and
+  // going, and ten thousand idle ones would each hold one (memory per idle connection, issue 16).
+  const ids = { device: session.deviceId, connection: socket.id };
+  let child: Logger | undefined;
+  const log = () => {
+    child ??= logger.child(ids);
+    return child;
+  };
   const deviceChannel = channels.device(session.deviceId);
   const officeChannel = channels.office(session.officeId);
   // Asked for at the handshake and confirmed before anything else is sent (PROTOCOL.md §9.5).
   const encoding = handshakeEncoding(socket.handshake.auth);
+  // The token was checked and is not needed again (token:refresh brings its own): not kept for
+  // the connection's life, which is memory per idle connection and a bearer secret in the heap.
+  socket.handshake.auth = {};
   if (encoding === 'compact') socket.emit('session:encoding', { encoding });
 
   // Sessions of one device live side by side (a chat beside one-shot commands, a desk beside a
@@ -85,7 +94,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     const [oldest] = mine;
     if (oldest) {
       mine.delete(oldest);
-      log.info({ replaced: oldest.id }, 'session replaced: too many sessions of one device');
+      log().info({ replaced: oldest.id }, 'session replaced: too many sessions of one device');
       closeSession(oldest, 'SESSION_REPLACED');
     }
   }
@@ -104,7 +113,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     metrics.outboundPeak.observe(buffered);
     if (buffered <= context.maxOutboundBytes) return true;
     metrics.slowConsumers.inc();
-    log.warn({ buffered }, 'slow consumer cut');
+    log().warn({ buffered }, 'slow consumer cut');
     cutSlowConsumer(socket);
     return false;
   };
@@ -112,7 +121,7 @@ export async function attachConnection(socket: Socket, session: Session, context
   /** Counted and logged without its text (a push holds an envelope): see channel-messages.ts. */
   const dropped = (channel: string) => {
     metrics.droppedMessages.inc();
-    log.warn({ channel }, 'channel message dropped: not a valid event');
+    log().warn({ channel }, 'channel message dropped: not a valid event');
   };
   const onDeviceMessage = (message: string) => {
     // JSON connections get the stored envelope text as it came, in a ready-made packet.
@@ -183,7 +192,7 @@ export async function attachConnection(socket: Socket, session: Session, context
         push('presence', { officeId: office, online: count > 0, at: Date.now() });
       }
     } catch (error) {
-      log.warn({ err: error }, 'presence not updated');
+      log().warn({ err: error }, 'presence not updated');
     }
     if (socket.disconnected) return;
     heartbeat = setInterval(() => {
@@ -194,49 +203,62 @@ export async function attachConnection(socket: Socket, session: Session, context
   };
   const ready = setup();
   ready.catch((error) => {
-    log.error({ err: error }, 'could not set up the connection');
+    log().error({ err: error }, 'could not set up the connection');
     closeSession(socket, 'SERVER_SHUTDOWN', 1000);
   });
 
-  /** One client event: checked shape, an ack always, errors as codes, never a crash. */
+  /**
+   * The client events this connection serves. One listener routes them all (below): a listener
+   * and its closure per event on every socket was memory per idle connection (issue 16).
+   */
+  type Route = {
+    schema: z.ZodType | null;
+    run: (request: never) => Promise<Record<string, unknown>>;
+  };
+  const routes = new Map<string, Route>();
   const handle = <S extends z.ZodType>(
     event: string,
     schema: S | null,
     run: (request: z.infer<S>) => Promise<Record<string, unknown>>,
   ) => {
-    socket.on(event, async (request: unknown, ack: unknown) => {
-      if (typeof ack !== 'function') return;
-      const second = Math.floor(Date.now() / 1000);
-      if (budget.second !== second) budget = { second, used: 0 };
-      if (++budget.used > EVENTS_PER_SECOND) {
-        metrics.refused.inc({ code: 'RATE_LIMITED' });
-        ack({ ok: false, error: new LiaisonError('RATE_LIMITED').toWire() });
-        return;
-      }
-      context.inFlight.count++;
-      try {
-        await answer(
-          ack as Ack,
-          async () => {
-            checkDepth(request);
-            await ready;
-            return run(schema ? parse(schema, request) : (request as z.infer<S>));
-          },
-          (error, wire) => {
-            metrics.refused.inc({ code: wire.code });
-            if (wire.details?.stored === 'unknown') metrics.lateAnswers.inc({ outcome: 'unknown' });
-            if (wire.code === 'INTERNAL') log.error({ err: error, event }, 'request failed');
-            // The code says what was refused; the request itself may hold an envelope: not logged.
-            // Over-budget events are counted only: logging each would let a flood fill the disk.
-            else if (wire.code !== 'RATE_LIMITED')
-              log.info({ event, code: wire.code }, 'request refused');
-          },
-        );
-      } finally {
-        if (--context.inFlight.count === 0)
-          for (const done of context.inFlight.drained.splice(0)) done();
-      }
-    });
+    routes.set(event, { schema, run });
+  };
+
+  /** One client event: checked shape, an ack always, errors as codes, never a crash. */
+  const serve = async (event: string, route: Route, request: unknown, ack: Ack) => {
+    const second = Math.floor(Date.now() / 1000);
+    if (budget.second !== second) budget = { second, used: 0 };
+    if (++budget.used > EVENTS_PER_SECOND) {
+      metrics.refused.inc({ code: 'RATE_LIMITED' });
+      ack({ ok: false, error: new LiaisonError('RATE_LIMITED').toWire() });
+      return;
+    }
+    context.inFlight.count++;
+    try {
+      await answer(
+        ack,
+        async () => {
+          checkDepth(request);
+          await ready;
+          const { schema, run } = route;
+          return (run as (request: unknown) => Promise<Record<string, unknown>>)(
+            schema ? parse(schema, request) : request,
+          );
+        },
+        (error, wire) => {
+          metrics.refused.inc({ code: wire.code });
+          if (wire.details?.stored === 'unknown') metrics.lateAnswers.inc({ outcome: 'unknown' });
+          if (wire.code === 'INTERNAL') log().error({ err: error, event }, 'request failed');
+          // The code says what was refused; the request itself may hold an envelope: not logged.
+          // Over-budget events are counted only: logging each would let a flood fill the disk.
+          else if (wire.code !== 'RATE_LIMITED')
+            log().info({ event, code: wire.code }, 'request refused');
+        },
+      );
+    } finally {
+      if (--context.inFlight.count === 0)
+        for (const done of context.inFlight.drained.splice(0)) done();
+    }
   };
 
   handle('envelope:send', null, async (input) => {
@@ -271,7 +293,7 @@ export async function attachConnection(socket: Socket, session: Session, context
     try {
       const page = await inboxes.fetch(session.deviceId, after, limit);
       metrics.fetchedItems.observe(page.items.length);
-      const wire = wirePage(page, log, encoding);
+      const wire = wirePage(page, log(), encoding);
       if (wire.lost) metrics.lostItems.inc(wire.lost.length);
       return wire;
     } finally {
@@ -356,9 +378,17 @@ export async function attachConnection(socket: Socket, session: Session, context
     counted: (direction, bytes) => metrics.blobBytes.inc({ direction }, bytes),
   });
 
+  // Every event a client sends comes through here; a request without an ack is ignored (a
+  // client that cannot read the answer gets none), an event we do not serve is refused.
   socket.onAny((event: string, ...args: unknown[]) => {
+    const route = routes.get(event);
+    if (route !== undefined) {
+      const [request, ack] = args;
+      if (typeof ack === 'function') void serve(event, route, request, ack as Ack);
+      return;
+    }
     const ack = args[args.length - 1];
-    if (!Object.hasOwn(CLIENT_EVENTS, event) && typeof ack === 'function') {
+    if (typeof ack === 'function') {
       ack({
         ok: false,
         error: new LiaisonError('VALIDATION_FAILED', `unknown event ${event}`).toWire(),
@@ -367,7 +397,7 @@ export async function attachConnection(socket: Socket, session: Session, context
   });
 
   socket.on('disconnect', (reason) => {
-    log.info({ reason }, 'disconnected');
+    log().info({ reason }, 'disconnected');
     clearInterval(heartbeat);
     clearTimeout(expiry);
     mine.delete(socket);
@@ -382,8 +412,8 @@ export async function attachConnection(socket: Socket, session: Session, context
       await pubsub.unsubscribe(officeChannel, onOfficeMessage);
       const left = await presence.dropPresence(session.officeId, socket.id);
       if (left === 0) await announce(false);
-    })().catch((error) => log.warn({ err: error }, 'cleanup after disconnect failed'));
+    })().catch((error) => log().warn({ err: error }, 'cleanup after disconnect failed'));
   });
   metrics.connections.inc();
-  log.info('connected');
+  logger.info(ids, 'connected');
 }
