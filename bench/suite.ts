@@ -68,7 +68,7 @@ const plan = quick
       stormOffices: 2500,
       cryptoSeconds: 3,
       hubEnvelopes: 3000,
-      sustained: { pairs: 50, rates: [1000, 1500, 2000, 2500, 3000], seconds: 10 },
+      sustained: { pairs: 50, rates: [1500, 2000, 2500, 3000, 3500, 4000], seconds: 10 },
       directoryDevices: [1000, 16_000, 100_000],
     };
 
