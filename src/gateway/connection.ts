@@ -24,7 +24,7 @@ import { deliveryOf, encodedDelivery, officeEventOf, statusEventsOf } from './ch
 import { incomingEnvelope, outgoingEnvelope } from './encoding.js';
 import { wirePage } from './inbox-page.js';
 import type { Metrics } from './metrics.js';
-import { cutSlowConsumer, outboundBytes, writePacket } from './outbound.js';
+import { corkForThisTick, cutSlowConsumer, outboundBytes, writePacket } from './outbound.js';
 import { publishPrekeys, servePrekeys } from './prekeys.js';
 import { relayEnvelope } from './relay.js';
 
@@ -104,7 +104,9 @@ export async function attachConnection(socket: Socket, session: Session, context
    * (SLOW_CONSUMER) instead of growing this process's memory; what it missed waits in its inbox.
    */
   const push = (event: string, payload: unknown) => {
-    if (keepsUp()) socket.emit(event, payload);
+    if (!keepsUp()) return;
+    corkForThisTick(socket);
+    socket.emit(event, payload);
   };
   /** False (and the socket cut) when its reader let more than the bound pile up. */
   const keepsUp = () => {
@@ -127,7 +129,10 @@ export async function attachConnection(socket: Socket, session: Session, context
     // JSON connections get the stored envelope text as it came, in a ready-made packet.
     const packet = encoding === 'json' ? encodedDelivery(message) : undefined;
     if (packet !== undefined) {
-      if (keepsUp()) writePacket(socket, packet);
+      if (keepsUp()) {
+        corkForThisTick(socket);
+        writePacket(socket, packet);
+      }
       return;
     }
     const delivery = deliveryOf(message);
@@ -236,7 +241,11 @@ export async function attachConnection(socket: Socket, session: Session, context
     context.inFlight.count++;
     try {
       await answer(
-        ack,
+        (reply) => {
+          // Answers that come due together (one read of Redis's replies) leave in one write.
+          corkForThisTick(socket);
+          ack(reply);
+        },
         async () => {
           checkDepth(request);
           await ready;
