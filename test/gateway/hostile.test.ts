@@ -17,6 +17,7 @@ import {
   request,
   startTestGateway,
 } from '../fixtures/gateway.js';
+import { metric } from '../fixtures/metrics.js';
 import { openRawSocket } from '../fixtures/raw-socket.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
@@ -238,6 +239,10 @@ describe('hostile input', () => {
       '{"type":"presence","officeId":"KZ-KORDAI","online":true,"at":42}',
     );
     await marker;
+    // Each garbage message was dropped and counted once per channel (one connection follows both).
+    expect(await metric(gateway, 'liaison_channel_messages_dropped_total')).toBe(
+      garbage.length * channelsOfVictim.length,
+    );
     for (const [name, schema] of Object.entries(events)) {
       for (const event of got[name as keyof typeof got])
         expect(schema.safeParse(event).success, `${name} ${JSON.stringify(event)}`).toBe(true);
