@@ -109,7 +109,10 @@ const lostBecause = (reason: string): string =>
 /** What the operator sees of the connection: lost, closing and why, back. */
 function showConnection(client: LiaisonClient, out: Out, end: (code: string) => void) {
   let up = false;
+  /** The gateway said why it closes this session: its disconnect that follows is that close. */
+  let closingSaid = false;
   client.on('connected', () => {
+    closingSaid = false;
     if (up) return;
     up = true;
     out('connected to the gateway', { event: 'connection', state: 'connected' });
@@ -117,6 +120,7 @@ function showConnection(client: LiaisonClient, out: Out, end: (code: string) => 
   client.on('disconnected', ({ reason }) => {
     if (!up || reason === 'io client disconnect') return;
     up = false;
+    if (closingSaid && reason === 'io server disconnect') return;
     out(
       `connection to the gateway lost (${lostBecause(reason)}); reconnecting — lines you type are queued`,
       {
@@ -126,12 +130,13 @@ function showConnection(client: LiaisonClient, out: Out, end: (code: string) => 
       },
     );
   });
-  client.on('closing', ({ code, reconnectInMs }) =>
+  client.on('closing', ({ code, reconnectInMs }) => {
+    closingSaid = true;
     out(
       `${closingReason(code)}${reconnectInMs === undefined ? '' : `; reconnecting in about ${Math.ceil(reconnectInMs / 1000)} s`}`,
       { event: 'closing', code, ...(reconnectInMs === undefined ? {} : { reconnectInMs }) },
-    ),
-  );
+    );
+  });
   client.on('ended', ({ code }) => {
     out(`the gateway ended this session for good (${code}): this device may no longer connect`, {
       event: 'ended',

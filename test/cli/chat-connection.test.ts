@@ -101,6 +101,12 @@ describe('what a running chat shows of its connection', () => {
       `at most ${MAX_SESSIONS_PER_DEVICE} at once; close the chats`,
     );
     await akzhol.until((line) => line === 'connected to the gateway', replaced);
+    // The replacement is said once: no "connection lost" line for the close it announced.
+    expect(
+      akzhol.lines
+        .slice(replaced - 1)
+        .filter((line) => line.startsWith('connection to the gateway lost')),
+    ).toEqual([]);
 
     const sent = await liaison([
       'alert',
