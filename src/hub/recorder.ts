@@ -319,7 +319,10 @@ export class Recorder {
       group: string;
       consumer: string;
       refresh: () => Promise<void>;
-      onError: (error: unknown) => void;
+      /** A failed attempt, with how many have failed in a row (1 for the first). */
+      onError: (error: unknown, failures: number) => void;
+      /** Recording works again after `failures` attempts in a row failed. */
+      onResumed?: (failures: number) => void;
       /** After how long another replica's unacknowledged items are taken over. */
       staleMs?: number;
     },
@@ -347,13 +350,16 @@ export class Recorder {
   start(): void {
     this.running = true;
     this.loop = (async () => {
+      let failures = 0;
       while (this.running) {
         try {
           await this.drain(500);
+          if (failures > 0) this.options.onResumed?.(failures);
+          failures = 0;
         } catch (error) {
           // A read cut by the stop itself is no failure.
           if (!this.running) break;
-          this.options.onError(error);
+          this.options.onError(error, ++failures);
           await new Promise<void>((done) => {
             const timer = setTimeout(done, 1000);
             this.wake = () => {

@@ -118,7 +118,15 @@ export async function startHub(
     group: GROUP,
     consumer: options.consumer,
     refresh: () => sync.refresh(),
-    onError: (error) => logger.error({ err: error }, 'recording failed; retrying'),
+    // An outage is one error line, then a reminder every 30 attempts (about 30 s), not a line a
+    // second; each attempt is at debug level.
+    onError: (error, failures) => {
+      if (failures === 1) logger.error({ err: error }, 'recording failed; retrying every second');
+      else if (failures % 30 === 0)
+        logger.warn({ err: error, failures }, 'recording still failing');
+      logger.debug({ failures }, 'recording attempt failed');
+    },
+    onResumed: (failures) => logger.info({ failures }, 'recording resumed'),
     onRecorded: (stored) => {
       metrics.recorded.inc(stored.length);
       // One message per batch (recordedMessage): every replica's feed reads every entry.
