@@ -19,7 +19,9 @@ const DELIVERY_PREFIX = '{"type":"envelope",';
  * it opens in any case (the gateway is not trusted with them).
  */
 export function encodedDelivery(message: string): string | undefined {
-  if (!message.startsWith(DELIVERY_PREFIX)) return undefined;
+  // A record separator ends an Engine.IO packet in the polling transport's payloads: never in
+  // what our publishers write (JSON escapes it), refused so no transport can be given a second packet.
+  if (!message.startsWith(DELIVERY_PREFIX) || message.includes('\x1e')) return undefined;
   return `2["envelope",{${message.slice(DELIVERY_PREFIX.length)}]`;
 }
 

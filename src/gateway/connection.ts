@@ -390,6 +390,9 @@ export async function attachConnection(socket: Socket, session: Session, context
   // Every event a client sends comes through here; a request without an ack is ignored (a
   // client that cannot read the answer gets none), an event we do not serve is refused.
   socket.onAny((event: string, ...args: unknown[]) => {
+    // Socket.IO calls this before its own check that the socket is still connected: a request
+    // read in the same segment as a frame that closed the socket would be served unanswered.
+    if (!socket.connected) return;
     const route = routes.get(event);
     if (route !== undefined) {
       const [request, ack] = args;

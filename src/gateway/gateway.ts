@@ -72,6 +72,13 @@ export async function startGateway(
   const { engine, logger } = deps;
   startOnNativeCrypto(logger);
   const metrics = createMetrics();
+  engine.pubsub.onHandlerError = (error, channel) => {
+    metrics.droppedMessages.inc();
+    logger.error(
+      { err: error, channel: channel.split(':')[0] },
+      'a channel message handler failed',
+    );
+  };
   // A Redis that evicts keys would lose acknowledged envelopes: refuse to start on one.
   await engine.ping();
   const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);

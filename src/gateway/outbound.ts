@@ -14,7 +14,12 @@ interface EngineInternals {
   writeBuffer?: { data?: unknown }[];
   transport?: {
     socket?: {
-      _socket?: { cork(): void; uncork(): void; writableCorked?: number; destroyed?: boolean };
+      _socket?: {
+        cork(): void;
+        uncork(): void;
+        writableCorked?: number;
+        destroyed?: boolean;
+      } | null;
       bufferedAmount?: number;
       close?(code: number, reason: string): void;
       terminate?(): void;
@@ -62,7 +67,7 @@ export function cutSlowConsumer(socket: Socket): void {
  */
 export function corkForThisTick(socket: Socket): void {
   const tcp = (socket.conn as unknown as EngineInternals).transport?.socket?._socket;
-  if (tcp === undefined || tcp.destroyed || tcp.writableCorked) return;
+  if (!tcp || tcp.destroyed || tcp.writableCorked) return;
   tcp.cork();
   process.nextTick(() => tcp.uncork());
 }

@@ -86,6 +86,11 @@ export async function startHub(
   startOnNativeCrypto(logger);
   // A Redis that evicts keys would lose the record silently: refuse to start on it (UNAVAILABLE).
   await engine.ping();
+  engine.pubsub.onHandlerError = (error, channel) =>
+    logger.error(
+      { err: error, channel: channel.split(':')[0] },
+      'a channel message handler failed',
+    );
   const sync = new DirectorySync(engine.directoryLog, engine.pubsub, deps.authority);
   await sync.start();
   await store.stream.ensureGroup(GROUP);

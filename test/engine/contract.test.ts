@@ -420,6 +420,25 @@ describe.each(ENGINES)('$name engine contract', ({ make }) => {
       await sleep(50);
       expect(got).toEqual(['one']);
     });
+
+    it('a handler that throws is reported and keeps the message from no other handler', async () => {
+      engine = make();
+      const got: string[] = [];
+      const reported: [string, string][] = [];
+      engine.pubsub.onHandlerError = (error, channel) =>
+        reported.push([(error as Error).message, channel]);
+      await engine.pubsub.subscribe('device:KG-AKZHOL/desk-1', () => {
+        throw new Error('broken handler');
+      });
+      await engine.pubsub.subscribe('device:KG-AKZHOL/desk-1', (m) => got.push(m));
+      await engine.pubsub.publish('device:KG-AKZHOL/desk-1', 'one');
+      await engine.pubsub.publish('device:KG-AKZHOL/desk-1', 'two');
+      await expect.poll(() => got).toEqual(['one', 'two']);
+      expect(reported).toEqual([
+        ['broken handler', 'device:KG-AKZHOL/desk-1'],
+        ['broken handler', 'device:KG-AKZHOL/desk-1'],
+      ]);
+    });
   });
 });
 

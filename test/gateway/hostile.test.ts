@@ -247,15 +247,41 @@ describe('hostile input', () => {
       for (const event of got[name as keyof typeof got])
         expect(schema.safeParse(event).success, `${name} ${JSON.stringify(event)}`).toBe(true);
     }
-    // Pushes of envelopes go out as they came (channel-messages.ts): garbage with their prefix,
-    // a stack-deep body or a forged second event, costs at most this connection.
-    for (const text of [
-      '{"type":"envelope",',
-      '{"type":"envelope","offset":1}],["session:closing",{"code":"SERVER_SHUTDOWN"}',
-      `{"type":"envelope","offset":2,"acceptedAt":1,"envelope":${'['.repeat(100_000)}}`,
-    ])
-      await engine.pubsub.publish(channels.device('KG-AKZHOL/duty-1'), text);
-    victim.close();
+    // Pushes of envelopes go out as they came (channel-messages.ts). Text spelled as a push can
+    // add arguments but not name another event (the packet's event is written by the gateway),
+    // and garbage costs this connection a parse error and a reconnect, nothing more.
+    const closing = collect(victim, 'session:closing');
+    const forged = nextMatching<{ offset: number }>(victim, 'envelope', (e) => e.offset === 7);
+    await engine.pubsub.publish(
+      channels.device('KG-AKZHOL/duty-1'),
+      '{"type":"envelope","offset":7},"session:closing",{"code":"SERVER_SHUTDOWN"}',
+    );
+    expect(await forged).toEqual({ offset: 7 });
+    const cut = new Promise<string>((resolve) => victim.once('disconnect', resolve));
+    await engine.pubsub.publish(channels.device('KG-AKZHOL/duty-1'), '{"type":"envelope",');
+    expect(await cut).toBe('parse error');
+    expect(closing).toEqual([]);
+    // A compact connection gets pushes parsed and re-spelled: what is no envelope is dropped.
+    const compact = await connect(gateway, device(world, 'KG-AKZHOL/desk-1'), {
+      auth: {
+        token: await createClientToken(device(world, 'KG-AKZHOL/desk-1'), { audience: AUDIENCE }),
+        encoding: 'compact',
+      },
+    });
+    sockets.push(compact);
+    const before = await metric(gateway, 'liaison_channel_messages_dropped_total');
+    const compactMarker = nextMatching<{ at: number }>(compact, 'presence', (p) => p.at === 43);
+    await engine.pubsub.publish(
+      channels.device('KG-AKZHOL/desk-1'),
+      '{"type":"envelope","offset":8,"acceptedAt":1,"envelope":{"not":"an envelope"}}',
+    );
+    await engine.pubsub.publish(
+      channels.office('KG-AKZHOL'),
+      '{"type":"presence","officeId":"KZ-KORDAI","online":true,"at":43}',
+    );
+    await compactMarker;
+    expect(await metric(gateway, 'liaison_channel_messages_dropped_total')).toBe(before + 1);
+    compact.close();
     await expectCanaryServed(gateway, world, 'KZ-KORDAI/desk-1', 'KG-AKZHOL/duty-1');
     await canaryServed();
   });

@@ -1,14 +1,16 @@
-import { deliver, type Handler, type PubSub } from '../pubsub.js';
+import { deliver, type Handler, type HandlerErrorListener, type PubSub } from '../pubsub.js';
 import type { RedisConnection } from './connection.js';
 
 /** Pub/sub through Redis: publishes on the command connection, listens on the subscriber. */
 export class RedisPubSub implements PubSub {
   private readonly handlers = new Map<string, Set<Handler>>();
+  onHandlerError?: HandlerErrorListener;
 
   constructor(private readonly connection: RedisConnection) {
     const { prefix } = connection.keys;
     connection.subscriber.on('message', (channel: string, message: string) => {
-      deliver(this.handlers.get(channel.slice(prefix.length)) ?? [], message);
+      const name = channel.slice(prefix.length);
+      deliver(this.handlers.get(name) ?? [], message, name, this.onHandlerError);
     });
   }
 
