@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import type { Handling } from '../../protocol/v1/payload.js';
 import { LiaisonClient } from '../client/client.js';
 import { readDeviceKey, readPinnedAuthority } from '../keystore/keyfile.js';
-import { ClientStateFile, loadClientState } from './client-state.js';
+import { ClientStateFile, loadClientStateWithPrekeys } from './client-state.js';
 import { PASSPHRASE_OPTIONS, type PassphraseFlags, passphraseSource } from './key-protection.js';
 import { UsageError } from './usage.js';
 
@@ -45,7 +45,7 @@ export async function clientFrom(flags: ClientFlags, acknowledge = true): Promis
   const authority = await readPinnedAuthority(flags.authority).catch((error: unknown) => {
     throw fileProblem('--authority', flags.authority, error, "the authority's public key file");
   });
-  const state = await loadClientState(flags.key);
+  const state = await loadClientStateWithPrekeys(flags.key, keys);
   const stateFile = new ClientStateFile(flags.key);
   const { knownDevices, knownHead, sequences, heldOffset, knownCheckpoint, prekeyState } = state;
   const client = new LiaisonClient({

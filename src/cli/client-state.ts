@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { Signed } from '../../protocol/v1/certificate.js';
 import type { LiaisonClient } from '../client/client.js';
 import { mergePermissions } from '../client/forwarding.js';
+import type { DeviceKeys } from '../crypto/keys.js';
+import { PrekeyStore } from '../crypto/prekey-store.js';
 import { furtherCheckpoint } from '../directory/checkpoint.js';
 import { mergeSequenceStates, PENDING_IDS, RECENT_IDS } from '../envelope/sequence.js';
 import { withFileLock } from './file-lock.js';
@@ -73,6 +75,30 @@ export async function loadClientState(keyFile: string): Promise<ClientState> {
 }
 
 /**
+ * What the device remembered, with its prekey chain in it. A key's first commands started at
+ * once would each start a chain of their own and publish it, and whichever saved last would lose
+ * the other's private prekeys: what was sealed to them could never be opened (OWN_KEY_MISSING).
+ * So the chain is started here, under the file's lock, before any client runs: every command
+ * derives the same prekeys from it (PROTOCOL.md §5.6).
+ */
+export async function loadClientStateWithPrekeys(
+  keyFile: string,
+  keys: DeviceKeys,
+): Promise<ClientState> {
+  const path = pathFor(keyFile);
+  return withFileLock(path, async () => {
+    const onDisk = await loadClientState(keyFile);
+    if (onDisk.prekeyState !== undefined) return onDisk;
+    const prekeys = PrekeyStore.open(keys, undefined);
+    prekeys.schedule(Date.now());
+    const state = { ...onDisk, prekeyState: prekeys.seal() };
+    prekeys.wipe();
+    await writeAtomically(path, `${JSON.stringify(state)}\n`);
+    return state;
+  });
+}
+
+/**
  * The state file of one key, shared by every command running with it (a chat beside one-shot
  * alerts): each save and each counter taken holds the file's lock (file-lock.ts) and merges what
  * the others saved (stateText), so no two commands give one counter twice and none forgets what
@@ -137,7 +163,9 @@ export class ClientStateFile {
  *   be held to less than this office saw).
  * - knownDevices, prekeyState: this client's. The roster is its view of the signed directory: an
  *   older one only makes the next command tell again what was told, never hide a change. The
- *   prekey state is sealed for the device; each command derives the same chain from it.
+ *   prekey state is sealed for the device; each command derives the same chain from it (started
+ *   under the lock by loadClientStateWithPrekeys). A key rotated while two commands run still
+ *   starts a chain in each: the last saver's is kept (SECURITY.md).
  */
 function stateText(client: LiaisonClient, onDisk: ClientState): string {
   const head = client.head;
