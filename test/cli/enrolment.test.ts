@@ -9,6 +9,7 @@ import { toBase64Url } from '../../src/crypto/sodium.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import { readAuthorityKey, readDeviceKey } from '../../src/keystore/keyfile.js';
 import { REDIS_URL } from '../fixtures/engines.js';
+import { freePort } from '../fixtures/ports.js';
 
 // keys/README.md's walk-through, run as written: an administrator enrols a new office and revokes
 // a lost laptop with child processes of the CLI, against a gateway process on real Redis.
@@ -49,8 +50,9 @@ describe('keys/README.md: enrolling a new office and revoking a lost laptop', ()
   let gateway: ChildProcess | undefined;
   const gatewayLog: string[] = [];
   const prefix = `liaison-test:${randomUUID()}:`;
-  const port = 20_000 + Math.floor(Math.random() * 40_000);
-  const url = `http://127.0.0.1:${port}`;
+  // Found free in beforeAll (a random one could be taken).
+  let port = 0;
+  let url = '';
   const results: Result[] = [];
   let env: NodeJS.ProcessEnv;
 
@@ -103,6 +105,8 @@ describe('keys/README.md: enrolling a new office and revoking a lost laptop', ()
   }
 
   beforeAll(async () => {
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
     dir = await mkdtemp(join(tmpdir(), 'liaison-enrol-'));
     const bin = join(dir, 'bin');
     await mkdir(bin);

@@ -7,6 +7,7 @@ import { publishAuthority } from '../../src/crypto/certificate.js';
 import { RedisEngine } from '../../src/engine/redis.js';
 import { REDIS_URL } from '../fixtures/engines.js';
 import { AUDIENCE, chat, connect, request, seal } from '../fixtures/gateway.js';
+import { freePort } from '../fixtures/ports.js';
 import { exited, type ServerProcess, startGatewayProcess } from '../fixtures/processes.js';
 import { buildWorld, device, type World } from '../fixtures/world.js';
 
@@ -46,10 +47,9 @@ describe('gateway processes', () => {
   it('killing one gateway with SIGKILL while messages flow loses nothing that was acknowledged', {
     timeout: 240_000,
   }, async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
     const [first, second] = await Promise.all([
-      startGatewayProcess(port, env),
-      startGatewayProcess(port + 1, env),
+      startGatewayProcess(await freePort(), env),
+      startGatewayProcess(await freePort(), env),
     ]);
     running.push(first, second);
 
