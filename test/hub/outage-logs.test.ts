@@ -3,11 +3,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEngine } from '../../src/engine/redis.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
-import { type Hub, startHub } from '../../src/hub/service.js';
+import type { Hub } from '../../src/hub/service.js';
 import { HubStore } from '../../src/hub/store.js';
 import { startTestGateway } from '../fixtures/gateway.js';
+import { startTestHub } from '../fixtures/hub.js';
 import { startTestRedis, type TestRedis } from '../fixtures/redis-server.js';
-import { buildWorld, device } from '../fixtures/world.js';
+import { buildWorld } from '../fixtures/world.js';
 
 interface Line {
   level: number;
@@ -46,23 +47,11 @@ describe('the hub while Redis is down', () => {
     gateway = await startTestGateway(gatewayEngine, world);
     engine = new RedisEngine({ url: redis.url, prefix, retentionMs: 60_000 });
     store = new HubStore(redis.url, prefix);
-    hub = await startHub(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        audience: 'liaison-test-hub',
-        consumer: `hub-${randomUUID()}`,
-        deadlines: { FLASH: 400, IMMEDIATE: 800 },
-        retentionMs: 3_600_000,
-      },
-      {
-        engine,
-        store,
-        hubKeys: device(world, 'CARICC/hub'),
-        authority: world.directory.authority,
-        logger: pino({ level: 'debug' }, { write: (text: string) => lines.push(JSON.parse(text)) }),
-      },
-    );
+    hub = await startTestHub(world, {
+      engine,
+      store,
+      logger: pino({ level: 'debug' }, { write: (text: string) => lines.push(JSON.parse(text)) }),
+    });
   });
   afterAll(async () => {
     await redis.start().catch(() => undefined);
