@@ -36,21 +36,23 @@ const parsed = (message: string): Record<string, unknown> | undefined => {
   }
 };
 
-/** A push of a stored envelope, parsed (connections that need the object: compact ones). */
-export function deliveryOf(
-  message: string,
-): { offset: unknown; acceptedAt: unknown; envelope: unknown } | undefined {
-  const m = parsed(message);
-  if (m?.type !== 'envelope') return undefined;
-  return { offset: m.offset, acceptedAt: m.acceptedAt, envelope: m.envelope };
-}
-
 /** Most ids one status message may carry (STATUS_BATCH in connection.ts is what we publish). */
 const MAX_STATUS_IDS = 500;
 
-/** The `envelope:status` events a status message stands for, or undefined if it is not one. */
-export function statusEventsOf(message: string): z.infer<typeof StatusEvent>[] | undefined {
+/**
+ * What a device message stands for, parsed once: a push of a stored envelope (for connections
+ * that need the object: compact ones), or the `envelope:status` events of a status message;
+ * undefined when it is neither.
+ */
+export function deviceEventOf(
+  message: string,
+):
+  | { kind: 'delivery'; offset: unknown; acceptedAt: unknown; envelope: unknown }
+  | { kind: 'statuses'; events: z.infer<typeof StatusEvent>[] }
+  | undefined {
   const m = parsed(message);
+  if (m?.type === 'envelope')
+    return { kind: 'delivery', offset: m.offset, acceptedAt: m.acceptedAt, envelope: m.envelope };
   if (m?.type !== 'status' || !Array.isArray(m.ids) || m.ids.length > MAX_STATUS_IDS) return;
   const events = m.ids.map((id) => ({ id, status: 'delivered', deviceId: m.deviceId, at: m.at }));
   // One check of the shared fields with the schema, then each id: the ids are what vary.
@@ -58,7 +60,7 @@ export function statusEventsOf(message: string): z.infer<typeof StatusEvent>[] |
   if (first === undefined || !StatusEvent.safeParse(first).success) return;
   const id = StatusEvent.shape.id;
   return events.every((event) => id.safeParse(event.id).success)
-    ? (events as z.infer<typeof StatusEvent>[])
+    ? { kind: 'statuses', events: events as z.infer<typeof StatusEvent>[] }
     : undefined;
 }
 

@@ -20,7 +20,7 @@ import { authenticate, handshakeEncoding, type Session } from '../runtime/auth.j
 import type { DirectorySync } from '../runtime/directory-sync.js';
 import { type Ack, answer, checkDepth, parse } from '../runtime/wire.js';
 import { serveBlobs } from './blobs.js';
-import { deliveryOf, encodedDelivery, officeEventOf, statusEventsOf } from './channel-messages.js';
+import { deviceEventOf, encodedDelivery, officeEventOf } from './channel-messages.js';
 import { incomingEnvelope, outgoingEnvelope } from './encoding.js';
 import { wirePage } from './inbox-page.js';
 import type { Metrics } from './metrics.js';
@@ -103,10 +103,12 @@ export async function attachConnection(socket: Socket, session: Session, context
    * Every push goes through here: a reader that lets more than maxOutboundBytes pile up is cut
    * (SLOW_CONSUMER) instead of growing this process's memory; what it missed waits in its inbox.
    */
-  const push = (event: string, payload: unknown) => {
+  const push = (event: string, payload: unknown) => send(() => socket.emit(event, payload));
+  /** Writes to the socket if its reader keeps up, in the one TCP write of this tick. */
+  const send = (write: () => void) => {
     if (!keepsUp()) return;
     corkForThisTick(socket);
-    socket.emit(event, payload);
+    write();
   };
   /** False (and the socket cut) when its reader let more than the bound pile up. */
   const keepsUp = () => {
@@ -128,24 +130,17 @@ export async function attachConnection(socket: Socket, session: Session, context
   const onDeviceMessage = (message: string) => {
     // JSON connections get the stored envelope text as it came, in a ready-made packet.
     const packet = encoding === 'json' ? encodedDelivery(message) : undefined;
-    if (packet !== undefined) {
-      if (keepsUp()) {
-        corkForThisTick(socket);
-        writePacket(socket, packet);
-      }
+    if (packet !== undefined) return send(() => writePacket(socket, packet));
+    const event = deviceEventOf(message);
+    if (event === undefined) return dropped('device');
+    if (event.kind === 'statuses') {
+      for (const status of event.events) push('envelope:status', status);
       return;
     }
-    const delivery = deliveryOf(message);
-    if (delivery !== undefined) {
-      // A stored body that is no envelope is not pushed; a fetch reports it lost (ENVELOPE_LOST).
-      const envelope = outgoingEnvelope(delivery.envelope, encoding);
-      if (envelope === undefined) return dropped('device');
-      push('envelope', { offset: delivery.offset, acceptedAt: delivery.acceptedAt, envelope });
-      return;
-    }
-    const statuses = statusEventsOf(message);
-    if (statuses === undefined) return dropped('device');
-    for (const status of statuses) push('envelope:status', status);
+    // A stored body that is no envelope is not pushed; a fetch reports it lost (ENVELOPE_LOST).
+    const envelope = outgoingEnvelope(event.envelope, encoding);
+    if (envelope === undefined) return dropped('device');
+    push('envelope', { offset: event.offset, acceptedAt: event.acceptedAt, envelope });
   };
   const onOfficeMessage = (message: string) => {
     const office = officeEventOf(message);

@@ -2,10 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deliveryMessage } from '../../src/engine/inboxes.js';
 import {
-  deliveryOf,
+  deviceEventOf,
   encodedDelivery,
   officeEventOf,
-  statusEventsOf,
 } from '../../src/gateway/channel-messages.js';
 
 describe('channel messages', () => {
@@ -26,7 +25,12 @@ describe('channel messages', () => {
             'envelope',
             { offset, acceptedAt, envelope },
           ]);
-          expect(deliveryOf(message)).toEqual({ offset, acceptedAt, envelope });
+          expect(deviceEventOf(message)).toEqual({
+            kind: 'delivery',
+            offset,
+            acceptedAt,
+            envelope,
+          });
         },
       ),
     );
@@ -36,20 +40,23 @@ describe('channel messages', () => {
     fc.assert(
       fc.property(fc.string(), (text) => {
         if (!text.startsWith('{"type":"envelope",')) expect(encodedDelivery(text)).toBeUndefined();
-        expect(() => [deliveryOf(text), statusEventsOf(text), officeEventOf(text)]).not.toThrow();
+        expect(() => [deviceEventOf(text), officeEventOf(text)]).not.toThrow();
       }),
     );
     const id = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
     const status = (ids: unknown, deviceId: unknown = 'KZ-KORDAI/desk-1') =>
       JSON.stringify({ type: 'status', ids, deviceId, at: 1 });
-    expect(statusEventsOf(status([id, id]))).toEqual([
-      { id, status: 'delivered', deviceId: 'KZ-KORDAI/desk-1', at: 1 },
-      { id, status: 'delivered', deviceId: 'KZ-KORDAI/desk-1', at: 1 },
-    ]);
-    expect(statusEventsOf(status([id, 'not-an-id']))).toBeUndefined();
-    expect(statusEventsOf(status([id], 'nobody'))).toBeUndefined();
-    expect(statusEventsOf(status(new Array(501).fill(id)))).toBeUndefined();
-    expect(statusEventsOf(status([]))).toBeUndefined();
+    expect(deviceEventOf(status([id, id]))).toEqual({
+      kind: 'statuses',
+      events: [
+        { id, status: 'delivered', deviceId: 'KZ-KORDAI/desk-1', at: 1 },
+        { id, status: 'delivered', deviceId: 'KZ-KORDAI/desk-1', at: 1 },
+      ],
+    });
+    expect(deviceEventOf(status([id, 'not-an-id']))).toBeUndefined();
+    expect(deviceEventOf(status([id], 'nobody'))).toBeUndefined();
+    expect(deviceEventOf(status(new Array(501).fill(id)))).toBeUndefined();
+    expect(deviceEventOf(status([]))).toBeUndefined();
     expect(
       officeEventOf('{"type":"presence","officeId":"KZ-KORDAI","online":true,"at":5}'),
     ).toEqual({ event: 'presence', payload: { officeId: 'KZ-KORDAI', online: true, at: 5 } });
